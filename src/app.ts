@@ -1,0 +1,153 @@
+/**
+ * The HTTP application: middleware in the order every request passes it, the routes, and the one
+ * error path (`onError` + `notFound`) that turns anything into RFC 9457 problem+json.
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { secureHeaders } from 'hono/secure-headers';
+import { getConfig } from './config';
+import {
+  ProblemError,
+  problemResponse,
+  toPointer,
+  validationError,
+  type ProblemBody,
+} from './errors';
+import { tokenAuth } from './middleware/auth';
+import { reportError } from './observability/report';
+import { adminKeyRoutes } from './routes/admin-keys';
+import { checkRoutes } from './routes/check';
+import { systemRoutes } from './routes/system';
+import type { AppEnv } from './types';
+
+export const app = new OpenAPIHono<AppEnv>({
+  // Schema failures from every route become one problem shape naming each field.
+  defaultHook: (result) => {
+    if (!result.success) {
+      throw validationError(
+        result.error.issues.map((i) => ({ path: toPointer(i.path), message: i.message })),
+      );
+    }
+  },
+});
+
+app.use(requestId({ headerName: 'X-Request-Id' }));
+app.use(secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
+app.use(async (c, next) => {
+  c.set('config', await getConfig(c.env));
+  await next();
+});
+app.use(async (c, next) => {
+  const limit = c.get('config').maxBodyBytes;
+  return bodyLimit({
+    maxSize: limit,
+    onError: () => {
+      throw new ProblemError(413, { detail: `The request body exceeds ${limit} bytes.` });
+    },
+  })(c, next);
+});
+// JSON bodies only: anything else is 415 before any validator sees it.
+app.use(async (c, next) => {
+  if (c.req.method === 'POST' || c.req.method === 'PATCH' || c.req.method === 'PUT') {
+    const type = c.req.header('Content-Type') ?? '';
+    if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+      throw new ProblemError(415, {
+        detail: 'Send the request body as JSON with `Content-Type: application/json`.',
+        headers: { 'Accept-Post': 'application/json' },
+      });
+    }
+  }
+  await next();
+});
+
+app.use('/admin/*', tokenAuth('ADMIN_TOKEN'));
+
+app.route('/', systemRoutes);
+app.route('/', checkRoutes);
+app.route('/', adminKeyRoutes);
+
+app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKeyBearer', {
+  type: 'http',
+  scheme: 'bearer',
+  description: 'An API key created with POST /admin/keys.',
+});
+app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKeyHeader', {
+  type: 'apiKey',
+  in: 'header',
+  name: 'X-API-Key',
+});
+app.openAPIRegistry.registerComponent('securitySchemes', 'AdminBearer', {
+  type: 'http',
+  scheme: 'bearer',
+  description: 'ADMIN_TOKEN.',
+});
+app.doc31('/openapi.json', (c) => ({
+  openapi: '3.1.0',
+  info: {
+    title: 'vakt',
+    version: '1.0.0',
+    description:
+      'AI-governance gateway: call POST /v1/check before sending a prompt to a language model. All errors are RFC 9457 problem+json.',
+  },
+  servers: [{ url: new URL(c.req.url).origin }],
+}));
+
+app.notFound((c) => {
+  const allowed = allowedMethods(c.req.path);
+  if (allowed.length > 0) {
+    return problemResponse(
+      {
+        type: 'urn:vakt:problem:method-not-allowed',
+        title: 'Method Not Allowed',
+        status: 405,
+        detail: `${c.req.method} is not supported here; use ${allowed.join(', ')}.`,
+      },
+      { Allow: allowed.join(', ') },
+    );
+  }
+  return problemResponse({
+    type: 'urn:vakt:problem:not-found',
+    title: 'Not Found',
+    status: 404,
+    detail: 'No route matches this path. See /docs for the API.',
+  });
+});
+
+app.onError((err, c) => {
+  if (err instanceof ProblemError) return err.getResponse();
+  if (err instanceof HTTPException && err.status < 500) {
+    // Hono's own client errors (e.g. malformed JSON) — reshape, never echo the input.
+    const status = err.status;
+    const body: ProblemBody = {
+      type: `urn:vakt:problem:${status === 400 ? 'bad-request' : 'error'}`,
+      title: status === 400 ? 'Bad Request' : 'Error',
+      status,
+      detail:
+        status === 400
+          ? 'The request body is not valid JSON.'
+          : 'The request could not be processed.',
+    };
+    return problemResponse(body);
+  }
+  reportError(c, err);
+  return problemResponse({
+    type: 'urn:vakt:problem:internal-error',
+    title: 'Internal Server Error',
+    status: 500,
+    detail: `An unexpected error occurred. It has been reported; quote request id ${c.get('requestId') ?? 'unknown'}.`,
+  });
+});
+
+/** Methods registered for a path (for 405 + Allow), from the router's own route table. */
+function allowedMethods(path: string): string[] {
+  const methods = new Set<string>();
+  for (const r of app.routes) {
+    if (r.method === 'ALL') continue;
+    const pattern = new RegExp('^' + r.path.replace(/:[^/]+/g, '[^/]+').replace(/\*/g, '.*') + '$');
+    if (pattern.test(path)) methods.add(r.method);
+  }
+  if (methods.has('GET')) methods.add('HEAD');
+  return [...methods].sort();
+}

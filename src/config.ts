@@ -1,0 +1,109 @@
+/**
+ * Configuration, parsed and validated once per isolate (per `env` object) with precise messages.
+ * A bad configuration is a deployment error: requests get a 503 problem naming the setting,
+ * never a half-configured gateway.
+ */
+import { z } from '@hono/zod-openapi';
+import type { Env } from './env';
+import { ProblemError, toPointer } from './errors';
+import { PolicySchema, policyVersion, type Policy } from './governance/policy';
+
+export const RATE_LIMIT_FAILURE_MODES = ['fail_open', 'fail_closed'] as const;
+export type RateLimitFailureMode = (typeof RATE_LIMIT_FAILURE_MODES)[number];
+
+export interface Config {
+  environment: string;
+  release: string;
+  maxBodyBytes: number;
+  rateLimitFailureMode: RateLimitFailureMode;
+  metricsShards: number;
+  auditQueueMaxsize: number;
+  auditRetentionDays: number;
+  keyCacheTtlMs: number;
+  sentrySampleRate: number;
+  defaultPolicy: Policy;
+  defaultPolicyVersion: string;
+  knownModels: readonly string[];
+}
+
+const intVar = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const jsonVar = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      return v; // leave it to the schema to report a readable type error
+    }
+  }, schema);
+
+const DEFAULT_POLICY: Policy = {
+  models: ['gpt-4*', 'gpt-3.5*', 'claude-*'],
+  operations: ['classify', 'summarize', 'extract', 'translate', 'generate', 'chat'],
+  detectors: { email: 'redact', phone: 'redact', ip_address: 'redact' },
+  default_detector_action: 'block',
+  secrets_action: 'block',
+  max_input_chars: 100_000,
+  rate_limit: { limit: 60, window_s: 60 },
+};
+
+const EnvSchema = z.object({
+  ENVIRONMENT: z.string().min(1).default('production'),
+  RELEASE: z.string().min(1).default('unknown'),
+  MAX_BODY_BYTES: intVar(1024, 100 * 1024 * 1024, 256 * 1024),
+  RATE_LIMIT_FAILURE_MODE: z.enum(RATE_LIMIT_FAILURE_MODES).default('fail_open'),
+  METRICS_SHARDS: intVar(1, 64, 4),
+  AUDIT_QUEUE_MAXSIZE: intVar(1, 100_000_000, 1000),
+  AUDIT_RETENTION_DAYS: intVar(0, 36_500, 365),
+  KEY_CACHE_TTL_S: intVar(0, 3600, 30),
+  SENTRY_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
+  DEFAULT_POLICY: jsonVar(PolicySchema).default(DEFAULT_POLICY),
+  KNOWN_MODELS: jsonVar(z.strictObject({ patterns: z.array(z.string().min(1)).min(1) })).default({
+    patterns: ['gpt-*', 'claude-*', 'mistral-*', 'gemini-*', 'llama-*'],
+  }),
+});
+
+const cache = new WeakMap<Env, Promise<Config>>();
+
+/** The validated configuration for this `env`; computed once per isolate. */
+export function getConfig(env: Env): Promise<Config> {
+  let config = cache.get(env);
+  if (!config) {
+    config = loadConfig(env);
+    cache.set(env, config);
+    // A failed load is not cached: fixing a var and redeploying must not need a cold start.
+    config.catch(() => cache.delete(env));
+  }
+  return config;
+}
+
+async function loadConfig(env: Env): Promise<Config> {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map((i) => ({
+      path: toPointer(i.path),
+      message: i.message,
+    }));
+    throw new ProblemError(503, {
+      detail: 'vakt is misconfigured; an operator must fix the settings listed in errors.',
+      errors,
+    });
+  }
+  const v = parsed.data;
+  return {
+    environment: v.ENVIRONMENT,
+    release: v.RELEASE,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    rateLimitFailureMode: v.RATE_LIMIT_FAILURE_MODE,
+    metricsShards: v.METRICS_SHARDS,
+    auditQueueMaxsize: v.AUDIT_QUEUE_MAXSIZE,
+    auditRetentionDays: v.AUDIT_RETENTION_DAYS,
+    keyCacheTtlMs: v.KEY_CACHE_TTL_S * 1000,
+    sentrySampleRate: v.SENTRY_SAMPLE_RATE,
+    defaultPolicy: v.DEFAULT_POLICY,
+    defaultPolicyVersion: await policyVersion(v.DEFAULT_POLICY),
+    knownModels: v.KNOWN_MODELS.patterns,
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * The Worker's bindings (see wrangler.toml) and the per-request context variables.
+ * Hand-written rather than generated so configuration vars keep their real types
+ * (strings that config.ts parses), not the literal values of one wrangler.toml.
+ */
+import type { AuditEvent } from './audit/event';
+import type { Metrics } from './metrics/metrics-object';
+import type { RateLimiter } from './rate-limit/rate-limiter';
+
+export interface Env {
+  DB: D1Database;
+  AUDIT_QUEUE: Queue<AuditEvent>;
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  METRICS: DurableObjectNamespace<Metrics>;
+
+  // Secrets
+  ADMIN_TOKEN?: string;
+  METRICS_TOKEN?: string;
+  SENTRY_DSN?: string;
+
+  // Plain vars (strings in wrangler.toml / .dev.vars), parsed and validated by config.ts
+  ENVIRONMENT?: string;
+  MAX_BODY_BYTES?: string;
+  RATE_LIMIT_FAILURE_MODE?: string;
+  METRICS_SHARDS?: string;
+  AUDIT_QUEUE_MAXSIZE?: string;
+  AUDIT_RETENTION_DAYS?: string;
+  KEY_CACHE_TTL_S?: string;
+  SENTRY_SAMPLE_RATE?: string;
+  RELEASE?: string;
+  /** JSON object (TOML table) or JSON string. */
+  DEFAULT_POLICY?: unknown;
+  /** `{ patterns: string[] }` (TOML table) or JSON string. */
+  KNOWN_MODELS?: unknown;
+}

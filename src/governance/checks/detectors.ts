@@ -1,0 +1,56 @@
+/**
+ * Personal data and secrets: every detector over every input segment. A finding whose policy
+ * action is `block` blocks the call with `contains_personal_data` or `contains_secret`.
+ */
+import { categoryOf, scanText } from '../detectors';
+import { actionFor } from '../policy';
+import type { Reason } from '../reasons';
+import type { Check, Finding } from '../types';
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+export const detectorsCheck: Check = {
+  name: 'detectors',
+  stage: 'scoring',
+  run({ segments, policy }) {
+    const findings: Finding[] = [];
+    const reasons = new Set<Reason>();
+    for (const { text, messageIndex } of segments) {
+      const detections = scanText(text);
+      if (detections.length === 0) continue;
+      const toCodePoints = SURROGATE.test(text) ? codePointOffsets(text) : null;
+      for (const d of detections) {
+        const action = actionFor(policy, d.type);
+        if (action === 'block') {
+          reasons.add(
+            categoryOf(d.type) === 'secret' ? 'contains_secret' : 'contains_personal_data',
+          );
+        }
+        findings.push({
+          type: d.type,
+          start: toCodePoints ? toCodePoints(d.start) : d.start,
+          end: toCodePoints ? toCodePoints(d.end) : d.end,
+          action,
+          ...(messageIndex === null ? {} : { message_index: messageIndex }),
+        });
+      }
+    }
+    return { reasons: [...reasons], findings };
+  },
+};
+
+/** Maps UTF-16 indices of `text` to code-point indices (only built when surrogates are present). */
+function codePointOffsets(text: string): (utf16: number) => number {
+  const map = new Uint32Array(text.length + 1);
+  let cp = 0;
+  for (let i = 0; i < text.length; i++) {
+    map[i] = cp;
+    const c = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point: both indices map to it.
+    const next = text.charCodeAt(i + 1);
+    const pairStart = c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff;
+    if (!pairStart) cp++;
+  }
+  map[text.length] = cp;
+  return (i) => map[i] ?? cp;
+}

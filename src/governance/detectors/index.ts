@@ -1,0 +1,44 @@
+/**
+ * The detector registry and the two operations the pipeline needs: scan text once with every
+ * detector, and redact a text given its detections.
+ */
+import { email } from './email';
+import { fodselsnummer } from './fodselsnummer';
+import type { Detection, Detector } from './types';
+
+export * from './types';
+
+/** Registered detectors, in the order they run. A new detector is one module plus one line here. */
+export const detectors: readonly Detector[] = [fodselsnummer, email];
+
+/** Every validated detection in `text`, sorted by start offset (then longest first). */
+export function scanText(text: string): Detection[] {
+  const out: Detection[] = [];
+  for (const d of detectors) d.scan(text, out);
+  out.sort((a, b) => a.start - b.start || b.end - a.end);
+  return out;
+}
+
+/**
+ * Replaces each detection with `[TYPE]`. Overlapping detections are merged into one span that
+ * takes the label of the detection that starts first (the longest, on a tie).
+ */
+export function redact(text: string, detections: readonly Detection[]): string {
+  if (detections.length === 0) return text;
+  const sorted = [...detections].sort((a, b) => a.start - b.start || b.end - a.end);
+  let result = '';
+  let cursor = 0;
+  let i = 0;
+  while (i < sorted.length) {
+    const first = sorted[i]!;
+    let end = first.end;
+    i++;
+    while (i < sorted.length && sorted[i]!.start < end) {
+      end = Math.max(end, sorted[i]!.end);
+      i++;
+    }
+    result += text.slice(cursor, first.start) + `[${first.type.toUpperCase()}]`;
+    cursor = end;
+  }
+  return result + text.slice(cursor);
+}

@@ -1,0 +1,106 @@
+/**
+ * The governance pipeline: runs the registered checks stage by stage (`validation`, then
+ * `scoring`), times each stage, and turns their outcomes into a decision. Rate limiting
+ * (before) and audit logging (after) are stages too, run by the route because they do I/O.
+ */
+import { checks as registry } from './checks';
+import { redact } from './detectors';
+import { REASONS, type Reason } from './reasons';
+import type {
+  ChatMessage,
+  Check,
+  CheckRequestInput,
+  CheckSubject,
+  Finding,
+  InputSegment,
+  Stage,
+} from './types';
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+export interface Evaluation {
+  allowed: boolean;
+  /** Sorted in the vocabulary's order, without duplicates. */
+  reasons: Reason[];
+  findings: Finding[];
+  /** The input with every `redact` finding replaced by `[TYPE]`; null unless something was redacted. */
+  redactedInput: CheckRequestInput | null;
+  /** Milliseconds per stage. */
+  timings: Record<Stage, number>;
+}
+
+export function segmentsOf(input: CheckRequestInput): InputSegment[] {
+  return typeof input === 'string'
+    ? [{ text: input, messageIndex: null }]
+    : input.map((m, i) => ({ text: m.content, messageIndex: i }));
+}
+
+/** Length in Unicode code points (what Python's len() would say for the original service). */
+export function codePointLength(text: string): number {
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+export function evaluate(
+  subject: CheckSubject,
+  input: CheckRequestInput,
+  checks: readonly Check[] = registry,
+): Evaluation {
+  const reasons = new Set<Reason>();
+  const findings: Finding[] = [];
+  const timings: Record<Stage, number> = { validation: 0, scoring: 0 };
+
+  for (const stage of ['validation', 'scoring'] as const) {
+    // Scanning an input the policy already refuses as too large is wasted CPU.
+    if (stage === 'scoring' && reasons.has('input_too_large')) break;
+    const started = performance.now();
+    for (const check of checks) {
+      if (check.stage !== stage) continue;
+      const outcome = check.run(subject);
+      for (const r of outcome.reasons) reasons.add(r);
+      findings.push(...outcome.findings);
+    }
+    timings[stage] = performance.now() - started;
+  }
+
+  const sortedReasons = REASONS.filter((r) => reasons.has(r));
+  const allowed = sortedReasons.length === 0;
+  const redactedInput =
+    allowed && findings.some((f) => f.action === 'redact') ? redactInput(input, findings) : null;
+  return { allowed, reasons: sortedReasons, findings, redactedInput, timings };
+}
+
+function redactInput(input: CheckRequestInput, findings: readonly Finding[]): CheckRequestInput {
+  // Findings carry code-point offsets; redaction works on UTF-16 strings, so convert back.
+  const redactSegment = (text: string, messageIndex: number | null): string => {
+    const spans = findings
+      .filter((f) => f.action === 'redact' && (f.message_index ?? null) === messageIndex)
+      .map((f) => ({ type: f.type, start: toUtf16(text, f.start), end: toUtf16(text, f.end) }));
+    return redact(text, spans);
+  };
+  if (typeof input === 'string') return redactSegment(input, null);
+  return input.map((m: ChatMessage, i) => ({ ...m, content: redactSegment(m.content, i) }));
+}
+
+function toUtf16(text: string, codePoint: number): number {
+  if (codePoint === 0 || !SURROGATE.test(text)) return codePoint;
+  let cp = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (cp === codePoint) return i;
+    const c = text.charCodeAt(i);
+    const next = text.charCodeAt(i + 1);
+    if (c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
+    cp++;
+  }
+  return text.length;
+}

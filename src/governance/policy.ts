@@ -1,0 +1,153 @@
+/**
+ * Policies: what a key may do. The default comes from configuration (`DEFAULT_POLICY`); a key may
+ * carry a partial override that is merged over it. Both are validated on write/load with
+ * field-level errors, and every decision records `policy_version`, a hash of the canonical JSON of
+ * the effective policy, so the same rules always give the same version.
+ */
+import { z } from '@hono/zod-openapi';
+import { DETECTOR_TYPES, categoryOf, type DetectorType } from './detectors';
+
+export const ACTIONS = ['block', 'redact', 'allow'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+const modelPattern = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(
+    /^[A-Za-z0-9._:/*@-]+$/,
+    'model patterns use letters, digits, . _ : / @ - and * as wildcard',
+  );
+
+const operationName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z][a-z0-9_-]*$/, 'operations are lower-case words (a-z, 0-9, _ and -)');
+
+const detectorActions = z
+  .partialRecord(z.enum(DETECTOR_TYPES as [DetectorType, ...DetectorType[]]), z.enum(ACTIONS))
+  .openapi({ description: 'Action per detector type; unnamed types use the category default.' });
+
+export const RateLimitPolicySchema = z
+  .strictObject({
+    limit: z.number().int().min(1).max(1_000_000),
+    window_s: z.number().int().min(1).max(86_400),
+  })
+  .openapi('RateLimitPolicy', { description: '`limit` requests per `window_s` seconds.' });
+
+export const PolicySchema = z
+  .strictObject({
+    models: z
+      .array(modelPattern)
+      .min(1)
+      .max(100)
+      .describe('Model patterns this key may use (`*` is a wildcard).'),
+    operations: z.array(operationName).min(1).max(100).describe('Operations this key may perform.'),
+    detectors: detectorActions.default({}),
+    default_detector_action: z
+      .enum(ACTIONS)
+      .describe('Action for personal-data types not named in `detectors`.'),
+    secrets_action: z.enum(ACTIONS).describe('Action for secret types not named in `detectors`.'),
+    max_input_chars: z.number().int().min(1).max(10_000_000),
+    rate_limit: RateLimitPolicySchema,
+  })
+  .openapi('Policy');
+
+export type Policy = z.infer<typeof PolicySchema>;
+
+/** What a key may store: any subset of the policy, merged over the default. */
+export const PolicyOverrideSchema = z
+  .strictObject({
+    models: PolicySchema.shape.models.optional(),
+    operations: PolicySchema.shape.operations.optional(),
+    detectors: detectorActions.optional(),
+    default_detector_action: z.enum(ACTIONS).optional(),
+    secrets_action: z.enum(ACTIONS).optional(),
+    max_input_chars: PolicySchema.shape.max_input_chars.optional(),
+    rate_limit: RateLimitPolicySchema.partial().optional(),
+  })
+  .openapi('PolicyOverride', {
+    description: 'Any subset of a policy; omitted fields come from the default policy.',
+  });
+
+export type PolicyOverride = z.infer<typeof PolicyOverrideSchema>;
+
+/** Merges an override over a base policy (`detectors` and `rate_limit` merge per field). */
+export function mergePolicy(base: Policy, override: PolicyOverride | null | undefined): Policy {
+  if (!override) return base;
+  return {
+    models: override.models ?? base.models,
+    operations: override.operations ?? base.operations,
+    detectors: { ...base.detectors, ...override.detectors },
+    default_detector_action: override.default_detector_action ?? base.default_detector_action,
+    secrets_action: override.secrets_action ?? base.secrets_action,
+    max_input_chars: override.max_input_chars ?? base.max_input_chars,
+    rate_limit: { ...base.rate_limit, ...override.rate_limit },
+  };
+}
+
+/** The action a policy gives a detector type. */
+export function actionFor(policy: Policy, type: DetectorType): Action {
+  return (
+    policy.detectors[type] ??
+    (categoryOf(type) === 'secret' ? policy.secrets_action : policy.default_detector_action)
+  );
+}
+
+/** JSON with object keys sorted recursively: equal policies serialise identically. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** `policy_version`: first 16 hex chars of SHA-256 over the canonical JSON of the effective policy. */
+export async function policyVersion(policy: Policy): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    'SHA-256',
+    new TextEncoder().encode(canonicalJson(policy)),
+  );
+  return hex(new Uint8Array(digest)).slice(0, 16);
+}
+
+export function hex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+/** Glob match where `*` matches any run of characters; case-insensitive. Linear-time. */
+export function globMatch(pattern: string, value: string): boolean {
+  const p = pattern.toLowerCase();
+  const v = value.toLowerCase();
+  let pi = 0;
+  let vi = 0;
+  let star = -1;
+  let mark = 0;
+  while (vi < v.length) {
+    if (pi < p.length && p[pi] !== '*' && p[pi] === v[vi]) {
+      pi++;
+      vi++;
+    } else if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      mark = vi;
+    } else if (star >= 0) {
+      pi = star + 1;
+      vi = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.length && p[pi] === '*') pi++;
+  return pi === p.length;
+}
+
+export function matchesAny(patterns: readonly string[], value: string): boolean {
+  return patterns.some((p) => globMatch(p, value));
+}

@@ -1,0 +1,82 @@
+/**
+ * The recording API every component uses. Records go into a per-isolate delta buffer; nothing
+ * here does I/O. `flushMetrics` (flush.ts) ships the buffer to the METRICS Durable Object(s)
+ * from `ctx.waitUntil`.
+ */
+import {
+  METRIC_DEFINITIONS,
+  type CounterName,
+  type HistogramName,
+  type LabelsOf,
+  type MetricName,
+} from './definitions';
+
+export interface CounterDelta {
+  kind: 'counter';
+  name: MetricName;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export interface HistogramDelta {
+  kind: 'histogram';
+  name: MetricName;
+  labels: Record<string, string>;
+  /** Per-bucket (non-cumulative) counts; the last slot is the +Inf overflow. */
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+export type SeriesDelta = CounterDelta | HistogramDelta;
+
+export class MetricsRecorder {
+  #buffer = new Map<string, SeriesDelta>();
+
+  inc<N extends CounterName>(name: N, labels: LabelsOf<N>, value = 1): void {
+    const key = seriesKey(name, labels);
+    const existing = this.#buffer.get(key);
+    if (existing?.kind === 'counter') existing.value += value;
+    else this.#buffer.set(key, { kind: 'counter', name, labels: { ...labels }, value });
+  }
+
+  observe<N extends HistogramName>(name: N, labels: LabelsOf<N>, value: number): void {
+    const bounds = METRIC_DEFINITIONS[name].buckets;
+    const key = seriesKey(name, labels);
+    let h = this.#buffer.get(key);
+    if (h?.kind !== 'histogram') {
+      h = {
+        kind: 'histogram',
+        name,
+        labels: { ...labels },
+        buckets: new Array<number>(bounds.length + 1).fill(0),
+        sum: 0,
+        count: 0,
+      };
+      this.#buffer.set(key, h);
+    }
+    let i = 0;
+    while (i < bounds.length && value > (bounds[i] ?? Infinity)) i++;
+    h.buckets[i] = (h.buckets[i] ?? 0) + 1;
+    h.sum += value;
+    h.count += 1;
+  }
+
+  /** Takes everything recorded so far, leaving the buffer empty. */
+  drain(): SeriesDelta[] {
+    const out = [...this.#buffer.values()];
+    this.#buffer = new Map();
+    return out;
+  }
+
+  get pending(): number {
+    return this.#buffer.size;
+  }
+}
+
+function seriesKey(name: string, labels: Record<string, string>): string {
+  return name + JSON.stringify(labels);
+}
+
+/** The isolate's recorder. */
+export const metrics = new MetricsRecorder();

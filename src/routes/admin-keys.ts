@@ -1,0 +1,211 @@
+/** /admin/keys — create, list, read, update and revoke API keys (ADMIN_TOKEN). */
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { Config } from '../config';
+import { ProblemError } from '../errors';
+import {
+  mergePolicy,
+  policyVersion,
+  PolicySchema,
+  type PolicyOverride,
+} from '../governance/policy';
+import { keyCache } from '../keys/cache';
+import * as store from '../keys/store';
+import { adminSecurity, problems } from '../schemas/common';
+import {
+  CreatedKeySchema,
+  CreateKeyRequestSchema,
+  KeyIdParamSchema,
+  KeyListQuerySchema,
+  KeyListSchema,
+  KeySchema,
+  UpdateKeyRequestSchema,
+} from '../schemas/keys';
+import type { AppEnv } from '../types';
+import { toPointer, validationError } from '../errors';
+
+export const adminKeyRoutes = new OpenAPIHono<AppEnv>();
+
+const tags = ['Admin: keys'];
+const json = <T>(schema: T) => ({ 'application/json': { schema } });
+
+/** A key as the API shows it: with its effective policy and version, never the hash. */
+async function present(record: store.ApiKeyRecord, config: Config) {
+  const effective = mergePolicy(config.defaultPolicy, record.policy);
+  return {
+    ...record,
+    effective_policy: effective,
+    policy_version: record.policy ? await policyVersion(effective) : config.defaultPolicyVersion,
+  };
+}
+
+/** The override must also produce a valid policy once merged (e.g. no empty model list). */
+function assertEffectivePolicy(config: Config, override: PolicyOverride | null | undefined): void {
+  if (!override) return;
+  const result = PolicySchema.safeParse(mergePolicy(config.defaultPolicy, override));
+  if (!result.success) {
+    throw validationError(
+      result.error.issues.map((i) => ({
+        path: toPointer(['policy', ...i.path]),
+        message: i.message,
+      })),
+    );
+  }
+}
+
+function notFound(id: string): ProblemError {
+  return new ProblemError(404, { detail: `No API key with id ${id}.` });
+}
+
+adminKeyRoutes.openapi(
+  createRoute({
+    method: 'post',
+    path: '/admin/keys',
+    tags,
+    summary: 'Create an API key',
+    description: 'The key is in this response only; vakt stores its SHA-256.',
+    security: adminSecurity,
+    request: { body: { required: true, content: json(CreateKeyRequestSchema) } },
+    responses: {
+      201: { description: 'Created.', content: json(CreatedKeySchema) },
+      ...problems(400, 401, 413, 415, 500, 503),
+    },
+  }),
+  async (c) => {
+    const body = c.req.valid('json');
+    const config = c.get('config');
+    assertEffectivePolicy(config, body.policy);
+    const { record, key } = await store.createKey(c.env.DB, {
+      name: body.name,
+      policy: body.policy ?? null,
+      now: new Date(),
+    });
+    return c.json({ ...(await present(record, config)), key }, 201, {
+      Location: `/admin/keys/${record.id}`,
+      'Cache-Control': 'no-store',
+    });
+  },
+);
+
+adminKeyRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/admin/keys',
+    tags,
+    summary: 'List API keys',
+    security: adminSecurity,
+    request: { query: KeyListQuerySchema },
+    responses: {
+      200: {
+        description: 'Keys ordered by id; follow `next_cursor`.',
+        content: json(KeyListSchema),
+      },
+      ...problems(400, 401, 500, 503),
+    },
+  }),
+  async (c) => {
+    const { limit = 50, cursor } = c.req.valid('query');
+    const config = c.get('config');
+    const after = cursor ? decodeCursor(cursor) : undefined;
+    const rows = await store.listKeys(c.env.DB, { limit: limit + 1, after });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return c.json(
+      {
+        items: await Promise.all(page.map((r) => present(r, config))),
+        next_cursor: rows.length > limit && last ? encodeCursor(last.id) : null,
+      },
+      200,
+    );
+  },
+);
+
+adminKeyRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/admin/keys/{id}',
+    tags,
+    summary: 'Get an API key',
+    security: adminSecurity,
+    request: { params: KeyIdParamSchema },
+    responses: {
+      200: { description: 'The key (never the key itself).', content: json(KeySchema) },
+      ...problems(400, 401, 404, 500, 503),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const record = await store.getKey(c.env.DB, id);
+    if (!record) throw notFound(id);
+    return c.json(await present(record, c.get('config')), 200);
+  },
+);
+
+adminKeyRoutes.openapi(
+  createRoute({
+    method: 'patch',
+    path: '/admin/keys/{id}',
+    tags,
+    summary: 'Rename a key or change its policy',
+    description:
+      'A changed policy applies to the next request in this isolate, and elsewhere within KEY_CACHE_TTL_S.',
+    security: adminSecurity,
+    request: {
+      params: KeyIdParamSchema,
+      body: { required: true, content: json(UpdateKeyRequestSchema) },
+    },
+    responses: {
+      200: { description: 'The updated key.', content: json(KeySchema) },
+      ...problems(400, 401, 404, 413, 415, 500, 503),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const config = c.get('config');
+    assertEffectivePolicy(config, body.policy);
+    const record = await store.updateKey(c.env.DB, id, body, new Date());
+    if (!record) throw notFound(id);
+    keyCache.evictId(id);
+    return c.json(await present(record, config), 200);
+  },
+);
+
+adminKeyRoutes.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/admin/keys/{id}',
+    tags,
+    summary: 'Revoke an API key',
+    description:
+      'Refused at once in this isolate; in other isolates within KEY_CACHE_TTL_S seconds. Idempotent.',
+    security: adminSecurity,
+    request: { params: KeyIdParamSchema },
+    responses: {
+      200: { description: 'The revoked key.', content: json(KeySchema) },
+      ...problems(400, 401, 404, 500, 503),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const record = await store.revokeKey(c.env.DB, id, new Date());
+    if (!record) throw notFound(id);
+    keyCache.evictId(id);
+    return c.json(await present(record, c.get('config')), 200);
+  },
+);
+
+function encodeCursor(id: string): string {
+  return btoa(JSON.stringify({ after: id })).replace(/=+$/, '');
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const v = JSON.parse(atob(cursor)) as unknown;
+    if (v && typeof v === 'object' && typeof (v as { after?: unknown }).after === 'string') {
+      return (v as { after: string }).after;
+    }
+  } catch {
+    // fall through
+  }
+  throw validationError([{ path: '/cursor', message: 'not a cursor returned by this API' }]);
+}

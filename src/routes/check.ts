@@ -1,0 +1,210 @@
+/**
+ * POST /v1/check — the gateway's decision. Stages, each timed into
+ * governance_check_latency_ms{stage}: rate_limit → validation → scoring → logging.
+ */
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { AuditEvent } from '../audit/event';
+import { enqueueAudit } from '../audit/producer';
+import { ProblemError } from '../errors';
+import { scanText, redact } from '../governance/detectors';
+import { canonicalJson, mergePolicy, policyVersion, hex, type Policy } from '../governance/policy';
+import { codePointLength, evaluate, segmentsOf } from '../governance/pipeline';
+import type { CheckRequestInput, Finding } from '../governance/types';
+import { modelLabel, operationLabel } from '../metrics/labels';
+import { metrics } from '../metrics/recorder';
+import { apiKeyAuth } from '../middleware/auth';
+import { checkRateLimit, rateLimitHeaders } from '../rate-limit';
+import { CheckRequestSchema, CheckResponseSchema, type CheckRequest } from '../schemas/check';
+import { apiKeySecurity, problems } from '../schemas/common';
+import type { AppEnv } from '../types';
+
+const checkRoute = createRoute({
+  method: 'post',
+  path: '/v1/check',
+  tags: ['Governance'],
+  summary: 'Decide whether a model call is allowed',
+  description:
+    'Checks model, operation, input size, personal data and secrets against the key’s policy and quota. A blocked call is still `200` with `allowed: false`.',
+  security: apiKeySecurity,
+  middleware: [apiKeyAuth()] as const,
+  request: {
+    body: { required: true, content: { 'application/json': { schema: CheckRequestSchema } } },
+  },
+  responses: {
+    200: {
+      description:
+        'The decision. Carries `RateLimit-Policy`, `RateLimit` and `X-RateLimit-*` headers.',
+      content: { 'application/json': { schema: CheckResponseSchema } },
+    },
+    ...problems(400, 401, 413, 415, 429, 500, 503),
+  },
+});
+
+export const checkRoutes = new OpenAPIHono<AppEnv>();
+
+checkRoutes.openapi(checkRoute, async (c) => {
+  const started = performance.now();
+  const body = c.req.valid('json');
+  const key = c.get('apiKey');
+  const config = c.get('config');
+  const policy = mergePolicy(config.defaultPolicy, key.policy);
+  const version = key.policy ? await cachedPolicyVersion(policy) : config.defaultPolicyVersion;
+  const decisionId = crypto.randomUUID();
+  const labels = {
+    model: modelLabel(body.model, config.knownModels),
+    operation: operationLabel(
+      body.operation,
+      config.defaultPolicy.operations.concat(policy.operations),
+    ),
+  };
+
+  // Stage: rate_limit
+  let t = performance.now();
+  const rl = await checkRateLimit(c.env, key.id, policy.rate_limit, config.rateLimitFailureMode);
+  metrics.observe('governance_check_latency_ms', { stage: 'rate_limit' }, performance.now() - t);
+  const headers = rateLimitHeaders(policy.rate_limit, rl.decision);
+  if (rl.failure) {
+    console.error(
+      JSON.stringify({
+        msg: 'rate limiter unavailable',
+        mode: rl.failure.mode,
+        request_id: c.get('requestId'),
+      }),
+    );
+  }
+
+  const segments = segmentsOf(body.input);
+  const inputChars = segments.reduce((n, s) => n + codePointLength(s.text), 0);
+  const audit = (fields: Pick<AuditEvent, 'allowed' | 'outcome' | 'reasons' | 'finding_counts'>) =>
+    logDecision(c, body, { ...fields, decisionId, version, inputChars, started });
+
+  if (!rl.decision.allowed) {
+    metrics.inc('rate_limit_hits_total', { api_key_id: key.id });
+    await audit({ allowed: false, outcome: 'rate_limited', reasons: [], finding_counts: {} });
+    throw new ProblemError(rl.failure ? 503 : 429, {
+      detail: rl.failure
+        ? 'The rate limiter is unavailable and vakt is configured to fail closed.'
+        : `Quota of ${policy.rate_limit.limit} requests per ${policy.rate_limit.window_s} s exceeded.`,
+      headers: { ...headers, 'Retry-After': String(rl.decision.retry_after_s) },
+      extensions: { decision_id: decisionId, retry_after_s: rl.decision.retry_after_s },
+    });
+  }
+
+  // Stages: validation, scoring
+  const evaluation = evaluate(
+    {
+      model: body.model,
+      operation: body.operation,
+      segments,
+      inputChars,
+      policy,
+      knownModels: config.knownModels,
+    },
+    body.input,
+  );
+  metrics.observe(
+    'governance_check_latency_ms',
+    { stage: 'validation' },
+    evaluation.timings.validation,
+  );
+  metrics.observe('governance_check_latency_ms', { stage: 'scoring' }, evaluation.timings.scoring);
+  if (evaluation.allowed) metrics.inc('governance_allowed_total', labels);
+  for (const reason of evaluation.reasons)
+    metrics.inc('governance_blocked_total', { ...labels, reason });
+
+  // Stage: logging
+  t = performance.now();
+  await audit({
+    allowed: evaluation.allowed,
+    outcome: evaluation.allowed ? 'allowed' : 'blocked',
+    reasons: evaluation.reasons,
+    finding_counts: countByType(evaluation.findings),
+  });
+  metrics.observe('governance_check_latency_ms', { stage: 'logging' }, performance.now() - t);
+
+  return c.json(
+    {
+      decision_id: decisionId,
+      allowed: evaluation.allowed,
+      reasons: evaluation.reasons,
+      findings: evaluation.findings,
+      redacted_input: evaluation.redactedInput,
+      policy_version: version,
+      rate_limit: {
+        limit: rl.decision.limit,
+        remaining: rl.decision.remaining,
+        reset_s: rl.decision.reset_s,
+      },
+    },
+    200,
+    headers,
+  );
+});
+
+interface DecisionFacts {
+  decisionId: string;
+  version: string;
+  inputChars: number;
+  started: number;
+}
+
+async function logDecision(
+  c: Context<AppEnv>,
+  body: CheckRequest,
+  f: Pick<AuditEvent, 'allowed' | 'outcome' | 'reasons' | 'finding_counts'> & DecisionFacts,
+): Promise<void> {
+  const event: AuditEvent = {
+    v: 1,
+    decision_id: f.decisionId,
+    ts: new Date().toISOString(),
+    request_id: c.get('requestId'),
+    api_key_id: c.get('apiKey').id,
+    model: body.model,
+    operation: body.operation,
+    allowed: f.allowed,
+    outcome: f.outcome,
+    reasons: f.reasons,
+    finding_counts: f.finding_counts,
+    policy_version: f.version,
+    input_chars: f.inputChars,
+    input_sha256: await inputSha256(body.input),
+    latency_ms: Math.round((performance.now() - f.started) * 1000) / 1000,
+    metadata: body.metadata ? scrubMetadata(body.metadata) : null,
+  };
+  enqueueAudit(c.env, c.executionCtx, event);
+}
+
+function countByType(findings: readonly Finding[]): AuditEvent['finding_counts'] {
+  const counts: AuditEvent['finding_counts'] = {};
+  for (const f of findings) counts[f.type] = (counts[f.type] ?? 0) + 1;
+  return counts;
+}
+
+async function inputSha256(input: CheckRequestInput): Promise<string> {
+  const text = typeof input === 'string' ? input : canonicalJson(input);
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return hex(new Uint8Array(digest));
+}
+
+/** Metadata goes to the audit log, so personal data in it is redacted first. */
+function scrubMetadata(metadata: NonNullable<CheckRequest['metadata']>): AuditEvent['metadata'] {
+  const out: NonNullable<AuditEvent['metadata']> = {};
+  for (const [k, v] of Object.entries(metadata)) {
+    out[k] = typeof v === 'string' ? redact(v, scanText(v)) : v;
+  }
+  return out;
+}
+
+const versionCache = new Map<string, string>();
+/** policy_version of a key's effective policy, memoised per isolate (bounded). */
+async function cachedPolicyVersion(policy: Policy): Promise<string> {
+  const canonical = canonicalJson(policy);
+  let v = versionCache.get(canonical);
+  if (!v) {
+    v = await policyVersion(policy);
+    if (versionCache.size >= 1000) versionCache.clear();
+    versionCache.set(canonical, v);
+  }
+  return v;
+}

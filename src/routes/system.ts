@@ -1,0 +1,34 @@
+/** Routes with no API key: health, the OpenAPI document and the rendered reference. */
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import type { AppEnv } from '../types';
+
+export const systemRoutes = new OpenAPIHono<AppEnv>();
+
+systemRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/health',
+    tags: ['System'],
+    summary: 'Liveness',
+    description: 'Touches no dependency: answers as long as the Worker runs.',
+    responses: {
+      200: {
+        description: 'vakt is running.',
+        content: {
+          'application/json': {
+            schema: z
+              .object({ status: z.literal('ok'), service: z.literal('vakt') })
+              .openapi('Health'),
+          },
+        },
+      },
+    },
+  }),
+  (c) =>
+    c.json({ status: 'ok' as const, service: 'vakt' as const }, 200, {
+      'Cache-Control': 'no-store',
+    }),
+);
+
+systemRoutes.get('/docs', swaggerUI({ url: '/openapi.json', title: 'vakt API reference' }));

@@ -1,0 +1,64 @@
+/** Schemas of the /admin/keys routes. */
+import { z } from '@hono/zod-openapi';
+import { PolicyOverrideSchema, PolicySchema } from '../governance/policy';
+
+export const KeyIdParamSchema = z.object({
+  id: z
+    .uuid()
+    .openapi({
+      param: { name: 'id', in: 'path' },
+      example: '0b1d6a3e-3c1f-4f59-9a55-6f1f2f0c9a11',
+    }),
+});
+
+export const KeyNameSchema = z.string().trim().min(1).max(100);
+
+export const CreateKeyRequestSchema = z
+  .strictObject({
+    name: KeyNameSchema.openapi({ example: 'billing-service' }),
+    policy: PolicyOverrideSchema.optional(),
+  })
+  .openapi('CreateKeyRequest');
+
+export const UpdateKeyRequestSchema = z
+  .strictObject({
+    name: KeyNameSchema.optional(),
+    policy: PolicyOverrideSchema.nullable()
+      .optional()
+      .openapi({ description: '`null` returns the key to the default policy.' }),
+  })
+  .refine((v) => v.name !== undefined || v.policy !== undefined, {
+    message: 'give at least one of name, policy',
+  })
+  .openapi('UpdateKeyRequest');
+
+export const KeySchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    key_prefix: z
+      .string()
+      .openapi({ description: 'First characters of the key, to recognise it.' }),
+    policy: PolicyOverrideSchema.nullable().openapi({
+      description: 'The key’s override; null = default policy.',
+    }),
+    effective_policy: PolicySchema,
+    policy_version: z.string(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    revoked_at: z.string().nullable(),
+  })
+  .openapi('ApiKey');
+
+export const CreatedKeySchema = KeySchema.extend({
+  key: z.string().openapi({ description: 'The API key. Shown once; only its SHA-256 is stored.' }),
+}).openapi('CreatedApiKey');
+
+export const KeyListSchema = z
+  .object({ items: z.array(KeySchema), next_cursor: z.string().nullable() })
+  .openapi('ApiKeyList');
+
+export const KeyListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50).optional(),
+  cursor: z.string().max(200).optional(),
+});
