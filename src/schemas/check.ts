@@ -66,12 +66,10 @@ export const CheckResponseSchema = z
     allowed: z.boolean(),
     reasons: z.array(z.enum(REASONS)),
     findings: z.array(FindingSchema),
-    redacted_input: z
-      .union([z.string(), z.array(ChatMessageSchema), z.null()])
-      .openapi({
-        description:
-          'The input with `redact` findings replaced by `[TYPE]`; null unless something was redacted.',
-      }),
+    redacted_input: z.union([z.string(), z.array(ChatMessageSchema), z.null()]).openapi({
+      description:
+        'The input with `redact` findings replaced by `[TYPE]`; null unless something was redacted.',
+    }),
     policy_version: z.string(),
     rate_limit: RateLimitStateSchema,
   })

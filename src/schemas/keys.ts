@@ -3,12 +3,10 @@ import { z } from '@hono/zod-openapi';
 import { PolicyOverrideSchema, PolicySchema } from '../governance/policy';
 
 export const KeyIdParamSchema = z.object({
-  id: z
-    .uuid()
-    .openapi({
-      param: { name: 'id', in: 'path' },
-      example: '0b1d6a3e-3c1f-4f59-9a55-6f1f2f0c9a11',
-    }),
+  id: z.uuid().openapi({
+    param: { name: 'id', in: 'path' },
+    example: '0b1d6a3e-3c1f-4f59-9a55-6f1f2f0c9a11',
+  }),
 });
 
 export const KeyNameSchema = z.string().trim().min(1).max(100);
