@@ -8,13 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { getConfig } from './config';
-import {
-  ProblemError,
-  sendProblem,
-  toPointer,
-  validationError,
-  type ProblemBody,
-} from './errors';
+import { ProblemError, sendProblem, toPointer, validationError, type ProblemBody } from './errors';
 import { tokenAuth } from './middleware/auth';
 import { reportError } from './observability/report';
 import { adminKeyRoutes } from './routes/admin-keys';

@@ -94,7 +94,11 @@ export class ProblemError extends HTTPException {
  * Sends a problem through the request context, so headers set by middleware (request id,
  * security headers) are kept on error responses too.
  */
-export function sendProblem(c: Context, problem: ProblemBody, headers: Record<string, string> = {}): Response {
+export function sendProblem(
+  c: Context,
+  problem: ProblemBody,
+  headers: Record<string, string> = {},
+): Response {
   return c.body(JSON.stringify(problem), problem.status as ContentfulStatusCode, {
     ...headers,
     'Content-Type': PROBLEM_CONTENT_TYPE,
