@@ -217,11 +217,25 @@ const LEXICON = new Map<string, number>();
 for (const [cls, words] of WORDS)
   for (const w of words) LEXICON.set(w, (LEXICON.get(w) ?? 0) | cls);
 
+/** Words written with a period that does not end the sentence. */
+const ABBREVIATIONS = new Set(
+  (
+    'nr no kl ca jf evt f.eks bl.a dvs mv tlf tel mob fnr pnr dnr hnr f.nr fhnr org orgnr org.nr ' +
+    'kto kto.nr kontonr ref acct a/c ssn nin ver v kortnr mobilnr telefonnr fakturanr ordrenr ' +
+    'kundenr saksnr varenr personnr fødselsnr organisasjonsnr bestillingsnr'
+  ).split(' '),
+);
+
 /** How far back (UTF-16 code units) context is read. */
 export const CONTEXT_WINDOW = 64;
 
+function isBlank(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9 || c === 0xa0;
+}
+
+/** Letters, § and digits: a number between the keyword and the candidate is a word too. */
 function isContextWordChar(c: number): boolean {
-  return isLetter(c) || c === 167; /* § */
+  return isLetter(c) || (c >= 48 && c <= 57) || c === 167; /* § */
 }
 
 /**
@@ -234,8 +248,16 @@ export function nearestContext(text: string, start: number, mask: number): numbe
   work.steps += start - limit;
   let i = start;
   while (i > limit) {
-    // Skip to the end of the previous word.
-    while (i > limit && !isContextWordChar(text.charCodeAt(i - 1))) i--;
+    // Skip to the end of the previous word, noting whether a sentence ends in between.
+    let sentenceEnd = false;
+    let period = false;
+    while (i > limit) {
+      const c = text.charCodeAt(i - 1);
+      if (isContextWordChar(c)) break;
+      if (c === 10 || ((c === 33 || c === 63) && isBlank(text.charCodeAt(i)))) sentenceEnd = true;
+      else if (c === 46 && isBlank(text.charCodeAt(i))) period = true;
+      i--;
+    }
     if (i <= limit) break;
     const wordEnd = i;
     while (i > limit) {
@@ -246,8 +268,14 @@ export function nearestContext(text: string, start: number, mask: number): numbe
         else break;
       } else break;
     }
-    const cls = LEXICON.get(text.slice(i, wordEnd).toLowerCase()) ?? 0;
+    const word = text.slice(i, wordEnd).toLowerCase();
+    // Context does not reach into the previous sentence. A period after an abbreviation does
+    // not end one (`Tlf. 912 34 567`, `Org.nr. 923609016`, `Invoice no. 12345678903`), and the
+    // word before a line break still counts (`Kontonummer:\n1234.56.78903`).
+    if (period && !ABBREVIATIONS.has(word)) return 0;
+    const cls = LEXICON.get(word) ?? 0;
     if (cls & mask) return cls & mask;
+    if (sentenceEnd) return 0;
   }
   return 0;
 }

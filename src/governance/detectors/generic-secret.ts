@@ -26,6 +26,9 @@ const KEY_WORDS = [
   'api-key',
   'accesskey',
   'access_key',
+  'secretkey',
+  'secret_key',
+  'secret-key',
   'privatekey',
   'private_key',
   'auth',
@@ -40,12 +43,27 @@ const MIN_VALUE = 8;
 const PLACEHOLDER =
   /^(?:changeme|change_me|example|placeholder|password|secret|token|undefined|null|none|true|false|redacted|your[-_a-z]*|x+|\*+|\.+|-+)$/i;
 
+/** Documentation placeholders: `xoxb-your-token-here`, `<insert key>`, `sk_test_XXXX…`. */
+const PLACEHOLDER_WORD = /your|example|placeholder|changeme|dummy|redacted|insert|replace|xxxx/i;
+
 function isKeyChar(c: number): boolean {
   return isAsciiAlnum(c) || c === 95 || c === 45 || c === 46;
 }
 
+/** Last three letters (lower case) of every key word: a cheap filter before any allocation. */
+const KEY_ENDINGS = new Set(KEY_WORDS.map((w) => w.slice(-3)));
+
+function lower3(text: string, e: number): string {
+  return String.fromCharCode(
+    text.charCodeAt(e - 3) | 32,
+    text.charCodeAt(e - 2) | 32,
+    text.charCodeAt(e - 1) | 32,
+  );
+}
+
 /** Whether the identifier `text[s, e)` ends with a secret word at a word boundary. */
 function isSecretKey(text: string, s: number, e: number): boolean {
+  if (e - s < 3 || !KEY_ENDINGS.has(lower3(text, e))) return false;
   const key = text.slice(s, e);
   const lower = key.toLowerCase();
   for (const w of KEY_WORDS) {
@@ -102,11 +120,15 @@ export function looksSecret(text: string, s: number, e: number): boolean {
   const n = e - s;
   if (n < MIN_VALUE || n > MAX_VALUE) return false;
   const first = text.charCodeAt(s);
-  // $VAR, ${VAR}, %VAR%, {{var}}, <placeholder>, (expr), [list], calls and references.
-  if (first === 36 || first === 37 || first === 123 || first === 60 || first === 40) return false;
-  if (first === 91 || first === 38 || first === 42) return false;
+  const last = text.charCodeAt(e - 1);
+  // $VAR, ${VAR}, %VAR%, {{var}}, <placeholder>, (expr), [list].
+  if (first === 123 || first === 60 || first === 40 || first === 91) return false;
+  if (first === 36 && (isAsciiAlnum(text.charCodeAt(s + 1)) || text.charCodeAt(s + 1) === 123)) {
+    if (!isDigit(text.charCodeAt(s + 1))) return false;
+  }
+  if (first === 37 && last === 37) return false;
   const value = text.slice(s, e);
-  if (PLACEHOLDER.test(value)) return false;
+  if (PLACEHOLDER.test(value) || PLACEHOLDER_WORD.test(value)) return false;
   // Dotted identifiers and calls are code: process.env.TOKEN, os.environ["X"], getToken().
   if (isDottedIdentifier(text, s, e) || value.includes('(')) return false;
   const h = shannonEntropy(text, s, e);

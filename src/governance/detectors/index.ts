@@ -54,7 +54,29 @@ export function scanText(text: string): Detection[] {
     releaseTokens();
   }
   out.sort((a, b) => a.start - b.start || b.end - a.end);
-  return out;
+  return dropGenericDuplicates(out);
+}
+
+/**
+ * `api_key="sk_live_…"` is found twice: as a Stripe key and as a generic assignment. The specific
+ * finding is kept and the generic one overlapping it dropped. `sorted` is sorted by start.
+ */
+function dropGenericDuplicates(sorted: Detection[]): Detection[] {
+  let generic = false;
+  for (const d of sorted) if (d.type === 'secret_generic') generic = true;
+  if (!generic) return sorted;
+  const kept: Detection[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const d = sorted[i]!;
+    if (d.type === 'secret_generic') {
+      const prev = kept[kept.length - 1];
+      const next = sorted[i + 1];
+      if (prev && prev.end > d.start && prev.type !== 'secret_generic') continue;
+      if (next && next.start < d.end && next.type !== 'secret_generic') continue;
+    }
+    kept.push(d);
+  }
+  return kept;
 }
 
 /**

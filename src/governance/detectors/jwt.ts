@@ -8,15 +8,35 @@ import type { Detection, Detector } from './types';
 
 const MAX_HEADER = 2048;
 
-/** Decodes base64url to a string (latin-1 code units); null when malformed. */
+/** base64url digit values, -1 for other chars. */
+const B64URL = new Int8Array(128).fill(-1);
+for (let i = 0; i < 64; i++) {
+  B64URL['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.charCodeAt(i)] = i;
+}
+
+/**
+ * Decodes base64url to a string of byte values (UTF-8 bytes as latin-1 code units, enough for
+ * JSON.parse to check the structure); null when malformed. Hand-rolled because `atob` needs the
+ * standard alphabet and padding, and is slow in some runtimes.
+ */
 function decodeBase64Url(s: string): string | null {
-  if (s.length % 4 === 1) return null;
-  const b64 = s.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((s.length + 3) % 4);
-  try {
-    return atob(b64);
-  } catch {
-    return null;
+  const n = s.length;
+  if (n % 4 === 1) return null;
+  let out = '';
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    const v = c < 128 ? B64URL[c]! : -1;
+    if (v < 0) return null;
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += String.fromCharCode((acc >> bits) & 0xff);
+    }
   }
+  return out;
 }
 
 function decodesToJsonObject(part: string): Record<string, unknown> | null {
@@ -59,10 +79,14 @@ export const jwt: Detector = {
   scan(text: string, out: Detection[]): void {
     let from = 0;
     for (;;) {
-      const s = text.indexOf('eyJ', from);
-      work.steps += (s < 0 ? text.length : s) - from + 1;
-      if (s < 0) return;
-      from = s + 3;
+      // Search for the rare `J` and look back for `ey`: `e` is the most common letter in prose,
+      // so searching for `eyJ` directly would stop every few characters.
+      const j = text.indexOf('J', from);
+      work.steps += (j < 0 ? text.length : j) - from + 1;
+      if (j < 0) return;
+      from = j + 1;
+      const s = j - 2;
+      if (text.charCodeAt(s) !== 101 || text.charCodeAt(s + 1) !== 121) continue;
       if (s > 0 && isBase64UrlChar(text.charCodeAt(s - 1))) continue; // inside another token
       const e1 = run(text, s);
       from = e1;

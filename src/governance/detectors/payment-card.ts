@@ -3,7 +3,7 @@
  * layout. Luhn alone passes one random number in ten, and every 13-digit millisecond timestamp
  * starts with 1, which no issuer below uses.
  */
-import { CTX_NEGATIVE, nearestContext } from './context';
+import { CTX_CARD, CTX_NEGATIVE, nearestContext } from './context';
 import { gluedLeft, gluedRight, hasLens, tokens, type NumberGroup } from './numbers';
 import type { Detection, Detector } from './types';
 
@@ -76,7 +76,10 @@ export const paymentCard: Detector = {
       if (!layout || !issuerAccepts(g.digits) || !luhn(g.digits)) continue;
       if (gluedLeft(text, g.start) || gluedRight(text, g.end)) continue;
       // A plain digit string after an order/invoice/reference word is that identifier.
-      if (layout === 'plain' && nearestContext(text, g.start, CTX_NEGATIVE)) continue;
+      // (unless a card word is nearer: `Ordre 123: betalt med kort 4111…`).
+      if (layout === 'plain' && nearestContext(text, g.start, CTX_CARD | CTX_NEGATIVE) & CTX_NEGATIVE) {
+        continue;
+      }
       out.push({ type: 'payment_card', start: g.start, end: g.end });
     }
   },

@@ -53,9 +53,15 @@ export const privateKey: Detector = {
     let from = 0;
     let nextEnd = -2; // -2: not searched yet; -1: no END after `from`
     for (;;) {
-      const begin = text.indexOf(BEGIN, from);
-      work.steps += (begin < 0 ? text.length : begin) - from + 1;
-      if (begin < 0) return;
+      // `BEGIN` (capitals) is rarer in prose than `-`, so search for it and check the dashes.
+      const b = text.indexOf('BEGIN ', from + 5);
+      work.steps += (b < 0 ? text.length : b) - from + 1;
+      if (b < 0) return;
+      const begin = b - 5;
+      if (!text.startsWith('-----', begin)) {
+        from = begin + 1;
+        continue;
+      }
       const headerEnd = privateLabel(text, begin + BEGIN.length);
       if (headerEnd < 0) {
         from = begin + 1;

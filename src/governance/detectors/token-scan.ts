@@ -48,3 +48,17 @@ export function readRun(
 export function isAlnumOrUnderscore(c: number): boolean {
   return isAsciiAlnum(c) || c === 95;
 }
+
+/**
+ * Calls `at(p)` for each occurrence of the single character `ch`; `at` returns where to resume
+ * (after a match, its end). Linear when `at` reads a bounded number of characters.
+ */
+export function scanChar(text: string, ch: string, at: (p: number) => number): void {
+  let from = 0;
+  for (;;) {
+    const p = text.indexOf(ch, from);
+    work.steps += (p < 0 ? text.length : p) - from + 1;
+    if (p < 0) return;
+    from = Math.max(p + 1, at(p));
+  }
+}
