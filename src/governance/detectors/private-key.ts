@@ -1,0 +1,93 @@
+/**
+ * PEM private keys (`-----BEGIN [RSA |EC |DSA |OPENSSH |ENCRYPTED ]PRIVATE KEY-----` and PGP
+ * private key blocks). The finding spans BEGIN to END; a key pasted without its END line spans to
+ * the end of its base64 body. Public keys and certificates are not secrets and are not reported.
+ *
+ * Linear: each BEGIN header is read for a bounded length, and the position of the next END line
+ * is found once and reused for every BEGIN before it.
+ */
+import { work } from './text';
+import type { Detection, Detector } from './types';
+
+const BEGIN = '-----BEGIN ';
+const END = '-----END ';
+const MAX_LABEL = 40;
+
+/** The label between `-----BEGIN ` and `-----`, if it names a private key. */
+function privateLabel(text: string, labelStart: number): number {
+  const stop = Math.min(text.length, labelStart + MAX_LABEL);
+  work.steps += stop - labelStart;
+  for (let i = labelStart; i < stop; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 45) {
+      if (!text.startsWith('-----', i)) return -1;
+      const label = text.slice(labelStart, i);
+      return label.endsWith('PRIVATE KEY') || label === 'PGP PRIVATE KEY BLOCK' ? i + 5 : -1;
+    }
+    if (!((c >= 65 && c <= 90) || c === 32)) return -1;
+  }
+  return -1;
+}
+
+function isBodyChar(c: number): boolean {
+  return (
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    (c >= 48 && c <= 57) ||
+    c === 43 || // +
+    c === 47 || // /
+    c === 61 || // =
+    c === 10 ||
+    c === 13 ||
+    c === 32 ||
+    c === 58 || // Proc-Type: headers
+    c === 44 ||
+    c === 45
+  );
+}
+
+export const privateKey: Detector = {
+  type: 'secret_private_key',
+  category: 'secret',
+  scan(text: string, out: Detection[]): void {
+    let from = 0;
+    let nextEnd = -2; // -2: not searched yet; -1: no END after `from`
+    for (;;) {
+      // `BEGIN` (capitals) is rarer in prose than `-`, so search for it and check the dashes.
+      const b = text.indexOf('BEGIN ', from + 5);
+      work.steps += (b < 0 ? text.length : b) - from + 1;
+      if (b < 0) return;
+      const begin = b - 5;
+      if (!text.startsWith('-----', begin)) {
+        from = begin + 1;
+        continue;
+      }
+      const headerEnd = privateLabel(text, begin + BEGIN.length);
+      if (headerEnd < 0) {
+        from = begin + 1;
+        continue;
+      }
+      if (nextEnd === -2 || (nextEnd >= 0 && nextEnd < headerEnd)) {
+        nextEnd = text.indexOf(END, headerEnd);
+        work.steps += (nextEnd < 0 ? text.length : nextEnd) - headerEnd + 1;
+      }
+      // The body must reach the END line without other text in between.
+      let i = headerEnd;
+      while (i < text.length && isBodyChar(text.charCodeAt(i)) && i !== nextEnd) i++;
+      work.steps += i - headerEnd + MAX_LABEL;
+      let end = i;
+      if (i === nextEnd) {
+        const close = text.indexOf('-----', nextEnd + END.length);
+        end = close >= 0 && close - nextEnd < END.length + MAX_LABEL ? close + 5 : nextEnd;
+      } else {
+        while (end > headerEnd && /\s/.test(text[end - 1]!)) end--;
+        if (end - headerEnd < 64) {
+          from = headerEnd;
+          continue;
+        }
+      }
+      out.push({ type: 'secret_private_key', start: begin, end });
+      from = end;
+    }
+  },
+};
