@@ -16,6 +16,7 @@ import { metrics } from '../metrics/recorder';
 import { apiKeyAuth } from '../middleware/auth';
 import { checkRateLimit, rateLimitHeaders } from '../rate-limit';
 import { recordRateLimitFailure } from '../rate-limit/failure';
+import { quotaExceededResponse, RATE_LIMIT_RESPONSE_HEADERS } from '../rate-limit/openapi';
 import { CheckRequestSchema, CheckResponseSchema, type CheckRequest } from '../schemas/check';
 import { apiKeySecurity, problems } from '../schemas/common';
 import type { AppEnv } from '../types';
@@ -36,9 +37,11 @@ const checkRoute = createRoute({
     200: {
       description:
         'The decision. Carries `RateLimit-Policy`, `RateLimit` and `X-RateLimit-*` headers.',
+      headers: RATE_LIMIT_RESPONSE_HEADERS,
       content: { 'application/json': { schema: CheckResponseSchema } },
     },
-    ...problems(400, 401, 413, 415, 429, 500, 503),
+    429: quotaExceededResponse,
+    ...problems(400, 401, 413, 415, 500, 503),
   },
 });
 

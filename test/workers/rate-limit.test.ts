@@ -5,6 +5,7 @@
 import {
   createExecutionContext,
   env,
+  SELF,
   runInDurableObject,
   waitOnExecutionContext,
 } from 'cloudflare:test';
@@ -365,6 +366,7 @@ describe('failure policy', () => {
 
   it('turns a failing object into the configured decision (real RPC error from the object)', async () => {
     // The real object rejects an invalid rule; the error crosses RPC like any object failure.
+    // (workerd logs it as "uncaught exception … RangeError": that line is expected.)
     const ns = testNamespace(() =>
       env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName('x')).check({ limit: 0, window_s: 60 }),
     );
@@ -479,4 +481,30 @@ describe('failure policy', () => {
       }
     },
   );
+});
+
+describe('OpenAPI', () => {
+  it('documents the rate-limit headers on 200 and the 429 problem with Retry-After', async () => {
+    const doc = (await (await SELF.fetch(BASE + '/openapi.json')).json()) as {
+      paths: Record<
+        string,
+        Record<string, { responses: Record<string, { headers?: object; content?: object }> }>
+      >;
+    };
+    const responses = doc.paths['/v1/check']!.post!.responses;
+    expect(Object.keys(responses['200']!.headers ?? {})).toEqual(
+      expect.arrayContaining([
+        'RateLimit-Policy',
+        'RateLimit',
+        'X-RateLimit-Limit',
+        'X-RateLimit-Remaining',
+        'X-RateLimit-Reset',
+      ]),
+    );
+    expect(Object.keys(responses['429']!.headers ?? {})).toContain('Retry-After');
+    expect(responses['429']!.content).toHaveProperty(
+      ['application/problem+json', 'schema', '$ref'],
+      '#/components/schemas/QuotaExceededProblem',
+    );
+  });
 });
