@@ -17,6 +17,7 @@ import {
 } from './errors';
 import { tokenAuth } from './middleware/auth';
 import { reportError } from './observability/report';
+import { adminAuditRoutes } from './routes/admin-audit';
 import { adminKeyRoutes } from './routes/admin-keys';
 import { checkRoutes } from './routes/check';
 import { systemRoutes } from './routes/system';
@@ -67,6 +68,7 @@ app.use('/admin/*', tokenAuth('ADMIN_TOKEN'));
 app.route('/', systemRoutes);
 app.route('/', checkRoutes);
 app.route('/', adminKeyRoutes);
+app.route('/', adminAuditRoutes);
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKeyBearer', {
   type: 'http',
