@@ -12,6 +12,7 @@ import { ProblemError, sendProblem, toPointer, validationError, type ProblemBody
 import { tokenAuth } from './middleware/auth';
 import { requestMetrics } from './middleware/request-metrics';
 import { reportError } from './observability/report';
+import { adminAuditRoutes } from './routes/admin-audit';
 import { adminKeyRoutes } from './routes/admin-keys';
 import { checkRoutes } from './routes/check';
 import { metricsRoutes } from './routes/metrics';
@@ -66,6 +67,7 @@ app.route('/', systemRoutes);
 app.route('/', checkRoutes);
 app.route('/', adminKeyRoutes);
 app.route('/', metricsRoutes);
+app.route('/', adminAuditRoutes);
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKeyBearer', {
   type: 'http',
