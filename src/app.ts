@@ -3,6 +3,7 @@
  * error path (`onError` + `notFound`) that turns anything into RFC 9457 problem+json.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
@@ -122,7 +123,8 @@ app.notFound((c) => {
   });
 });
 
-app.onError((err, c) => {
+/** The one error path. Exported so tests can put it on a test-only app (test/workers/sentry.test.ts). */
+export function onError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof ProblemError) return sendProblem(c, err.problem, err.headers);
   if (err instanceof HTTPException && err.status < 500) {
     // Hono's own client errors (e.g. malformed JSON) — reshape, never echo the input.
@@ -145,7 +147,8 @@ app.onError((err, c) => {
     status: 500,
     detail: `An unexpected error occurred. It has been reported; quote request id ${c.get('requestId') ?? 'unknown'}.`,
   });
-});
+}
+app.onError(onError);
 
 /** Methods registered for a path (for 405 + Allow), from the router's own route table. */
 function allowedMethods(path: string): string[] {
