@@ -76,7 +76,7 @@ const VAKT_KEY = /vakt_[A-Za-z0-9_-]{8,}/g;
 const BEARER = /\b([Bb]earer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g;
 // `authorization: x`, `"x-api-key":"x"`, `password=x`, `token=x` ...: keep the name, drop the value.
 const CREDENTIAL_ASSIGNMENT =
-  /\b(authorization|x-api-key|api[_-]?key|cookie|set-cookie|password|passwd|secret|token|dsn)(["']?\s*[:=]\s*["']?)(?!\[)[^\s"',;&]+/gi;
+  /\b(authorization|x-api-key|api[_-]?key|cookie|set-cookie|password|passwd|secret|token|dsn)(["']?\s*[:=]\s*["']?)(?!\[)(?:(?:bearer|basic)\s+)?[^\s"',;&]+/gi;
 const EMAIL = /[^\s@"'<>()[\]{},;:]+@[^\s@"'<>()[\]{},;:]+\.[A-Za-z]{2,}/g;
 const IPV4 = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])/g;
 // Nine or more digits, optionally split by single spaces or dashes (cards, identity numbers,
@@ -104,8 +104,8 @@ export function createScrubber(secrets: readonly (string | undefined)[] = []): S
     for (const secret of literals) text = text.split(secret).join('[SECRET]');
     // Credentials first, while their shape is intact; then vakt's detectors; then fallbacks.
     text = text.replace(VAKT_KEY, '[VAKT_API_KEY]');
-    text = text.replace(BEARER, '$1 ' + FILTERED);
     text = text.replace(CREDENTIAL_ASSIGNMENT, '$1$2' + FILTERED);
+    text = text.replace(BEARER, '$1 ' + FILTERED);
     text = redact(text, scanText(text));
     text = text.replace(EMAIL, '[EMAIL]');
     text = text.replace(IPV4, '[IP_ADDRESS]');
