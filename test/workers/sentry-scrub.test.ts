@@ -6,6 +6,7 @@ import {
   createScrubber,
   MAX_SCRUBBED_STRING,
   scrubBreadcrumb,
+  redactEmails,
   scrubEvent,
   stripQuery,
   type ScrubbableEvent,
@@ -69,6 +70,29 @@ describe('createScrubber', () => {
     const out = scrub('x'.repeat(MAX_SCRUBBED_STRING * 4));
     expect(out.length).toBeLessThan(MAX_SCRUBBED_STRING + 20);
     expect(out.endsWith('[truncated]')).toBe(true);
+  });
+});
+
+describe('redactEmails (the fallback behind the e-mail detector)', () => {
+  it.each([
+    ['an address before punctuation', 'mail kari.nordmann@example.no!', 'mail [EMAIL]!'],
+    [
+      'quoted and bracketed addresses',
+      '"z@q.io", <first.last+tag@sub.example.co.uk>',
+      '"[EMAIL]", <[EMAIL]>',
+    ],
+    ['two addresses', 'two: a@b.no c@d.se', 'two: [EMAIL] [EMAIL]'],
+    ['no dotted domain (kept)', 'user@localhost', 'user@localhost'],
+    ['a one-letter TLD (kept)', 'a@b.c', 'a@b.c'],
+    ['no local part (kept)', '@example.no', '@example.no'],
+    ['1000 × "a@" (kept, linear)', 'a@'.repeat(1000), 'a@'.repeat(1000)],
+    [
+      'a local part past 64 characters',
+      'x'.repeat(5000) + '@example.no',
+      'x'.repeat(4936) + '[EMAIL]',
+    ],
+  ])('%s', (_name, input, expected) => {
+    expect(redactEmails(input)).toBe(expected);
   });
 });
 

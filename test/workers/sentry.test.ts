@@ -4,7 +4,7 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { Hono } from 'hono';
-import { describe, expect, inject, it, vi } from 'vitest';
+import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { app, onError } from '../../src/app';
 import type { Env } from '../../src/env';
 import { generateApiKey } from '../../src/keys/crypto';
@@ -106,6 +106,12 @@ async function quotedRequestId(res: Response): Promise<string> {
   if (!id) throw new Error(`no request id in: ${detail}`);
   return id;
 }
+
+// The reporter loads the Sentry SDK with a dynamic import; in vitest that import is transformed
+// on first use, which can take seconds on a loaded machine. Pay for it once, outside the tests.
+beforeAll(async () => {
+  await import('../../src/observability/sentry');
+}, 60_000);
 
 describe('Sentry: unexpected errors in requests', () => {
   it('reports a 500 with event type, message, tags and request, and the response is unchanged', async () => {
@@ -413,6 +419,21 @@ describe('Sentry: delivery never affects the gateway', () => {
     expect(await project.release()).toBe(1);
     await waitOnExecutionContext(ctx);
     expect(await project.events()).toHaveLength(1);
+  });
+
+  it('builds and sends the event only after the response has been returned', async () => {
+    const project = new SentryProject();
+    const before = sentryStats();
+    const { res, ctx } = await run(
+      app,
+      checkRequest(),
+      envWith({ SENTRY_DSN: project.dsn, DB: failingDb('D1_ERROR: ordering') }),
+    );
+    expect(res.status).toBe(500);
+    // The response is in hand and no Sentry work has run yet: it all waits in ctx.waitUntil.
+    expect(statsDelta(before).constructed).toBe(0);
+    await waitOnExecutionContext(ctx);
+    expect(statsDelta(before)).toMatchObject({ constructed: 1, sent: 1 });
   });
 
   it('SENTRY_SAMPLE_RATE=0 sends nothing and constructs no Toucan', async () => {
