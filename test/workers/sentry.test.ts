@@ -1,6 +1,6 @@
 /**
  * Sentry reporting, for real: toucan-js posts envelopes to a local HTTP sink standing in for
- * Sentry (test/support/sentry-sink.ts), and each test parses what arrived.
+ * Sentry (test/node/support/sentry-sink.ts), and each test parses what arrived.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { Hono } from 'hono';
