@@ -1,8 +1,8 @@
 /** The GCRA math and the deny cache, pure: no workerd, time is an argument. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DenyCache } from '../../src/rate-limit/deny-cache.ts';
-import { gcra, type GcraState, type RateLimitRule } from '../../src/rate-limit/gcra.ts';
+import { DenyCache } from '../../src/rate-limit/deny-cache';
+import { gcra, type GcraState, type RateLimitRule } from '../../src/rate-limit/gcra';
 
 // A realistic epoch: float TATs lose sub-millisecond precision here, integer units must not.
 const T0 = 1_764_000_000_123;
