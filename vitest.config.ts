@@ -39,6 +39,11 @@ export default defineConfig({
         },
       },
       {
+        resolve: {
+          alias: {
+            'cloudflare:workers': path.join(root, 'test/node/support/cloudflare-workers-shim.ts'),
+          },
+        },
         test: {
           name: 'node',
           environment: 'node',

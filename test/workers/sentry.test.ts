@@ -292,7 +292,7 @@ describe('Sentry: errors outside the request path', () => {
       err: new Error('Durable Object reset because its code was updated.'),
       tags: {
         component: 'rate_limiter',
-        failure_mode: 'fail_open',
+        mode: 'fail_open',
         api_key_id: '0f8fad5b-d9cb-469f-a165-70867728950e',
       },
       options: { level: 'warning', transaction: 'POST /v1/check' },
