@@ -145,6 +145,7 @@ describe('Sentry: unexpected errors in requests', () => {
       value: 'D1_ERROR: database is locked',
     });
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers.get('X-Request-Id')).toBe(requestId);
     expect(event.tags).toEqual({ route: '/v1/check', method: 'POST', request_id: requestId });
     expect(event.environment).toBe('test');
     expect(event.release).toBe(env.RELEASE);
