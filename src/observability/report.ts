@@ -112,6 +112,11 @@ async function report(
   options: CaptureOptions,
 ): Promise<void> {
   try {
+    // Start on a later turn of the event loop. An async function runs synchronously up to its
+    // first await, and toucan-js processes an event in (synchronous) SyncPromises, so without
+    // this the whole capture could run in the microtasks ahead of the response being handed
+    // back to the runtime.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     if (!isValidDsn(dsn)) {
       countSentry('abandoned');
       warnInvalidDsnOnce();

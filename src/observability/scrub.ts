@@ -76,8 +76,7 @@ const VAKT_KEY = /vakt_[A-Za-z0-9_-]{8,}/g;
 const BEARER = /\b([Bb]earer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g;
 // `authorization: x`, `"x-api-key":"x"`, `password=x`, `token=x` ...: keep the name, drop the value.
 const CREDENTIAL_ASSIGNMENT =
-  /\b(authorization|x-api-key|api[_-]?key|cookie|set-cookie|password|passwd|secret|token|dsn)(["']?\s*[:=]\s*["']?)(?!\[)[^\s"',;&]+/gi;
-const EMAIL = /[^\s@"'<>()[\]{},;:]+@[^\s@"'<>()[\]{},;:]+\.[A-Za-z]{2,}/g;
+  /\b(authorization|x-api-key|api[_-]?key|cookie|set-cookie|password|passwd|secret|token|dsn)(["']?\s*[:=]\s*["']?)(?!\[)(?:(?:bearer|basic)\s+)?[^\s"',;&]+/gi;
 const IPV4 = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])/g;
 // Nine or more digits, optionally split by single spaces or dashes (cards, identity numbers,
 // account and phone numbers). Not inside a longer word or a dash-joined token, so UUIDs and hex
@@ -104,14 +103,82 @@ export function createScrubber(secrets: readonly (string | undefined)[] = []): S
     for (const secret of literals) text = text.split(secret).join('[SECRET]');
     // Credentials first, while their shape is intact; then vakt's detectors; then fallbacks.
     text = text.replace(VAKT_KEY, '[VAKT_API_KEY]');
-    text = text.replace(BEARER, '$1 ' + FILTERED);
     text = text.replace(CREDENTIAL_ASSIGNMENT, '$1$2' + FILTERED);
+    text = text.replace(BEARER, '$1 ' + FILTERED);
     text = redact(text, scanText(text));
-    text = text.replace(EMAIL, '[EMAIL]');
+    text = redactEmails(text);
     text = text.replace(IPV4, '[IP_ADDRESS]');
     text = text.replace(DIGIT_RUN, '[NUMBER]');
     return text;
   };
+}
+
+/**
+ * Replaces e-mail-like text (`local@domain.tld`) with `[EMAIL]`, in time linear in the text: a
+ * regular expression with an unbounded local part backtracks quadratically over a long run of
+ * characters without an `@`. Looser than the e-mail detector on purpose (no validation).
+ */
+export function redactEmails(text: string): string {
+  let at = text.indexOf('@');
+  if (at === -1) return text;
+  let out = '';
+  let cursor = 0;
+  while (at !== -1) {
+    let start = at;
+    while (start > cursor && at - start < 64 && isEmailChar(text.charCodeAt(start - 1))) start--;
+    // The domain: the longest run of e-mail characters after `@` that ends in `.` + 2+ letters.
+    let end = -1;
+    let letters = 0;
+    for (let i = at + 1; i < text.length && i - at <= 255; i++) {
+      const c = text.charCodeAt(i);
+      if (!isEmailChar(c)) break;
+      if (isLetter(c)) {
+        letters++;
+        const dot = i - letters;
+        if (letters >= 2 && letters <= 63 && dot > at + 1 && text.charCodeAt(dot) === 46) {
+          end = i + 1;
+        }
+      } else {
+        letters = 0;
+      }
+    }
+    if (start < at && end !== -1) {
+      out += text.slice(cursor, start) + '[EMAIL]';
+      cursor = end;
+      at = text.indexOf('@', end);
+    } else {
+      at = text.indexOf('@', at + 1);
+    }
+  }
+  return out + text.slice(cursor);
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+/** Not whitespace, `@`, quotes, brackets, `<>`, `,`, `;` or `:`. */
+function isEmailChar(c: number): boolean {
+  if (c <= 32 || c === 127) return false;
+  switch (c) {
+    case 64: // @
+    case 34: // "
+    case 39: // '
+    case 60: // <
+    case 62: // >
+    case 40: // (
+    case 41: // )
+    case 91: // [
+    case 93: // ]
+    case 123: // {
+    case 125: // }
+    case 44: // ,
+    case 59: // ;
+    case 58: // :
+      return false;
+    default:
+      return c !== 0x00a0 && c !== 0x2028 && c !== 0x2029;
+  }
 }
 
 /**

@@ -25,6 +25,8 @@ describe('GET /openapi.json', () => {
       expect.arrayContaining([
         'POST /v1/check',
         'GET /health',
+        'GET /openapi.json',
+        'GET /docs',
         'POST /admin/keys',
         'GET /admin/keys',
         'GET /admin/keys/{id}',
@@ -42,5 +44,14 @@ describe('GET /openapi.json', () => {
     for (const status of ['400', '401', '413', '415', '429']) {
       expect(Object.keys(responses[status]?.content ?? {})).toEqual(['application/problem+json']);
     }
+  });
+});
+
+describe('GET /docs', () => {
+  it('renders the reference page from /openapi.json', async () => {
+    const res = await app.request('/docs', {}, { ENVIRONMENT: 'test' } as never);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toMatch(/^text\/html/);
+    expect(await res.text()).toContain('/openapi.json');
   });
 });

@@ -308,13 +308,12 @@ describe('denied requests are still counted and audited', () => {
   });
 });
 
-/** Wraps the real namespace; `mode` decides what its objects do. Counts calls to objects. */
+/**
+ * A namespace over the real one whose objects do what `behaviour` says (`real` calls the key's
+ * real object). Counts calls, so tests can tell whether an object was asked at all.
+ */
 function testNamespace(
-  behaviour: (
-    real: () => Promise<RateLimitDecision>,
-    call: number,
-    rule: RateLimitRule,
-  ) => Promise<RateLimitDecision>,
+  behaviour: (real: () => Promise<RateLimitDecision>, call: number) => Promise<RateLimitDecision>,
 ) {
   let calls = 0;
   const ns: RateLimiterNamespace & { calls(): number } = {
@@ -322,7 +321,7 @@ function testNamespace(
     get: (id) => ({
       check: (rule) => {
         calls++;
-        return behaviour(() => env.RATE_LIMITER.get(id).check(rule), calls, rule);
+        return behaviour(() => env.RATE_LIMITER.get(id).check(rule), calls);
       },
     }),
     calls: () => calls,

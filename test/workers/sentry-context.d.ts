@@ -1,4 +1,4 @@
-// Values the workers tests receive from test/support/sentry-global-setup.ts via `inject`.
+// Values the workers tests receive from test/node/support/sentry-global-setup.ts via `inject`.
 export {};
 
 declare module 'vitest' {

@@ -1,5 +1,5 @@
 /**
- * Test side of the local Sentry sink (test/support/sentry-sink.ts, started by globalSetup):
+ * Test side of the local Sentry sink (test/node/support/sentry-sink.ts, started by globalSetup):
  * a fresh DSN project per test, and the envelopes it received, parsed.
  */
 import { inject } from 'vitest';

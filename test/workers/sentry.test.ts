@@ -1,10 +1,10 @@
 /**
  * Sentry reporting, for real: toucan-js posts envelopes to a local HTTP sink standing in for
- * Sentry (test/support/sentry-sink.ts), and each test parses what arrived.
+ * Sentry (test/node/support/sentry-sink.ts), and each test parses what arrived.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { Hono } from 'hono';
-import { describe, expect, inject, it, vi } from 'vitest';
+import { beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { app, onError } from '../../src/app';
 import type { Env } from '../../src/env';
 import { generateApiKey } from '../../src/keys/crypto';
@@ -107,6 +107,12 @@ async function quotedRequestId(res: Response): Promise<string> {
   return id;
 }
 
+// The reporter loads the Sentry SDK with a dynamic import; in vitest that import is transformed
+// on first use, which can take seconds on a loaded machine. Pay for it once, outside the tests.
+beforeAll(async () => {
+  await import('../../src/observability/sentry');
+}, 60_000);
+
 describe('Sentry: unexpected errors in requests', () => {
   it('reports a 500 with event type, message, tags and request, and the response is unchanged', async () => {
     const project = new SentryProject();
@@ -139,6 +145,7 @@ describe('Sentry: unexpected errors in requests', () => {
       value: 'D1_ERROR: database is locked',
     });
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers.get('X-Request-Id')).toBe(requestId);
     expect(event.tags).toEqual({ route: '/v1/check', method: 'POST', request_id: requestId });
     expect(event.environment).toBe('test');
     expect(event.release).toBe(env.RELEASE);
@@ -286,7 +293,7 @@ describe('Sentry: errors outside the request path', () => {
       err: new Error('Durable Object reset because its code was updated.'),
       tags: {
         component: 'rate_limiter',
-        failure_mode: 'fail_open',
+        mode: 'fail_open',
         api_key_id: '0f8fad5b-d9cb-469f-a165-70867728950e',
       },
       options: { level: 'warning', transaction: 'POST /v1/check' },
@@ -413,6 +420,21 @@ describe('Sentry: delivery never affects the gateway', () => {
     expect(await project.release()).toBe(1);
     await waitOnExecutionContext(ctx);
     expect(await project.events()).toHaveLength(1);
+  });
+
+  it('builds and sends the event only after the response has been returned', async () => {
+    const project = new SentryProject();
+    const before = sentryStats();
+    const { res, ctx } = await run(
+      app,
+      checkRequest(),
+      envWith({ SENTRY_DSN: project.dsn, DB: failingDb('D1_ERROR: ordering') }),
+    );
+    expect(res.status).toBe(500);
+    // The response is in hand and no Sentry work has run yet: it all waits in ctx.waitUntil.
+    expect(statsDelta(before).constructed).toBe(0);
+    await waitOnExecutionContext(ctx);
+    expect(statsDelta(before)).toMatchObject({ constructed: 1, sent: 1 });
   });
 
   it('SENTRY_SAMPLE_RATE=0 sends nothing and constructs no Toucan', async () => {

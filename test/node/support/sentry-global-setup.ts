@@ -2,6 +2,7 @@
  * vitest globalSetup for the workers project: starts the local Sentry sink in Node and hands its
  * port (and a port with nothing listening) to the tests through `provide`/`inject`.
  */
+import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startSentrySink, unusedPort } from './sentry-sink';
 
