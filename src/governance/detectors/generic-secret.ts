@@ -157,6 +157,10 @@ function isValueEnd(c: number, quote: number): boolean {
 function scanAnchor(text: string, anchor: string, out: Detection[]): void {
   const n = text.length;
   let from = 0;
+  // End of the unquoted value run last read. Anchors come in increasing order, so a later
+  // anchor whose value starts before it ends at the same place: reuse it instead of re-reading
+  // (`password=password=…` would otherwise read 512 chars per anchor).
+  let runEnd = -1;
   for (;;) {
     const p = text.indexOf(anchor, from);
     work.steps += (p < 0 ? n : p) - from + 1;
@@ -184,8 +188,16 @@ function scanAnchor(text: string, anchor: string, out: Detection[]): void {
     if (quote === 34 || quote === 39 || quote === 96) v++;
     else quote = 0;
     let e = v;
-    while (e < n && e - v <= MAX_VALUE && !isValueEnd(text.charCodeAt(e), quote)) e++;
-    work.steps += e - p;
+    if (!quote && v < runEnd) e = runEnd;
+    else {
+      while (e < n && e - v <= MAX_VALUE && !isValueEnd(text.charCodeAt(e), quote)) e++;
+      if (!quote && e - v > MAX_VALUE) {
+        while (e < n && !isValueEnd(text.charCodeAt(e), 0)) e++;
+        runEnd = e;
+      }
+      work.steps += e - v;
+    }
+    work.steps += v - p;
     if (e - v > MAX_VALUE) continue;
     if (quote && text.charCodeAt(e) !== quote) continue;
     // An unquoted value ends before trailing sentence punctuation.

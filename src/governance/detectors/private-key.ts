@@ -29,21 +29,19 @@ function privateLabel(text: string, labelStart: number): number {
   return -1;
 }
 
-function isBodyChar(c: number): boolean {
-  return (
-    (c >= 65 && c <= 90) ||
-    (c >= 97 && c <= 122) ||
-    (c >= 48 && c <= 57) ||
-    c === 43 || // +
-    c === 47 || // /
-    c === 61 || // =
-    c === 10 ||
-    c === 13 ||
-    c === 32 ||
-    c === 58 || // Proc-Type: headers
-    c === 44 ||
-    c === 45
-  );
+/**
+ * Body characters: base64, line breaks, spaces, and the `Proc-Type: 4,ENCRYPTED` / `DEK-Info:`
+ * header characters of legacy encrypted keys. Sticky and a single class with one quantifier:
+ * matched in irregexp's native loop, no backtracking.
+ */
+const BODY = /[A-Za-z0-9+/=\r\n :,-]*/y;
+
+/** End of the body run starting at `from`, never past `stop` (the next END line). */
+function bodyEnd(text: string, from: number, stop: number): number {
+  BODY.lastIndex = from;
+  BODY.test(text);
+  const e = BODY.lastIndex;
+  return stop >= from && e > stop ? stop : e;
 }
 
 export const privateKey: Detector = {
@@ -72,8 +70,7 @@ export const privateKey: Detector = {
         work.steps += (nextEnd < 0 ? text.length : nextEnd) - headerEnd + 1;
       }
       // The body must reach the END line without other text in between.
-      let i = headerEnd;
-      while (i < text.length && isBodyChar(text.charCodeAt(i)) && i !== nextEnd) i++;
+      const i = bodyEnd(text, headerEnd, nextEnd);
       work.steps += i - headerEnd + MAX_LABEL;
       let end = i;
       if (i === nextEnd) {

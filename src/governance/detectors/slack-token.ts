@@ -22,7 +22,8 @@ export const slackToken: Detector = {
       scanPrefix(
         text,
         prefix,
-        isAsciiAlnum,
+        // Not after a letter, digit or `-`: a run like `xoxb-1-xoxb-1-…` is checked once.
+        (c) => isAsciiAlnum(c) || c === 45,
         (_s, body) => {
           let e = body;
           let dashes = 0;
