@@ -6,6 +6,7 @@
  * Linear: each BEGIN header is read for a bounded length, and the position of the next END line
  * is found once and reused for every BEGIN before it.
  */
+import { tokens } from './numbers';
 import { work } from './text';
 import type { Detection, Detector } from './types';
 
@@ -50,16 +51,8 @@ export const privateKey: Detector = {
   scan(text: string, out: Detection[]): void {
     let from = 0;
     let nextEnd = -2; // -2: not searched yet; -1: no END after `from`
-    for (;;) {
-      // `BEGIN` (capitals) is rarer in prose than `-`, so search for it and check the dashes.
-      const b = text.indexOf('BEGIN ', from + 5);
-      work.steps += (b < 0 ? text.length : b) - from + 1;
-      if (b < 0) return;
-      const begin = b - 5;
-      if (!text.startsWith('-----', begin)) {
-        from = begin + 1;
-        continue;
-      }
+    for (const begin of tokens(text).pem) {
+      if (begin < from) continue;
       const headerEnd = privateLabel(text, begin + BEGIN.length);
       if (headerEnd < 0) {
         from = begin + 1;
