@@ -114,12 +114,16 @@ function tokenize(text: string): Tokens {
   let steps = n;
   let i = 0;
   while (i < n) {
-    const c = text.charCodeAt(i);
-    const cls = c < 128 ? CLASS[c]! : 0;
+    // Tight skip over characters no detector starts from (most of any prose).
+    let c = text.charCodeAt(i);
+    while (c >= 128 || CLASS[c] === 0) {
+      if (++i >= n) break;
+      c = text.charCodeAt(i);
+    }
+    if (i >= n) break;
+    const cls = CLASS[c]!;
     if (cls !== 1) {
       switch (cls) {
-        case 0:
-          break;
         case 2:
           at.push(i);
           break;
