@@ -54,7 +54,20 @@ function mod11(s, w) {
 }
 
 function daysIn(month, year) {
-  return [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return [
+    31,
+    year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28,
+    31,
+    30,
+    31,
+    30,
+    31,
+    31,
+    30,
+    31,
+    30,
+    31,
+  ][month - 1];
 }
 
 const pad2 = (n) => String(n).padStart(2, '0');
@@ -179,30 +192,78 @@ const group4 = (s) => s.replace(/(.{4})(?=.)/g, '$1 ');
 
 // ---------------------------------------------------------------- values per type
 
-const FIRST = ['ola', 'kari', 'per', 'ingrid', 'lars', 'sofie', 'john', 'emma', 'noah', 'olivia', 'aksel', 'nora'];
-const LAST = ['nordmann', 'hansen', 'johansen', 'olsen', 'larsen', 'berg', 'smith', 'brown', 'haugen', 'dahl'];
-const DOMAINS = ['example.no', 'firma.no', 'post.example.com', 'mail.example.org', 'uio.no', 'example.co.uk', 'company.io', 'example.net'];
+const FIRST = [
+  'ola',
+  'kari',
+  'per',
+  'ingrid',
+  'lars',
+  'sofie',
+  'john',
+  'emma',
+  'noah',
+  'olivia',
+  'aksel',
+  'nora',
+];
+const LAST = [
+  'nordmann',
+  'hansen',
+  'johansen',
+  'olsen',
+  'larsen',
+  'berg',
+  'smith',
+  'brown',
+  'haugen',
+  'dahl',
+];
+const DOMAINS = [
+  'example.no',
+  'firma.no',
+  'post.example.com',
+  'mail.example.org',
+  'uio.no',
+  'example.co.uk',
+  'company.io',
+  'example.net',
+];
 
 const GEN = {
   no_fodselsnummer(r) {
     const kind = r.pick(['fnr', 'fnr', 'fnr', 'd', 'h', 'tenor', 'd-tenor', '2032', 'fh']);
     const n = makeFnr(r, kind);
     const spaced = kind !== 'fh' && r.next() < 0.2;
-    return { value: spaced ? n.slice(0, 6) + ' ' + n.slice(6) : n, needsContext: kind === 'fh', variant: kind };
+    return {
+      value: spaced ? n.slice(0, 6) + ' ' + n.slice(6) : n,
+      needsContext: kind === 'fh',
+      variant: kind,
+    };
   },
   no_kontonummer(r) {
     const n = makeKonto(r);
     const f = r.pick(['dots', 'dots', 'spaces', 'plain']);
     const value =
-      f === 'dots' ? `${n.slice(0, 4)}.${n.slice(4, 6)}.${n.slice(6)}` : f === 'spaces' ? `${n.slice(0, 4)} ${n.slice(4, 6)} ${n.slice(6)}` : n;
+      f === 'dots'
+        ? `${n.slice(0, 4)}.${n.slice(4, 6)}.${n.slice(6)}`
+        : f === 'spaces'
+          ? `${n.slice(0, 4)} ${n.slice(4, 6)} ${n.slice(6)}`
+          : n;
     return { value, needsContext: f === 'plain', variant: f };
   },
   no_organisasjonsnummer(r) {
     const n = makeOrg(r);
     const f = r.pick(['plain', 'grouped', 'vat', 'vat-compact']);
-    if (f === 'vat') return { value: `${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`, prefix: 'NO ', suffix: ' MVA', variant: f };
+    if (f === 'vat')
+      return {
+        value: `${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`,
+        prefix: 'NO ',
+        suffix: ' MVA',
+        variant: f,
+      };
     if (f === 'vat-compact') return { value: n, prefix: 'NO', suffix: 'MVA', variant: f };
-    if (f === 'grouped') return { value: `${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`, variant: f };
+    if (f === 'grouped')
+      return { value: `${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`, variant: f };
     return { value: n, needsContext: true, variant: f };
   },
   iban(r) {
@@ -215,8 +276,10 @@ const GEN = {
     let value = number;
     if (f !== 'plain') {
       const sep = f === 'spaces' ? ' ' : '-';
-      if (number.length === 15) value = [number.slice(0, 4), number.slice(4, 10), number.slice(10)].join(sep);
-      else if (number.length === 14) value = [number.slice(0, 4), number.slice(4, 10), number.slice(10)].join(sep);
+      if (number.length === 15)
+        value = [number.slice(0, 4), number.slice(4, 10), number.slice(10)].join(sep);
+      else if (number.length === 14)
+        value = [number.slice(0, 4), number.slice(4, 10), number.slice(10)].join(sep);
       else if (number.length === 16) value = number.match(/.{4}/g).join(sep);
       else value = number;
     }
@@ -225,7 +288,10 @@ const GEN = {
   email(r) {
     const sep = r.pick(['.', '_', '-', '']);
     const value = `${r.pick(FIRST)}${sep}${r.pick(LAST)}${r.next() < 0.3 ? r.int(1, 99) : ''}@${r.pick(DOMAINS)}`;
-    return { value: r.next() < 0.2 ? value.replace(/^./, (c) => c.toUpperCase()) : value, variant: 'email' };
+    return {
+      value: r.next() < 0.2 ? value.replace(/^./, (c) => c.toUpperCase()) : value,
+      variant: 'email',
+    };
   },
   phone(r) {
     const mobile = String(r.pick([4, 9])) + r.digits(7);
@@ -233,7 +299,18 @@ const GEN = {
     const n = r.next() < 0.7 ? mobile : land;
     const g323 = `${n.slice(0, 3)} ${n.slice(3, 5)} ${n.slice(5)}`;
     const g2222 = n.match(/.{2}/g).join(' ');
-    const f = r.pick(['323', '2222', '+47', '+47c', '0047', 'plain', 'e164-se', 'e164-uk', 'e164-us', 'e164-de']);
+    const f = r.pick([
+      '323',
+      '2222',
+      '+47',
+      '+47c',
+      '0047',
+      'plain',
+      'e164-se',
+      'e164-uk',
+      'e164-us',
+      'e164-de',
+    ]);
     switch (f) {
       case '323':
         return { value: g323, variant: f };
@@ -269,23 +346,43 @@ const GEN = {
     return { value: `2001:db8:${g()}::${r.int(1, 9999)}`, variant: 'v6-compressed' };
   },
   secret_private_key(r) {
-    const label = r.pick(['RSA PRIVATE KEY', 'PRIVATE KEY', 'EC PRIVATE KEY', 'OPENSSH PRIVATE KEY', 'ENCRYPTED PRIVATE KEY']);
+    const label = r.pick([
+      'RSA PRIVATE KEY',
+      'PRIVATE KEY',
+      'EC PRIVATE KEY',
+      'OPENSSH PRIVATE KEY',
+      'ENCRYPTED PRIVATE KEY',
+    ]);
     const lines = Array.from({ length: r.int(3, 8) }, () => r.chars(B64, 64));
     lines.push(r.chars(B64, r.int(8, 60)) + '==');
-    return { value: `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----`, variant: label, block: true };
+    return {
+      value: `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----`,
+      variant: label,
+      block: true,
+    };
   },
   secret_jwt(r) {
     const b64url = (s) => Buffer.from(s).toString('base64url');
     const header = b64url(JSON.stringify({ alg: r.pick(['HS256', 'RS256', 'ES256']), typ: 'JWT' }));
-    const payload = b64url(JSON.stringify({ sub: r.digits(8), name: `${r.pick(FIRST)} ${r.pick(LAST)}`, iat: 1700000000 + r.int(0, 9e7) }));
+    const payload = b64url(
+      JSON.stringify({
+        sub: r.digits(8),
+        name: `${r.pick(FIRST)} ${r.pick(LAST)}`,
+        iat: 1700000000 + r.int(0, 9e7),
+      }),
+    );
     return { value: `${header}.${payload}.${r.chars(B64URL, 43)}`, variant: 'jwt' };
   },
   secret_aws_access_key(r) {
     return { value: r.pick(['AKIA', 'AKIA', 'ASIA']) + r.chars(UPPER_DIGITS, 16), variant: 'aws' };
   },
   secret_github_token(r) {
-    if (r.next() < 0.25) return { value: `github_pat_${r.chars(ALNUM, 22)}_${r.chars(ALNUM, 59)}`, variant: 'pat' };
-    return { value: r.pick(['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_']) + r.chars(ALNUM, 36), variant: 'classic' };
+    if (r.next() < 0.25)
+      return { value: `github_pat_${r.chars(ALNUM, 22)}_${r.chars(ALNUM, 59)}`, variant: 'pat' };
+    return {
+      value: r.pick(['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_']) + r.chars(ALNUM, 36),
+      variant: 'classic',
+    };
   },
   secret_slack_token(r) {
     const p = r.pick(['xoxb', 'xoxp']);
@@ -293,7 +390,10 @@ const GEN = {
     return { value: `${p}-${r.digits(12)}-${r.digits(13)}-${tail}`, variant: p };
   },
   secret_stripe_key(r) {
-    return { value: r.pick(['sk_live_', 'sk_test_', 'rk_live_']) + r.chars(ALNUM, r.pick([24, 34, 99])), variant: 'stripe' };
+    return {
+      value: r.pick(['sk_live_', 'sk_test_', 'rk_live_']) + r.chars(ALNUM, r.pick([24, 34, 99])),
+      variant: 'stripe',
+    };
   },
   secret_google_api_key(r) {
     return { value: 'AIza' + r.chars(B64URL, 35), variant: 'google' };
@@ -301,9 +401,25 @@ const GEN = {
   secret_generic(r) {
     const v = r.chars(SECRET_CHARS, r.int(14, 40));
     const f = r.pick(['env', 'yaml', 'json', 'cli']);
-    if (f === 'env') return { value: v, prefix: `${r.pick(['DB_PASSWORD', 'API_TOKEN', 'CLIENT_SECRET', 'SECRET_KEY', 'password'])}=`, variant: f };
-    if (f === 'yaml') return { value: v, prefix: `${r.pick(['password', 'api_key', 'auth_token', 'passord'])}: `, variant: f };
-    if (f === 'json') return { value: v, prefix: `"${r.pick(['client_secret', 'apiKey', 'accessToken', 'password'])}": "`, suffix: '"', variant: f };
+    if (f === 'env')
+      return {
+        value: v,
+        prefix: `${r.pick(['DB_PASSWORD', 'API_TOKEN', 'CLIENT_SECRET', 'SECRET_KEY', 'password'])}=`,
+        variant: f,
+      };
+    if (f === 'yaml')
+      return {
+        value: v,
+        prefix: `${r.pick(['password', 'api_key', 'auth_token', 'passord'])}: `,
+        variant: f,
+      };
+    if (f === 'json')
+      return {
+        value: v,
+        prefix: `"${r.pick(['client_secret', 'apiKey', 'accessToken', 'password'])}": "`,
+        suffix: '"',
+        variant: f,
+      };
     return { value: v, prefix: `--${r.pick(['token', 'password'])}=`, variant: f };
   },
 };
@@ -313,18 +429,36 @@ const GEN = {
 /** `{}` marks the value. ctx: the template names the type (a context word). */
 const T = {
   no_fodselsnummer: {
-    no: ['Fødselsnummeret mitt er {}.', 'Pasienten (fnr {}) ble innlagt i går.', 'Kan du sjekke personnummer {} i Folkeregisteret?', 'Fnr: {}', 'D-nummer {} er registrert på søkeren.'],
-    en: ['My Norwegian national identity number is {}.', 'Birth number: {}', 'Please update the record for SSN {} today.', 'The applicant, fnr {}, lives in Bergen.'],
+    no: [
+      'Fødselsnummeret mitt er {}.',
+      'Pasienten (fnr {}) ble innlagt i går.',
+      'Kan du sjekke personnummer {} i Folkeregisteret?',
+      'Fnr: {}',
+      'D-nummer {} er registrert på søkeren.',
+    ],
+    en: [
+      'My Norwegian national identity number is {}.',
+      'Birth number: {}',
+      'Please update the record for SSN {} today.',
+      'The applicant, fnr {}, lives in Bergen.',
+    ],
     bare: ['Søker: Kari Nordmann, {}, Bergen.', 'Employee {} joined in March.'],
   },
   no_kontonummer: {
-    no: ['Lønnen betales til kontonummer {}.', 'Overfør beløpet til konto {} innen fredag.', 'Kontonr: {}'],
+    no: [
+      'Lønnen betales til kontonummer {}.',
+      'Overfør beløpet til konto {} innen fredag.',
+      'Kontonr: {}',
+    ],
     en: ['Please transfer the deposit to account {}.', 'Bank account: {}'],
     bare: ['Betal til {} innen 14 dager.', 'Refunds go to {} as usual.'],
   },
   no_organisasjonsnummer: {
     no: ['Leverandøren har org.nr. {}.', 'Organisasjonsnummer: {}', 'Selskapets orgnr er {}.'],
-    en: ['The supplier is registered with organisation number {} in Brønnøysund.', 'Company registration: {}'],
+    en: [
+      'The supplier is registered with organisation number {} in Brønnøysund.',
+      'Company registration: {}',
+    ],
     bare: ['Fakturaadresse: Nordlys AS, {}, Oslo.', 'Supplier Nordlys AS, {}, Tromsø.'],
   },
   iban: {
@@ -352,14 +486,38 @@ const T = {
     en: ['The request came from {} at 03:12.', 'Blocked host {} after five failures.'],
     bare: ['[{}]'],
   },
-  secret_private_key: { no: ['Her er nøkkelen:\n{}\nIkke del den.'], en: ['Here is the deploy key:\n{}'], bare: ['{}'] },
-  secret_jwt: { no: ['Tokenet mitt er {} men det virker ikke.'], en: ['Authorization: Bearer {}'], bare: ['{}'] },
-  secret_aws_access_key: { no: ['Nøkkel-ID {} fungerer ikke.'], en: ['aws_access_key_id = {}', 'Rotated key {} yesterday.'], bare: ['{}'] },
-  secret_github_token: { no: ['Bruk tokenet {} for å klone.'], en: ['export GITHUB_TOKEN={}', 'My PAT is {}'], bare: ['{}'] },
+  secret_private_key: {
+    no: ['Her er nøkkelen:\n{}\nIkke del den.'],
+    en: ['Here is the deploy key:\n{}'],
+    bare: ['{}'],
+  },
+  secret_jwt: {
+    no: ['Tokenet mitt er {} men det virker ikke.'],
+    en: ['Authorization: Bearer {}'],
+    bare: ['{}'],
+  },
+  secret_aws_access_key: {
+    no: ['Nøkkel-ID {} fungerer ikke.'],
+    en: ['aws_access_key_id = {}', 'Rotated key {} yesterday.'],
+    bare: ['{}'],
+  },
+  secret_github_token: {
+    no: ['Bruk tokenet {} for å klone.'],
+    en: ['export GITHUB_TOKEN={}', 'My PAT is {}'],
+    bare: ['{}'],
+  },
   secret_slack_token: { no: ['Slack-boten bruker {}.'], en: ['SLACK_BOT_TOKEN={}'], bare: ['{}'] },
-  secret_stripe_key: { no: ['Stripe-nøkkelen er {}.'], en: ['stripe.api_key = "{}"'], bare: ['{}'] },
+  secret_stripe_key: {
+    no: ['Stripe-nøkkelen er {}.'],
+    en: ['stripe.api_key = "{}"'],
+    bare: ['{}'],
+  },
   secret_google_api_key: { no: ['Kartnøkkelen er {}.'], en: ['GOOGLE_MAPS_KEY={}'], bare: ['{}'] },
-  secret_generic: { no: ['Konfigurasjonen inneholder {} og mer.'], en: ['The config has {} in it.', 'Run it with {} please.'], bare: ['{}'] },
+  secret_generic: {
+    no: ['Konfigurasjonen inneholder {} og mer.'],
+    en: ['The config has {} in it.', 'Run it with {} please.'],
+    bare: ['{}'],
+  },
 };
 
 function fill(template, value, prefix = '', suffix = '') {
@@ -376,7 +534,14 @@ function positive(r, type, id) {
   const lang = useBare ? r.pick(['no', 'en']) : r.pick(['no', 'en']);
   const template = useBare ? r.pick(t.bare) : r.pick(t[lang]);
   const { text, start, end } = fill(template, v.value, v.prefix, v.suffix);
-  return { id, lang, kind: 'positive', case: `${type}/${v.variant}${useBare ? '/bare' : ''}`, text, labels: [{ type, start, end }] };
+  return {
+    id,
+    lang,
+    kind: 'positive',
+    case: `${type}/${v.variant}${useBare ? '/bare' : ''}`,
+    text,
+    labels: [{ type, start, end }],
+  };
 }
 
 // ---------------------------------------------------------------- near misses
@@ -405,7 +570,15 @@ function wrongK1(r) {
 function impossibleDate(r) {
   for (;;) {
     const [dd, mm] = r.pick([
-      [31, 2], [30, 2], [32, 1], [31, 4], [0, 5], [15, 13], [15, 0], [31, 11], [29, 2],
+      [31, 2],
+      [30, 2],
+      [32, 1],
+      [31, 4],
+      [0, 5],
+      [15, 13],
+      [15, 0],
+      [31, 11],
+      [29, 2],
     ]);
     const yy = dd === 29 ? r.pick([1, 2, 3, 5, 7, 99]) : r.int(0, 99);
     const nine = pad2(dd) + pad2(mm) + pad2(yy) + r.digits(3);
@@ -428,44 +601,97 @@ function uuid(r) {
 }
 
 const NEAR = {
-  'fnr-wrong-k2': (r) => r.pick(['Fødselsnummer: {}', 'fnr {} (feil?)', 'My birth number is {}.']).replace('{}', wrongK2(r)),
-  'fnr-wrong-k1': (r) => r.pick(['Fødselsnummer: {}', 'Pasientens fnr er {}.', 'SSN {}']).replace('{}', wrongK1(r)),
-  'fnr-impossible-date': (r) => r.pick(['Fnr {} stemmer ikke.', 'Personnummer: {}', 'ID number {} was rejected.']).replace('{}', impossibleDate(r)),
+  'fnr-wrong-k2': (r) =>
+    r
+      .pick(['Fødselsnummer: {}', 'fnr {} (feil?)', 'My birth number is {}.'])
+      .replace('{}', wrongK2(r)),
+  'fnr-wrong-k1': (r) =>
+    r.pick(['Fødselsnummer: {}', 'Pasientens fnr er {}.', 'SSN {}']).replace('{}', wrongK1(r)),
+  'fnr-impossible-date': (r) =>
+    r
+      .pick(['Fnr {} stemmer ikke.', 'Personnummer: {}', 'ID number {} was rejected.'])
+      .replace('{}', impossibleDate(r)),
   'order-number-11': (r) =>
     r
-      .pick(['Ordrenummer {} er sendt.', 'Order {} has shipped.', 'Faktura {} forfaller i morgen.', 'Invoice no. {} is overdue.', 'KID: {}', 'Saksnummer {} er avsluttet.', 'Tracking number {} is in transit.', 'Kundenummer {}'])
+      .pick([
+        'Ordrenummer {} er sendt.',
+        'Order {} has shipped.',
+        'Faktura {} forfaller i morgen.',
+        'Invoice no. {} is overdue.',
+        'KID: {}',
+        'Saksnummer {} er avsluttet.',
+        'Tracking number {} is in transit.',
+        'Kundenummer {}',
+      ])
       .replace('{}', r.next() < 0.5 ? makeFnr(r, r.pick(['fnr', '2032'])) : makeKonto(r)),
-  'order-number-9': (r) => r.pick(['Ordre {} er pakket.', 'Order {} confirmed.', 'Referanse {}']).replace('{}', makeOrg(r)),
-  'order-number-16': (r) => r.pick(['Ordrenummer {}', 'Transaction {} settled.']).replace('{}', makeCard(r).number.length === 16 ? luhnComplete('4' + r.digits(14)) : luhnComplete('4' + r.digits(14))),
+  'order-number-9': (r) =>
+    r
+      .pick(['Ordre {} er pakket.', 'Order {} confirmed.', 'Referanse {}'])
+      .replace('{}', makeOrg(r)),
+  'order-number-16': (r) =>
+    r
+      .pick(['Ordrenummer {}', 'Transaction {} settled.'])
+      .replace(
+        '{}',
+        makeCard(r).number.length === 16
+          ? luhnComplete('4' + r.digits(14))
+          : luhnComplete('4' + r.digits(14)),
+      ),
   'konto-wrong-check': (r) => {
     const n = makeKonto(r);
     const bad = n.slice(0, 10) + ((Number(n[10]) + r.int(1, 9)) % 10);
-    return r.pick(['Kontonummer {}', 'Betal til konto {}.']).replace('{}', `${bad.slice(0, 4)}.${bad.slice(4, 6)}.${bad.slice(6)}`);
+    return r
+      .pick(['Kontonummer {}', 'Betal til konto {}.'])
+      .replace('{}', `${bad.slice(0, 4)}.${bad.slice(4, 6)}.${bad.slice(6)}`);
   },
   'org-wrong-check': (r) => {
     const n = makeOrg(r);
-    return r.pick(['Org.nr. {}', 'Organisasjonsnummer {}']).replace('{}', n.slice(0, 8) + ((Number(n[8]) + r.int(1, 9)) % 10));
+    return r
+      .pick(['Org.nr. {}', 'Organisasjonsnummer {}'])
+      .replace('{}', n.slice(0, 8) + ((Number(n[8]) + r.int(1, 9)) % 10));
   },
   'iban-wrong-check': (r) => {
     const v = makeIban(r);
     const c = (Number(v[3]) + r.int(1, 9)) % 10;
     return `IBAN ${group4(v.slice(0, 3) + c + v.slice(4))}`;
   },
-  'luhn-timestamp': (r) => r.pick(['created_at: {}', 'Tidsstempel {} i loggen.', 'ts={}']).replace('{}', luhnTimestamp(r)),
-  'luhn-no-issuer': (r) => r.pick(['Sporingsnummer {}', 'Ref {}', 'Serial {}']).replace('{}', luhnComplete(r.pick(['1', '7', '8', '9', '0']) + r.digits(14))),
+  'luhn-timestamp': (r) =>
+    r.pick(['created_at: {}', 'Tidsstempel {} i loggen.', 'ts={}']).replace('{}', luhnTimestamp(r)),
+  'luhn-no-issuer': (r) =>
+    r
+      .pick(['Sporingsnummer {}', 'Ref {}', 'Serial {}'])
+      .replace('{}', luhnComplete(r.pick(['1', '7', '8', '9', '0']) + r.digits(14))),
   'card-wrong-luhn': (r) => {
     const n = makeCard(r).number;
     return `Kort ${n.slice(0, -1)}${(Number(n.at(-1)) + r.int(1, 9)) % 10}`;
   },
   decimal: (r) =>
-    r.pick([`Pi er ${3}.${r.digits(11)}.`, `Totalt kr ${r.int(1, 999)} ${r.digits(3)} ${r.digits(3)},${r.digits(2)}`, `Value: 0.${r.digits(11)}`, `Beløp ${r.digits(8)},${r.digits(2)} NOK`, `ratio ${r.digits(2)}.${r.digits(9)}`]),
+    r.pick([
+      `Pi er ${3}.${r.digits(11)}.`,
+      `Totalt kr ${r.int(1, 999)} ${r.digits(3)} ${r.digits(3)},${r.digits(2)}`,
+      `Value: 0.${r.digits(11)}`,
+      `Beløp ${r.digits(8)},${r.digits(2)} NOK`,
+      `ratio ${r.digits(2)}.${r.digits(9)}`,
+    ]),
   uuid: (r) => r.pick(['Request id {}', 'UUID: {}', 'Sak {} er opprettet.']).replace('{}', uuid(r)),
-  'git-sha': (r) => r.pick([`commit ${r.chars(HEX, 40)}`, `Fixed in ${r.chars(HEX, 7)}.`, `sha256:${r.chars(HEX, 64)}`]),
+  'git-sha': (r) =>
+    r.pick([
+      `commit ${r.chars(HEX, 40)}`,
+      `Fixed in ${r.chars(HEX, 7)}.`,
+      `sha256:${r.chars(HEX, 64)}`,
+    ]),
   date: (r) => {
     const y = r.int(1990, 2035);
     const m = pad2(r.int(1, 12));
     const d = pad2(r.int(1, 28));
-    return r.pick([`Møtet er ${d}.${m}.${y}.`, `Due ${y}-${m}-${d}.`, `Dato: ${y}${m}${d}`, `Opprettet ${y}-${m}-${d}T${pad2(r.int(0, 23))}:${pad2(r.int(0, 59))}:${pad2(r.int(0, 59))}Z`, `${d}/${m}/${y}`, `kl. ${pad2(r.int(0, 23))}:${pad2(r.int(0, 59))}:${pad2(r.int(0, 59))}`]);
+    return r.pick([
+      `Møtet er ${d}.${m}.${y}.`,
+      `Due ${y}-${m}-${d}.`,
+      `Dato: ${y}${m}${d}`,
+      `Opprettet ${y}-${m}-${d}T${pad2(r.int(0, 23))}:${pad2(r.int(0, 59))}:${pad2(r.int(0, 59))}Z`,
+      `${d}/${m}/${y}`,
+      `kl. ${pad2(r.int(0, 23))}:${pad2(r.int(0, 59))}:${pad2(r.int(0, 59))}`,
+    ]);
   },
   version: (r) =>
     r.pick([
@@ -501,8 +727,22 @@ const NEAR = {
       'secret_key: os.environ.get',
       'passwordHash=$2b$10$abc',
     ]),
-  'email-like': (r) => r.pick([`Se icon@2x.png`, `npm i react@18.3.${r.int(0, 9)}`, `@${r.pick(FIRST)}_${r.pick(LAST)} skrev`, `${r.pick(FIRST)}@localhost`, `git@github`]),
-  'ip-like': (r) => r.pick([`IP ${r.int(256, 999)}.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(0, 255)}`, `kl. ${pad2(r.int(0, 23))}:${pad2(r.int(0, 59))}:${pad2(r.int(0, 59))}`, `MAC 00:1a:2b:${r.chars(HEX, 2)}:${r.chars(HEX, 2)}:${r.chars(HEX, 2)}`, 'std::vector<int>', `v${r.int(1, 9)}.${r.int(0, 9)}.${r.int(0, 9)}.${r.int(0, 9)}`]),
+  'email-like': (r) =>
+    r.pick([
+      `Se icon@2x.png`,
+      `npm i react@18.3.${r.int(0, 9)}`,
+      `@${r.pick(FIRST)}_${r.pick(LAST)} skrev`,
+      `${r.pick(FIRST)}@localhost`,
+      `git@github`,
+    ]),
+  'ip-like': (r) =>
+    r.pick([
+      `IP ${r.int(256, 999)}.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(0, 255)}`,
+      `kl. ${pad2(r.int(0, 23))}:${pad2(r.int(0, 59))}:${pad2(r.int(0, 59))}`,
+      `MAC 00:1a:2b:${r.chars(HEX, 2)}:${r.chars(HEX, 2)}:${r.chars(HEX, 2)}`,
+      'std::vector<int>',
+      `v${r.int(1, 9)}.${r.int(0, 9)}.${r.int(0, 9)}.${r.int(0, 9)}`,
+    ]),
   'phone-like': (r) => {
     const y = r.int(1990, 2035);
     return r.pick([
@@ -525,10 +765,18 @@ export function generateCorpus(seed = SEED, perType = 120, perNearMiss = 40) {
   const r = rng(seed);
   const records = [];
   let id = 0;
-  for (const type of TYPES) for (let i = 0; i < perType; i++) records.push(positive(r, type, `p${id++}`));
+  for (const type of TYPES)
+    for (let i = 0; i < perType; i++) records.push(positive(r, type, `p${id++}`));
   for (const [name, make] of Object.entries(NEAR)) {
     for (let i = 0; i < perNearMiss; i++) {
-      records.push({ id: `n${id++}`, lang: 'mixed', kind: 'near_miss', case: name, text: make(r), labels: [] });
+      records.push({
+        id: `n${id++}`,
+        lang: 'mixed',
+        kind: 'near_miss',
+        case: name,
+        text: make(r),
+        labels: [],
+      });
     }
   }
   return records;
@@ -572,7 +820,8 @@ export function generateMixedText(seed = SEED + 1, targetBytes = 1 << 20) {
     let piece;
     if (roll < 0.15) {
       const rec = positive(r, r.pick(TYPES), 'm');
-      for (const l of rec.labels) labels.push({ type: l.type, start: length + l.start, end: length + l.end });
+      for (const l of rec.labels)
+        labels.push({ type: l.type, start: length + l.start, end: length + l.end });
       piece = /[.!?]$/.test(rec.text) ? rec.text : `${rec.text}.`;
     } else if (roll < 0.25) {
       piece = NEAR[r.pick(nearNames)](r);
@@ -592,7 +841,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const records = generateCorpus();
   const out = new URL('../test/fixtures/corpus/corpus.json', import.meta.url);
   const body = records.map((rec) => JSON.stringify(rec)).join(',\n');
-  writeFileSync(out, `{"version":1,"seed":${SEED},"types":${JSON.stringify(TYPES)},"records":[\n${body}\n]}\n`);
+  writeFileSync(
+    out,
+    `{"version":1,"seed":${SEED},"types":${JSON.stringify(TYPES)},"records":[\n${body}\n]}\n`,
+  );
   const size = Buffer.byteLength(body);
-  console.log(`wrote ${records.length} records (${(size / 1024).toFixed(0)} KiB) to ${fileURLToPath(out)}`);
+  console.log(
+    `wrote ${records.length} records (${(size / 1024).toFixed(0)} KiB) to ${fileURLToPath(out)}`,
+  );
 }

@@ -4,10 +4,9 @@
  * `AKIAIOSFODNN7EXAMPLE` (and any `…EXAMPLE` key) is not reported.
  */
 import { isAsciiAlnum, isDigit, isUpper } from './text';
-import { readRun, scanPrefix } from './token-scan';
+import { tokens } from './numbers';
+import { eachPosition, readRun } from './token-scan';
 import type { Detection, Detector } from './types';
-
-const PREFIXES = ['AKIA', 'ASIA', 'ABIA', 'ACCA'] as const;
 
 function isKeyChar(c: number): boolean {
   return isUpper(c) || isDigit(c);
@@ -17,18 +16,14 @@ export const awsAccessKey: Detector = {
   type: 'secret_aws_access_key',
   category: 'secret',
   scan(text: string, out: Detection[]): void {
-    for (const prefix of PREFIXES) {
-      scanPrefix(
-        text,
-        prefix,
-        isAsciiAlnum,
-        (start, body) => {
-          const e = readRun(text, body, 16, 16, isKeyChar);
-          if (e < 0 || isAsciiAlnum(text.charCodeAt(e))) return -1;
-          return text.endsWith('EXAMPLE', e) ? -1 : e;
-        },
-        (start, end) => out.push({ type: 'secret_aws_access_key', start, end }),
-      );
-    }
+    // Positions of AKIA/ASIA/ABIA/ACCA (and AIza, skipped here) from the one pass.
+    eachPosition(tokens(text).keyPrefixes, (s) => {
+      if (text.charCodeAt(s + 1) === 73) return s + 1; // AIza
+      if (s > 0 && isAsciiAlnum(text.charCodeAt(s - 1))) return s + 1;
+      const e = readRun(text, s + 4, 16, 16, isKeyChar);
+      if (e < 0 || isAsciiAlnum(text.charCodeAt(e)) || text.endsWith('EXAMPLE', e)) return s + 1;
+      out.push({ type: 'secret_aws_access_key', start: s, end: e });
+      return e;
+    });
   },
 };

@@ -6,6 +6,7 @@
  * end with `-`, and an alphabetic top-level domain of two or more letters that is not a file
  * extension (`icon@2x.png`, `pkg@1.2.3` are not addresses).
  */
+import { tokens } from './numbers';
 import { work } from './text';
 import type { Detection, Detector } from './types';
 
@@ -70,10 +71,8 @@ export const email: Detector = {
   scan(text: string, out: Detection[]): void {
     let from = 0;
     let lastEnd = 0;
-    for (;;) {
-      const at = text.indexOf('@', from);
-      work.steps += (at < 0 ? text.length : at) - from + 1;
-      if (at < 0) return;
+    for (const at of tokens(text).at) {
+      if (at < from) continue;
       from = at + 1;
       let s = at;
       while (s > lastEnd && isLocalChar(text.charCodeAt(s - 1))) s--;

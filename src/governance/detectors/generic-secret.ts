@@ -11,6 +11,7 @@
  * for at most 512, so the work per anchor is bounded and scanning is linear.
  */
 import { isAsciiAlnum, isDigit, isLower, isUpper, shannonEntropy, work } from './text';
+import { tokens } from './numbers';
 import type { Detection, Detector } from './types';
 
 const KEY_WORDS = [
@@ -154,13 +155,20 @@ function isValueEnd(c: number, quote: number): boolean {
   );
 }
 
-function scanAnchor(text: string, anchor: string, out: Detection[]): void {
+function scanAnchor(
+  text: string,
+  anchor: string,
+  positions: readonly number[],
+  out: Detection[],
+): void {
   const n = text.length;
   let from = 0;
-  for (;;) {
-    const p = text.indexOf(anchor, from);
-    work.steps += (p < 0 ? n : p) - from + 1;
-    if (p < 0) return;
+  // End of the unquoted value run last read. Anchors come in increasing order, so a later
+  // anchor whose value starts before it ends at the same place: reuse it instead of re-reading
+  // (`password=password=…` would otherwise read 512 chars per anchor).
+  let runEnd = -1;
+  for (const p of positions) {
+    if (p < from) continue;
     from = p + 1;
     // `==`, `=>`, `!=`, `::` and URLs (`://`) are not assignments.
     const next = text.charCodeAt(p + 1);
@@ -184,8 +192,16 @@ function scanAnchor(text: string, anchor: string, out: Detection[]): void {
     if (quote === 34 || quote === 39 || quote === 96) v++;
     else quote = 0;
     let e = v;
-    while (e < n && e - v <= MAX_VALUE && !isValueEnd(text.charCodeAt(e), quote)) e++;
-    work.steps += e - p;
+    if (!quote && v < runEnd) e = runEnd;
+    else {
+      while (e < n && e - v <= MAX_VALUE && !isValueEnd(text.charCodeAt(e), quote)) e++;
+      if (!quote && e - v > MAX_VALUE) {
+        while (e < n && !isValueEnd(text.charCodeAt(e), 0)) e++;
+        runEnd = e;
+      }
+      work.steps += e - v;
+    }
+    work.steps += v - p;
     if (e - v > MAX_VALUE) continue;
     if (quote && text.charCodeAt(e) !== quote) continue;
     // An unquoted value ends before trailing sentence punctuation.
@@ -202,7 +218,8 @@ export const genericSecret: Detector = {
   type: 'secret_generic',
   category: 'secret',
   scan(text: string, out: Detection[]): void {
-    scanAnchor(text, '=', out);
-    scanAnchor(text, ':', out);
+    const t = tokens(text);
+    scanAnchor(text, '=', t.equals, out);
+    scanAnchor(text, ':', t.colon, out);
   },
 };

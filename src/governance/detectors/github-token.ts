@@ -6,7 +6,8 @@
  * Anchored on `_`, which is rare in prose (searching for `gh` would stop at every "right").
  */
 import { isAsciiAlnum } from './text';
-import { isAlnumOrUnderscore, readRun, scanChar } from './token-scan';
+import { tokens } from './numbers';
+import { eachPosition, isAlnumOrUnderscore, readRun } from './token-scan';
 import type { Detection, Detector } from './types';
 
 /** The token end for an underscore at `p`, or -1. */
@@ -36,7 +37,7 @@ export const githubToken: Detector = {
   type: 'secret_github_token',
   category: 'secret',
   scan(text: string, out: Detection[]): void {
-    scanChar(text, '_', (p) => {
+    eachPosition(tokens(text).underscore, (p) => {
       const m = matchAt(text, p);
       if (!m) return p + 1;
       out.push({ type: 'secret_github_token', start: m[0], end: m[1] });

@@ -124,22 +124,22 @@ export function isValidIban(compact: string): boolean {
 
 /**
  * Reads an IBAN starting at `start` (country code) for exactly the country's length, allowing
- * single spaces between characters. Returns the end offset, or -1.
+ * single spaces between characters. Returns the end offset, or -1. Allocates nothing: the
+ * compact string is only built for candidates that pass the length and boundary checks.
  */
-function readIban(text: string, start: number, len: number): [number, string] | [-1, ''] {
-  let compact = '';
+function readIban(text: string, start: number, len: number): number {
+  let count = 0;
   let i = start;
-  while (compact.length < len && i < text.length) {
+  while (count < len && i < text.length) {
     const c = text.charCodeAt(i);
     if (isAsciiAlnum(c)) {
-      compact += text[i]!.toUpperCase();
+      count++;
       i++;
-    } else if (c === 32 && compact.length >= 4 && isAsciiAlnum(text.charCodeAt(i + 1))) i++;
+    } else if (c === 32 && count >= 4 && isAsciiAlnum(text.charCodeAt(i + 1))) i++;
     else break;
   }
   work.steps += i - start;
-  if (compact.length !== len || isWordChar(text.charCodeAt(i))) return [-1, ''];
-  return [i, compact];
+  return count === len && !isWordChar(text.charCodeAt(i)) ? i : -1;
 }
 
 export const iban: Detector = {
@@ -151,8 +151,10 @@ export const iban: Detector = {
       if (start < lastEnd) continue;
       const len = LENGTHS[text.slice(start, start + 2)];
       if (len === undefined) continue;
-      const [end, compact] = readIban(text, start, len);
-      if (end < 0 || !isValidIban(compact)) continue;
+      const end = readIban(text, start, len);
+      if (end < 0) continue;
+      const compact = text.slice(start, end).replace(/ /g, '').toUpperCase();
+      if (!isValidIban(compact)) continue;
       out.push({ type: 'iban', start, end });
       lastEnd = end;
     }

@@ -64,10 +64,8 @@ function isV6Char(c: number): boolean {
 function scanIPv6(text: string, out: Detection[]): void {
   let from = 0;
   const n = text.length;
-  for (;;) {
-    const colon = text.indexOf(':', from);
-    work.steps += (colon < 0 ? n : colon) - from + 1;
-    if (colon < 0) return;
+  for (const colon of tokens(text).colon) {
+    if (colon < from) continue;
     let s = colon;
     while (s > 0 && colon - s < MAX_V6 && isV6Char(text.charCodeAt(s - 1))) s--;
     let e = colon + 1;

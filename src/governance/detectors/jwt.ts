@@ -4,6 +4,7 @@
  * of `{"`) at a token boundary; each base64url run is read once, so scanning is linear.
  */
 import { isBase64UrlChar, work } from './text';
+import { tokens } from './numbers';
 import type { Detection, Detector } from './types';
 
 const MAX_HEADER = 2048;
@@ -78,15 +79,9 @@ export const jwt: Detector = {
   category: 'secret',
   scan(text: string, out: Detection[]): void {
     let from = 0;
-    for (;;) {
-      // Search for the rare `J` and look back for `ey`: `e` is the most common letter in prose,
-      // so searching for `eyJ` directly would stop every few characters.
-      const j = text.indexOf('J', from);
-      work.steps += (j < 0 ? text.length : j) - from + 1;
-      if (j < 0) return;
-      from = j + 1;
-      const s = j - 2;
-      if (text.charCodeAt(s) !== 101 || text.charCodeAt(s + 1) !== 121) continue;
+    for (const s of tokens(text).jwt) {
+      if (s < from) continue;
+      from = s + 3;
       if (s > 0 && isBase64UrlChar(text.charCodeAt(s - 1))) continue; // inside another token
       const e1 = run(text, s);
       from = e1;

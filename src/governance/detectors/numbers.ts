@@ -1,7 +1,12 @@
 /**
- * The shared numeric tokenizer. Every numeric detector (fødselsnummer, kontonummer,
- * organisasjonsnummer, payment card, phone, IPv4) looks at the same digit groups, so the text is
- * walked once and the groups are cached for the text being scanned.
+ * The one pass over the text. Every detector starts from something this pass records, so the
+ * text is walked once per scan (not once per detector) and the result is cached for the text
+ * being scanned:
+ * - digit groups for the numeric detectors (fødselsnummer, kontonummer, organisasjonsnummer,
+ *   payment card, phone, IPv4) and IBAN starts;
+ * - anchor positions for the others: `@` (e-mail), `:` (IPv6, generic secrets), `=` (generic
+ *   secrets), `_` (GitHub, Stripe), `eyJ` (JWT), `-----BEGIN ` (PEM), `AKIA`/`ASIA`/`ABIA`/`ACCA`/
+ *   `AIza` (AWS, Google), `xox`/`xapp-` (Slack).
  *
  * A group is a run of digit chunks joined by one kind of separator (space, no-break space, `.`
  * or `-`), e.g. `912 34 567`, `1234.56.78903`, `4111-1111-1111-1111`, `192.168.0.1`. After a `+`
@@ -28,6 +33,43 @@ export interface Tokens {
   readonly groups: readonly NumberGroup[];
   /** Offsets of two capital letters directly followed by two digits, at a word start: IBAN candidates. */
   readonly ibanStarts: readonly number[];
+  /** Offsets of every `@`, `:`, `=` and `_`. */
+  readonly at: readonly number[];
+  readonly colon: readonly number[];
+  readonly equals: readonly number[];
+  readonly underscore: readonly number[];
+  /** Offsets of `eyJ`, `-----BEGIN `, the AWS/Google key prefixes and the Slack prefixes. */
+  readonly jwt: readonly number[];
+  readonly pem: readonly number[];
+  readonly keyPrefixes: readonly number[];
+  readonly slack: readonly number[];
+}
+
+/** Character classes of the pass: 0 nothing, 1 digit, 2.. anchors. */
+const CLASS = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) CLASS[c] = 1;
+CLASS[64] = 2; // @
+CLASS[58] = 3; // :
+CLASS[61] = 4; // =
+CLASS[95] = 5; // _
+CLASS[74] = 6; // J (of eyJ)
+CLASS[66] = 7; // B (of -----BEGIN)
+CLASS[65] = 8; // A (of AKIA, ASIA, ABIA, ACCA, AIza)
+CLASS[120] = 9; // x (of xoxb-, xapp-)
+
+function isKeyPrefix(text: string, i: number): boolean {
+  const b = text.charCodeAt(i + 1);
+  const c = text.charCodeAt(i + 2);
+  const d = text.charCodeAt(i + 3);
+  if (b === 73) return c === 122 && d === 97; // AIza
+  if (d !== 65) return false;
+  // AKIA ASIA ABIA ACCA
+  return (
+    (b === 75 && c === 73) ||
+    (b === 83 && c === 73) ||
+    (b === 66 && c === 73) ||
+    (b === 67 && c === 67)
+  );
 }
 
 /** Groups with fewer digits are dropped unless they may be an IPv4 address (four dot chunks). */
@@ -60,13 +102,52 @@ export function releaseTokens(): void {
 function tokenize(text: string): Tokens {
   const groups: NumberGroup[] = [];
   const ibanStarts: number[] = [];
+  const at: number[] = [];
+  const colon: number[] = [];
+  const equals: number[] = [];
+  const underscore: number[] = [];
+  const jwt: number[] = [];
+  const pem: number[] = [];
+  const keyPrefixes: number[] = [];
+  const slack: number[] = [];
   const n = text.length;
-  let steps = 0;
+  let steps = n;
   let i = 0;
   while (i < n) {
-    steps++;
-    const c = text.charCodeAt(i);
-    if (c > 57 || c < 48) {
+    // Tight skip over characters no detector starts from (most of any prose).
+    let c = text.charCodeAt(i);
+    while (c >= 128 || CLASS[c] === 0) {
+      if (++i >= n) break;
+      c = text.charCodeAt(i);
+    }
+    if (i >= n) break;
+    const cls = CLASS[c]!;
+    if (cls !== 1) {
+      switch (cls) {
+        case 2:
+          at.push(i);
+          break;
+        case 3:
+          colon.push(i);
+          break;
+        case 4:
+          equals.push(i);
+          break;
+        case 5:
+          underscore.push(i);
+          break;
+        case 6:
+          if (text.charCodeAt(i - 1) === 121 && text.charCodeAt(i - 2) === 101) jwt.push(i - 2);
+          break;
+        case 7:
+          if (text.startsWith('BEGIN ', i) && text.startsWith('-----', i - 5)) pem.push(i - 5);
+          break;
+        case 8:
+          if (isKeyPrefix(text, i)) keyPrefixes.push(i);
+          break;
+        default:
+          if (text.startsWith('xox', i) || text.startsWith('xapp-', i)) slack.push(i);
+      }
       i++;
       continue;
     }
@@ -133,7 +214,7 @@ function tokenize(text: string): Tokens {
     groups.push({ start, end, sep, lens, digits, plus });
   }
   work.steps += steps;
-  return { groups, ibanStarts };
+  return { groups, ibanStarts, at, colon, equals, underscore, jwt, pem, keyPrefixes, slack };
 }
 
 /**

@@ -77,7 +77,10 @@ export const paymentCard: Detector = {
       if (gluedLeft(text, g.start) || gluedRight(text, g.end)) continue;
       // A plain digit string after an order/invoice/reference word is that identifier.
       // (unless a card word is nearer: `Ordre 123: betalt med kort 4111…`).
-      if (layout === 'plain' && nearestContext(text, g.start, CTX_CARD | CTX_NEGATIVE) & CTX_NEGATIVE) {
+      if (
+        layout === 'plain' &&
+        nearestContext(text, g.start, CTX_CARD | CTX_NEGATIVE) & CTX_NEGATIVE
+      ) {
         continue;
       }
       out.push({ type: 'payment_card', start: g.start, end: g.end });

@@ -6,6 +6,7 @@
  * Linear: each BEGIN header is read for a bounded length, and the position of the next END line
  * is found once and reused for every BEGIN before it.
  */
+import { tokens } from './numbers';
 import { work } from './text';
 import type { Detection, Detector } from './types';
 
@@ -29,21 +30,19 @@ function privateLabel(text: string, labelStart: number): number {
   return -1;
 }
 
-function isBodyChar(c: number): boolean {
-  return (
-    (c >= 65 && c <= 90) ||
-    (c >= 97 && c <= 122) ||
-    (c >= 48 && c <= 57) ||
-    c === 43 || // +
-    c === 47 || // /
-    c === 61 || // =
-    c === 10 ||
-    c === 13 ||
-    c === 32 ||
-    c === 58 || // Proc-Type: headers
-    c === 44 ||
-    c === 45
-  );
+/**
+ * Body characters: base64, line breaks, spaces, and the `Proc-Type: 4,ENCRYPTED` / `DEK-Info:`
+ * header characters of legacy encrypted keys. Sticky and a single class with one quantifier:
+ * matched in irregexp's native loop, no backtracking.
+ */
+const BODY = /[A-Za-z0-9+/=\r\n :,-]*/y;
+
+/** End of the body run starting at `from`, never past `stop` (the next END line). */
+function bodyEnd(text: string, from: number, stop: number): number {
+  BODY.lastIndex = from;
+  BODY.test(text);
+  const e = BODY.lastIndex;
+  return stop >= from && e > stop ? stop : e;
 }
 
 export const privateKey: Detector = {
@@ -52,16 +51,8 @@ export const privateKey: Detector = {
   scan(text: string, out: Detection[]): void {
     let from = 0;
     let nextEnd = -2; // -2: not searched yet; -1: no END after `from`
-    for (;;) {
-      // `BEGIN` (capitals) is rarer in prose than `-`, so search for it and check the dashes.
-      const b = text.indexOf('BEGIN ', from + 5);
-      work.steps += (b < 0 ? text.length : b) - from + 1;
-      if (b < 0) return;
-      const begin = b - 5;
-      if (!text.startsWith('-----', begin)) {
-        from = begin + 1;
-        continue;
-      }
+    for (const begin of tokens(text).pem) {
+      if (begin < from) continue;
       const headerEnd = privateLabel(text, begin + BEGIN.length);
       if (headerEnd < 0) {
         from = begin + 1;
@@ -72,8 +63,7 @@ export const privateKey: Detector = {
         work.steps += (nextEnd < 0 ? text.length : nextEnd) - headerEnd + 1;
       }
       // The body must reach the END line without other text in between.
-      let i = headerEnd;
-      while (i < text.length && isBodyChar(text.charCodeAt(i)) && i !== nextEnd) i++;
+      const i = bodyEnd(text, headerEnd, nextEnd);
       work.steps += i - headerEnd + MAX_LABEL;
       let end = i;
       if (i === nextEnd) {

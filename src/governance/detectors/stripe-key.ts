@@ -6,7 +6,8 @@
  * Anchored on `_`, which is rare in prose.
  */
 import { isAsciiAlnum } from './text';
-import { isAlnumOrUnderscore, readRun, scanChar } from './token-scan';
+import { tokens } from './numbers';
+import { eachPosition, isAlnumOrUnderscore, readRun } from './token-scan';
 import type { Detection, Detector } from './types';
 
 function matchAt(text: string, p: number): [number, number] | null {
@@ -24,7 +25,7 @@ export const stripeKey: Detector = {
   type: 'secret_stripe_key',
   category: 'secret',
   scan(text: string, out: Detection[]): void {
-    scanChar(text, '_', (p) => {
+    eachPosition(tokens(text).underscore, (p) => {
       const m = matchAt(text, p);
       if (!m) return p + 1;
       out.push({ type: 'secret_stripe_key', start: m[0], end: m[1] });
