@@ -380,6 +380,18 @@ describe('GET /metrics', () => {
     expect(text.endsWith('# EOF\n')).toBe(true);
   });
 
+  it('is documented in /openapi.json with both media types', async () => {
+    const { body } = await call('/openapi.json');
+    const doc = JSON.parse(body) as {
+      paths: Record<string, { get?: { responses: Record<string, { content?: object }> } }>;
+    };
+    const content = doc.paths['/metrics']?.get?.responses['200']?.content ?? {};
+    expect(Object.keys(content)).toEqual([
+      'text/plain; version=0.0.4; charset=utf-8',
+      'application/openmetrics-text; version=1.0.0; charset=utf-8',
+    ]);
+  });
+
   it('requires METRICS_TOKEN when it is set', async () => {
     const guarded = { ...env, METRICS_TOKEN: 'scrape-secret' };
     const none = await call('/metrics', {}, guarded);
