@@ -19,6 +19,7 @@ import { getConfig } from '../config';
 import type { Env } from '../env';
 import type { MetricsFlush } from './aggregate';
 import type { Metrics } from './metrics-object';
+import { captureException } from '../observability/report';
 import { metrics } from './recorder';
 
 export type WaitUntil = Pick<ExecutionContext, 'waitUntil'>;
@@ -63,10 +64,10 @@ export function flushMetrics(env: Env, ctx: WaitUntil, now = Date.now()): void {
   const me = ++state.generation;
   state.leader = me;
   state.beat = now;
-  ctx.waitUntil(lead(env, me));
+  ctx.waitUntil(lead(env, ctx, me));
 }
 
-async function lead(env: Env, me: number): Promise<void> {
+async function lead(env: Env, ctx: WaitUntil, me: number): Promise<void> {
   try {
     let shards: number;
     try {
@@ -104,13 +105,11 @@ async function lead(env: Env, me: number): Promise<void> {
           remove(flush);
           logLoss(flush, 'gave up retrying');
         }
-        console.error(
-          JSON.stringify({
-            msg: 'metrics flush failed; will retry on a later request',
-            attempts: flush.attempts,
-            error: err instanceof Error ? err.message : String(err),
-          }),
-        );
+        // Reported once per backoff window at most: no new leader starts before it ends.
+        captureException(env, ctx, err, {
+          component: 'metrics-flush',
+          attempt: String(flush.attempts),
+        });
         return;
       }
     }

@@ -434,6 +434,26 @@ describe('GET /metrics', () => {
     ]);
   });
 
+  it('fails the whole scrape with 503 when a shard cannot be read', async () => {
+    const broken = {
+      idFromName: (name: string) => env.METRICS.idFromName(name),
+      get: (id: DurableObjectId) => ({
+        snapshot: async () => {
+          if (id.equals(env.METRICS.idFromName('metrics-2'))) throw new Error('overloaded');
+          return env.METRICS.get(id).snapshot();
+        },
+        ingest: (f: MetricsFlush) => env.METRICS.get(id).ingest(f),
+      }),
+    } as unknown as Env['METRICS'];
+    const { res, body, done } = await call('/metrics', {}, { ...env, METRICS: broken });
+    await done;
+    expect(res.status).toBe(503);
+    expect(res.headers.get('Content-Type')).toMatch(/^application\/problem\+json/);
+    expect(res.headers.get('Retry-After')).toBe('5');
+    expect(JSON.parse(body)).toMatchObject({ status: 503 });
+    expect(body).not.toContain('overloaded');
+  });
+
   it('requires METRICS_TOKEN when it is set', async () => {
     const guarded = { ...env, METRICS_TOKEN: 'scrape-secret' };
     const none = await call('/metrics', {}, guarded);
