@@ -19,6 +19,7 @@ import { getConfig } from '../config';
 import type { Env } from '../env';
 import type { MetricsFlush } from './aggregate';
 import type { Metrics } from './metrics-object';
+import { captureException } from '../observability/report';
 import { metrics } from './recorder';
 
 export type WaitUntil = Pick<ExecutionContext, 'waitUntil'>;
@@ -30,7 +31,9 @@ export const LEADER_STALE_MS = 15_000;
 /** Unsent flushes kept for retry; beyond this the oldest is dropped (and logged). */
 const MAX_PENDING = 64;
 /** A flush is retried for at most this long (well under the object's dedupe retention). */
-const MAX_PENDING_AGE_MS = 10 * 60 * 1000;
+export const MAX_PENDING_AGE_MS = 10 * 60 * 1000;
+/** Deltas per flush (the object refuses far larger ones); a bigger buffer becomes several. */
+export const MAX_DELTAS_PER_FLUSH = 5000;
 
 interface PendingFlush extends MetricsFlush {
   shard: number;
@@ -61,10 +64,10 @@ export function flushMetrics(env: Env, ctx: WaitUntil, now = Date.now()): void {
   const me = ++state.generation;
   state.leader = me;
   state.beat = now;
-  ctx.waitUntil(lead(env, me));
+  ctx.waitUntil(lead(env, ctx, me));
 }
 
-async function lead(env: Env, me: number): Promise<void> {
+async function lead(env: Env, ctx: WaitUntil, me: number): Promise<void> {
   try {
     let shards: number;
     try {
@@ -77,14 +80,17 @@ async function lead(env: Env, me: number): Promise<void> {
       if (!flush) {
         const deltas = metrics.drain();
         if (deltas.length === 0) return;
-        flush = {
-          id: crypto.randomUUID(),
-          deltas,
-          shard: Math.floor(Math.random() * shards),
-          createdAt: Date.now(),
-          attempts: 0,
-        };
-        enqueue(flush);
+        for (let i = 0; i < deltas.length; i += MAX_DELTAS_PER_FLUSH) {
+          enqueue({
+            id: crypto.randomUUID(),
+            deltas: deltas.slice(i, i + MAX_DELTAS_PER_FLUSH),
+            // Any shard will do (totals are sums); spreading flushes spreads the write load.
+            shard: Math.floor(Math.random() * shards),
+            createdAt: Date.now(),
+            attempts: 0,
+          });
+        }
+        flush = state.pending[0]!;
       }
       try {
         flush.attempts++;
@@ -99,13 +105,11 @@ async function lead(env: Env, me: number): Promise<void> {
           remove(flush);
           logLoss(flush, 'gave up retrying');
         }
-        console.error(
-          JSON.stringify({
-            msg: 'metrics flush failed; will retry on a later request',
-            attempts: flush.attempts,
-            error: err instanceof Error ? err.message : String(err),
-          }),
-        );
+        // Reported once per backoff window at most: no new leader starts before it ends.
+        captureException(env, ctx, err, {
+          component: 'metrics-flush',
+          attempt: String(flush.attempts),
+        });
         return;
       }
     }

@@ -4,10 +4,12 @@
  * This is the one route that awaits the METRICS objects; request handling never does.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { counterTotal, mergeSnapshots } from '../metrics/aggregate';
+import { ProblemError } from '../errors';
+import { counterTotal, mergeSnapshots, type SeriesState } from '../metrics/aggregate';
 import { CONTENT_TYPES, negotiateFormat, renderExposition } from '../metrics/exposition';
 import { metricsShard } from '../metrics/flush';
 import { tokenAuth } from '../middleware/auth';
+import { captureException } from '../observability/report';
 import { problems } from '../schemas/common';
 import type { AppEnv } from '../types';
 
@@ -38,9 +40,24 @@ metricsRoutes.openapi(
   }),
   async (c) => {
     const config = c.get('config');
-    const snapshots = await Promise.all(
-      Array.from({ length: config.metricsShards }, (_, i) => metricsShard(c.env, i).snapshot()),
-    );
+    let snapshots: SeriesState[][];
+    try {
+      snapshots = await Promise.all(
+        Array.from({ length: config.metricsShards }, (_, i) => metricsShard(c.env, i).snapshot()),
+      );
+    } catch (err) {
+      // A partial merge would make counters appear to drop; fail the scrape (Prometheus records
+      // up=0) and let the next one read every shard.
+      captureException(c.env, c.executionCtx, err, {
+        component: 'metrics',
+        route: '/metrics',
+        request_id: c.get('requestId'),
+      });
+      throw new ProblemError(503, {
+        detail: 'Metrics storage is temporarily unavailable; retry the scrape.',
+        headers: { 'Retry-After': '5' },
+      });
+    }
     const series = mergeSnapshots(snapshots);
     // Written can run ahead of queued while the producer's increment is still in another
     // isolate's buffer; a gauge of "events in flight" is never negative, so clamp at 0.

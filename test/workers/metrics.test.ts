@@ -11,7 +11,14 @@ import type { AuditEvent } from '../../src/audit/event';
 import type { Env } from '../../src/env';
 import worker from '../../src/index';
 import type { MetricsFlush } from '../../src/metrics/aggregate';
-import { flushIdle, flushMetrics, metricsShard } from '../../src/metrics/flush';
+import {
+  flushIdle,
+  flushMetrics,
+  LEADER_STALE_MS,
+  MAX_DELTAS_PER_FLUSH,
+  MAX_PENDING_AGE_MS,
+  metricsShard,
+} from '../../src/metrics/flush';
 import { DEDUPE_RETENTION_MS, type Metrics } from '../../src/metrics/metrics-object';
 import { metrics } from '../../src/metrics/recorder';
 import { ADMIN_TOKEN, BASE } from './helpers';
@@ -230,6 +237,71 @@ describe('exactly-once delivery', () => {
     expect(delta(before, after, 'rate_limit_hits_total', { api_key_id: 'lost-reply' })).toBe(7);
   });
 
+  it('lets a new leader take over from a stalled one without double counting', async () => {
+    const before = await scrape();
+    await settleMetrics();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const sent: string[] = [];
+    // The first ingest stalls (as if its request were frozen); later ones go straight through.
+    const stalling = {
+      idFromName: (name: string) => env.METRICS.idFromName(name),
+      get: (id: DurableObjectId) => ({
+        ingest: async (f: MetricsFlush) => {
+          sent.push(f.id);
+          if (sent.length === 1) await gate;
+          return env.METRICS.get(id).ingest(f);
+        },
+      }),
+    } as unknown as Env['METRICS'];
+    const stallEnv = { ...env, METRICS: stalling };
+    metrics.inc('rate_limit_hits_total', { api_key_id: 'takeover' }, 4);
+    const first = createExecutionContext();
+    flushMetrics(stallEnv, first);
+    for (let i = 0; i < 100 && sent.length === 0; i++) await scheduler.wait(1);
+    metrics.inc('rate_limit_hits_total', { api_key_id: 'takeover' }, 5);
+    // Not stale yet: the second request leaves its deltas to the leader.
+    const early = createExecutionContext();
+    flushMetrics(stallEnv, early);
+    await waitOnExecutionContext(early);
+    expect(sent).toHaveLength(1);
+    // Stale: the next request leads, resends the stalled flush (same id) and then the new deltas.
+    const second = createExecutionContext();
+    flushMetrics(stallEnv, second, Date.now() + LEADER_STALE_MS + 1);
+    await waitOnExecutionContext(second);
+    expect(sent).toHaveLength(3);
+    expect(sent[1]).toBe(sent[0]);
+    release();
+    await waitOnExecutionContext(first);
+    expect(flushIdle()).toBe(true);
+    const after = await scrape();
+    expect(delta(before, after, 'rate_limit_hits_total', { api_key_id: 'takeover' })).toBe(9);
+  });
+
+  it('splits a large buffer into several flushes and loses nothing', async () => {
+    const before = await scrape();
+    await settleMetrics();
+    const n = MAX_DELTAS_PER_FLUSH * 2 + 17;
+    for (let i = 0; i < n; i++) metrics.inc('rate_limit_hits_total', { api_key_id: `bulk-${i}` });
+    const ctx = createExecutionContext();
+    flushMetrics(env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(flushIdle()).toBe(true);
+    const after = await scrape();
+    // Past the cap the ids fold into "other", but every increment is counted exactly once.
+    const total = (text: string) =>
+      [...text.matchAll(/^rate_limit_hits_total\{[^}]*\} (\d+)$/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
+    expect(total(after) - total(before)).toBe(n);
+    expect(after.match(/^rate_limit_hits_total\{/gm)!.length).toBeLessThanOrEqual(1001);
+  });
+
+  it('remembers flush ids longer than a sender retries them', () => {
+    expect(DEDUPE_RETENTION_MS).toBeGreaterThanOrEqual(2 * MAX_PENDING_AGE_MS);
+  });
+
   it('forgets flush ids after the retention period', async () => {
     const stub = env.METRICS.get(env.METRICS.idFromName('retention-test'));
     const t0 = 1_000_000;
@@ -348,6 +420,38 @@ describe('GET /metrics', () => {
     expect(text).toContain('# TYPE requests counter\n');
     expect(text).toMatch(/^requests_total\{/m);
     expect(text.endsWith('# EOF\n')).toBe(true);
+  });
+
+  it('is documented in /openapi.json with both media types', async () => {
+    const { body } = await call('/openapi.json');
+    const doc = JSON.parse(body) as {
+      paths: Record<string, { get?: { responses: Record<string, { content?: object }> } }>;
+    };
+    const content = doc.paths['/metrics']?.get?.responses['200']?.content ?? {};
+    expect(Object.keys(content)).toEqual([
+      'text/plain; version=0.0.4; charset=utf-8',
+      'application/openmetrics-text; version=1.0.0; charset=utf-8',
+    ]);
+  });
+
+  it('fails the whole scrape with 503 when a shard cannot be read', async () => {
+    const broken = {
+      idFromName: (name: string) => env.METRICS.idFromName(name),
+      get: (id: DurableObjectId) => ({
+        snapshot: async () => {
+          if (id.equals(env.METRICS.idFromName('metrics-2'))) throw new Error('overloaded');
+          return env.METRICS.get(id).snapshot();
+        },
+        ingest: (f: MetricsFlush) => env.METRICS.get(id).ingest(f),
+      }),
+    } as unknown as Env['METRICS'];
+    const { res, body, done } = await call('/metrics', {}, { ...env, METRICS: broken });
+    await done;
+    expect(res.status).toBe(503);
+    expect(res.headers.get('Content-Type')).toMatch(/^application\/problem\+json/);
+    expect(res.headers.get('Retry-After')).toBe('5');
+    expect(JSON.parse(body)).toMatchObject({ status: 503 });
+    expect(body).not.toContain('overloaded');
   });
 
   it('requires METRICS_TOKEN when it is set', async () => {
