@@ -12,6 +12,7 @@ import {
   AUDIT_RETENTION_CRON,
   AUDIT_RETRY_BASE_S,
   backoffSeconds,
+  dlqBackoffSeconds,
 } from '../../src/audit/limits.ts';
 
 const toml = readFileSync(new URL('../../wrangler.toml', import.meta.url), 'utf8');
@@ -59,5 +60,11 @@ describe('wrangler.toml audit settings', () => {
   it('backs off 2, 4, 8 s and caps the delay', () => {
     expect([1, 2, 3, 4].map(backoffSeconds)).toEqual([2, 4, 8, 16]);
     expect(backoffSeconds(50)).toBe(300);
+  });
+
+  it('gives the dead-letter consumer about 15 minutes of retries', () => {
+    const deliveries = AUDIT_DLQ_MAX_RETRIES + 1;
+    const waits = Array.from({ length: deliveries - 1 }, (_, i) => dlqBackoffSeconds(i + 1));
+    expect(waits).toEqual([30, 60, 120, 240, 480]);
   });
 });

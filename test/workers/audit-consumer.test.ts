@@ -350,7 +350,8 @@ describe('vakt-audit-dlq consumer', () => {
     expect((await getQueueResult(first, createExecutionContext())).retryMessages).toEqual([
       { msgId: 'm1' },
     ]);
-    expect(retried.outcomes).toEqual([{ id: 'm1', action: 'retry', delaySeconds: 2 }]);
+    // Longer steps than the main queue: the DLQ rides out a D1 outage of ~15 minutes.
+    expect(retried.outcomes).toEqual([{ id: 'm1', action: 'retry', delaySeconds: 30 }]);
     expect(counters()).toEqual({});
 
     const { reports, report } = reporter();
