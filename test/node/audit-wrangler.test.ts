@@ -13,7 +13,7 @@ import {
   AUDIT_RETRY_BASE_S,
   backoffSeconds,
   dlqBackoffSeconds,
-} from '../../src/audit/limits.ts';
+} from '../../src/audit/limits';
 
 const toml = readFileSync(new URL('../../wrangler.toml', import.meta.url), 'utf8');
 
