@@ -21,6 +21,7 @@ import {
   AUDIT_QUEUE_NAME,
   backoffSeconds,
   DEAD_LETTER_MAX_PAYLOAD_CHARS,
+  dlqBackoffSeconds,
 } from './limits';
 import { rowToEvent, scrubJson, toRow, type AuditRow } from './row';
 import { insertAuditRows, storeDeadLetter, type DeadLetterReason } from './store';
@@ -64,7 +65,10 @@ class BatchRun {
   dropped = 0;
   readonly now: number;
 
-  constructor(readonly deps: ConsumerDeps) {
+  constructor(
+    readonly deps: ConsumerDeps,
+    private readonly backoff: (attempts: number) => number,
+  ) {
     this.now = deps.now?.() ?? Date.now();
   }
 
@@ -74,7 +78,7 @@ class BatchRun {
   }
 
   retry(msg: Message<unknown>): void {
-    const delaySeconds = backoffSeconds(msg.attempts);
+    const delaySeconds = this.backoff(msg.attempts);
     msg.retry({ delaySeconds });
     this.outcomes.push({ id: msg.id, action: 'retry', delaySeconds });
   }
@@ -129,7 +133,7 @@ export async function consumeAuditBatch(
   batch: MessageBatch<unknown>,
   deps: ConsumerDeps,
 ): Promise<BatchSummary> {
-  const run = new BatchRun(deps);
+  const run = new BatchRun(deps, backoffSeconds);
   const valid: { msg: Message<unknown>; row: AuditRow }[] = [];
 
   for (const msg of batch.messages) {
@@ -219,7 +223,7 @@ export async function consumeDeadLetterBatch(
   batch: MessageBatch<unknown>,
   deps: ConsumerDeps,
 ): Promise<BatchSummary> {
-  const run = new BatchRun(deps);
+  const run = new BatchRun(deps, dlqBackoffSeconds);
   for (const msg of batch.messages) {
     const parsed = parseAuditEvent(msg.body);
     // The platform moved it here after its last delivery on vakt-audit.

@@ -35,6 +35,11 @@ export async function handleQueue(
         });
         batch.retryAll();
     }
+  } catch (err) {
+    // A bug, not a D1 failure (those are handled per message): report it; rethrowing makes the
+    // platform redeliver every message not yet acked.
+    captureException(env, ctx, err, { component: 'audit_consumer', queue: batch.queue });
+    throw err;
   } finally {
     flushMetrics(env, ctx);
   }

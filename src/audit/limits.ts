@@ -37,3 +37,12 @@ export function backoffSeconds(attempts: number): number {
   const n = Math.max(1, Math.floor(attempts));
   return Math.min(AUDIT_RETRY_BASE_S * 2 ** (n - 1), AUDIT_RETRY_MAX_S);
 }
+
+/**
+ * Backoff of the dead-letter consumer while D1 refuses its write: 30 s, 60 s, … capped at 10 min,
+ * so its 6 deliveries span about 15 minutes of D1 unavailability before an event is counted lost.
+ */
+export function dlqBackoffSeconds(attempts: number): number {
+  const n = Math.max(1, Math.floor(attempts));
+  return Math.min(30 * 2 ** (n - 1), 600);
+}

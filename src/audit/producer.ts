@@ -25,7 +25,8 @@ import { insertAuditRows } from './store';
 export type WaitUntil = Pick<ExecutionContext, 'waitUntil'>;
 
 export interface ProducerDeps {
-  queue: Pick<Queue<AuditEvent>, 'send'>;
+  /** AUDIT_QUEUE, or anything that sends like it. */
+  queue: { send(event: AuditEvent, options?: QueueSendOptions): Promise<unknown> };
   db: D1Database;
   report: (err: unknown, tags: ReportTags) => void;
   /** Pause between send attempts; injectable so tests need not wait. */

@@ -93,11 +93,10 @@ const SELECT_STORED = STORED_COLUMNS.map((c) => `a.${c}`).join(', ');
  * the `audit_log_reasons` primary key (reason, ts, decision_id); otherwise by
  * `audit_log_key_ts` (with key_id) or `audit_log_ts`.
  */
-export async function listAudit(
-  db: D1Database,
+export function buildAuditQuery(
   filter: AuditFilter,
   page: { limit: number; after?: Keyset | undefined },
-): Promise<StoredAuditRow[]> {
+): { sql: string; params: (string | number)[] } {
   const where: string[] = [];
   const params: (string | number)[] = [];
   // The table whose (ts, decision_id) drives order and keyset.
@@ -137,6 +136,15 @@ export async function listAudit(
     (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
     ` ORDER BY ${k}.ts DESC, ${k}.decision_id DESC LIMIT ?`;
   params.push(page.limit);
+  return { sql, params };
+}
+
+export async function listAudit(
+  db: D1Database,
+  filter: AuditFilter,
+  page: { limit: number; after?: Keyset | undefined },
+): Promise<StoredAuditRow[]> {
+  const { sql, params } = buildAuditQuery(filter, page);
   const { results } = await db
     .prepare(sql)
     .bind(...params)

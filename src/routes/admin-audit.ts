@@ -131,7 +131,8 @@ adminAuditRoutes.openapi(
     const body = c.req.valid('json');
     const result = await replayDeadLetters(c.env.DB, {
       ids: body.ids,
-      limit: body.limit ?? 100,
+      // With explicit ids, every one of them is replayed.
+      limit: body.ids ? body.ids.length : (body.limit ?? 100),
     });
     flushMetrics(c.env, c.executionCtx);
     return c.json(result, 200);

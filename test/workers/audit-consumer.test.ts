@@ -5,6 +5,7 @@
  */
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../../src/audit/event';
 import { consumeAuditBatch, consumeDeadLetterBatch } from '../../src/audit/consumer';
 import { backoffSeconds } from '../../src/audit/limits';
 import { metrics } from '../../src/metrics/recorder';
@@ -79,7 +80,7 @@ describe('vakt-audit consumer', () => {
     });
     const batch = createMessageBatch('vakt-audit', [message(a), message(b), message(a)]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
+    await worker.queue(batch as MessageBatch<AuditEvent>, env, ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks).toHaveLength(3);
     expect(result.retryMessages).toEqual([]);
@@ -258,7 +259,7 @@ describe('vakt-audit consumer', () => {
     const good = makeEvent();
     const batch = createMessageBatch('vakt-audit', [message(body, 1, 'm-bad'), message(good)]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
+    await worker.queue(batch as MessageBatch<AuditEvent>, env, ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.retryMessages).toEqual([]);
     expect(result.explicitAcks).toHaveLength(2);
@@ -320,7 +321,7 @@ describe('vakt-audit-dlq consumer', () => {
     const e = makeEvent();
     const batch = createMessageBatch('vakt-audit-dlq', [message(e)]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
+    await worker.queue(batch as MessageBatch<AuditEvent>, env, ctx);
     await getQueueResult(batch, ctx);
     expect(await countRows('audit_dead_letters', 'id = ?', e.decision_id)).toBe(1);
     expect(await countRows('audit_log')).toBe(0);
@@ -349,7 +350,8 @@ describe('vakt-audit-dlq consumer', () => {
     expect((await getQueueResult(first, createExecutionContext())).retryMessages).toEqual([
       { msgId: 'm1' },
     ]);
-    expect(retried.outcomes).toEqual([{ id: 'm1', action: 'retry', delaySeconds: 2 }]);
+    // Longer steps than the main queue: the DLQ rides out a D1 outage of ~15 minutes.
+    expect(retried.outcomes).toEqual([{ id: 'm1', action: 'retry', delaySeconds: 30 }]);
     expect(counters()).toEqual({});
 
     const { reports, report } = reporter();
@@ -366,7 +368,7 @@ describe('queue dispatch', () => {
   it('keeps the messages of a queue it has no consumer for', async () => {
     const batch = createMessageBatch('some-other-queue', [message(makeEvent())]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
+    await worker.queue(batch as MessageBatch<AuditEvent>, env, ctx);
     const result = await getQueueResult(batch, ctx);
     expect(result.retryBatch.retry).toBe(true);
   });
