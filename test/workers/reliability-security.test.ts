@@ -199,7 +199,7 @@ describe('planted personal data', () => {
         model: 'gpt-4',
         operation: 'classify',
         input: text,
-        metadata: { note: text.slice(0, 200) },
+        metadata: { note: text.slice(0, 200), [FNR]: 'a key that is personal data' },
       },
       { model: 'gpt-4', operation: 'chat', input: [{ role: 'user', content: text }] },
       { model: 'gpt-4', operation: 'classify', input: `mail ${EMAIL} only` }, // redacted, allowed
