@@ -16,8 +16,9 @@
  *
  * Options: --duration <s> (per phase, default 5), --rounds <n> (default 3), --connections <n>
  * (default 16), --no-write (do not touch docs/benchmarks.md), --skip-extra (no detector/metrics
- * benches), --profile <scenario> (instead of the table: V8 CPU profiles of every workerd isolate
- * while that scenario runs, top functions by self time). Requires `wrk` (Debian:
+ * benches), --tmpfs (local storage on /dev/shm instead of disk), --profile <scenario> (instead
+ * of the table: V8 CPU profiles of every workerd isolate while that scenario runs, top functions
+ * by self time; needs `node --experimental-websocket`). Requires `wrk` (Debian:
  * `apt-get install -y wrk`).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -40,8 +41,12 @@ const { values: opts } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     'skip-extra': { type: 'boolean', default: false },
     profile: { type: 'string' },
+    tmpfs: { type: 'boolean', default: false },
   },
 });
+// --tmpfs: Miniflare keeps local D1/DO/Queue SQLite files under os.tmpdir(); on a disk every
+// commit pays an fsync, which bounds the local stack (not production). /dev/shm removes that.
+if (opts.tmpfs) process.env.TMPDIR = '/dev/shm';
 const DURATION_S = positiveInt(opts.duration, 'duration');
 const ROUNDS = positiveInt(opts.rounds, 'rounds');
 const CONNECTIONS = positiveInt(opts.connections, 'connections');
@@ -607,7 +612,8 @@ function render(m, rows, extra) {
       `\`wrk -t1 -c${CONNECTIONS}\`, 127.0.0.1, after a 2 s warm-up per scenario).`,
     '',
     `Machine: ${m.cpu}, ${m.memory} RAM, ${m.os}; Node ${m.node}; workerd ${m.workerd} via ` +
-      `Miniflare ${m.miniflare}; ${m.wrk}. Load average at start: ${m.load} ` +
+      `Miniflare ${m.miniflare}; ${m.wrk}. Local storage: ${opts.tmpfs ? 'tmpfs (/dev/shm, `--tmpfs`)' : `disk (${os.tmpdir()})`}. ` +
+      `Load average at start: ${m.load} ` +
       '(the machine is shared; ratios are per round, so drift affects both sides).',
     '',
     '| scenario | req/s | × ceiling req/s | p50 ms | p99 ms | p99 × ceiling | workerd CPU µs/req | workerd CPU share | non-2xx | socket errors |',
