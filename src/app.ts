@@ -6,11 +6,11 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { getConfig } from './config';
 import { ProblemError, sendProblem, toPointer, validationError, type ProblemBody } from './errors';
 import { tokenAuth } from './middleware/auth';
+import { requestId } from './middleware/request-id';
 import { reportError } from './observability/report';
 import { adminKeyRoutes } from './routes/admin-keys';
 import { checkRoutes } from './routes/check';
@@ -28,7 +28,7 @@ export const app = new OpenAPIHono<AppEnv>({
   },
 });
 
-app.use(requestId({ headerName: 'X-Request-Id' }));
+app.use(requestId());
 app.use(secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
 app.use(async (c, next) => {
   c.set('config', await getConfig(c.env));
