@@ -2,21 +2,81 @@
  * The detector registry and the two operations the pipeline needs: scan text once with every
  * detector, and redact a text given its detections.
  */
+import { awsAccessKey } from './aws-access-key';
 import { email } from './email';
 import { fodselsnummer } from './fodselsnummer';
+import { genericSecret } from './generic-secret';
+import { githubToken } from './github-token';
+import { googleApiKey } from './google-api-key';
+import { iban } from './iban';
+import { ipAddress } from './ip-address';
+import { jwt } from './jwt';
+import { kontonummer } from './kontonummer';
+import { releaseTokens } from './numbers';
+import { organisasjonsnummer } from './organisasjonsnummer';
+import { paymentCard } from './payment-card';
+import { phone } from './phone';
+import { privateKey } from './private-key';
+import { slackToken } from './slack-token';
+import { stripeKey } from './stripe-key';
 import type { Detection, Detector } from './types';
 
 export * from './types';
+export { work } from './text';
 
 /** Registered detectors, in the order they run. A new detector is one module plus one line here. */
-export const detectors: readonly Detector[] = [fodselsnummer, email];
+export const detectors: readonly Detector[] = [
+  fodselsnummer,
+  kontonummer,
+  organisasjonsnummer,
+  iban,
+  paymentCard,
+  phone,
+  ipAddress,
+  email,
+  privateKey,
+  jwt,
+  awsAccessKey,
+  githubToken,
+  slackToken,
+  stripeKey,
+  googleApiKey,
+  genericSecret,
+];
 
 /** Every validated detection in `text`, sorted by start offset (then longest first). */
 export function scanText(text: string): Detection[] {
   const out: Detection[] = [];
-  for (const d of detectors) d.scan(text, out);
+  try {
+    for (const d of detectors) d.scan(text, out);
+  } finally {
+    // The numeric detectors share one tokenization of `text`; do not keep it alive.
+    releaseTokens();
+  }
   out.sort((a, b) => a.start - b.start || b.end - a.end);
-  return out;
+  return dropGenericDuplicates(out);
+}
+
+/**
+ * `api_key="sk_live_…"` is found twice: as a Stripe key and as a generic assignment. The specific
+ * finding is kept and the generic one overlapping it dropped. `sorted` is sorted by start.
+ */
+function dropGenericDuplicates(sorted: Detection[]): Detection[] {
+  let generic = false;
+  for (const d of sorted) if (d.type === 'secret_generic') generic = true;
+  if (!generic) return sorted;
+  const kept: Detection[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    const d = sorted[i]!;
+    if (d.type === 'secret_generic') {
+      const prev = kept[kept.length - 1];
+      const next = sorted[i + 1];
+      if (prev && prev.end > d.start && prev.type !== 'secret_generic') continue;
+      if (next && next.start < d.end && next.type !== 'secret_generic') continue;
+    }
+    kept.push(d);
+  }
+  return kept;
 }
 
 /**

@@ -1,0 +1,23 @@
+/**
+ * Norwegian bank account numbers (11 digits, mod-11). Written `1234.56.78903` or `1234 56 78903`
+ * they are reported on the checksum alone; as 11 plain digits only with an account context word,
+ * because every fødselsnummer passes the same check (see `classifyElevenDigits`).
+ */
+import { classifyElevenDigits } from './norwegian-ids';
+import { tokens } from './numbers';
+import type { Detection, Detector } from './types';
+
+export { isValidKontonummer } from './norwegian-ids';
+
+export const kontonummer: Detector = {
+  type: 'no_kontonummer',
+  category: 'personal_data',
+  scan(text: string, out: Detection[]): void {
+    for (const g of tokens(text).groups) {
+      if (g.digits.length !== 11) continue;
+      if (classifyElevenDigits(text, g) === 'no_kontonummer') {
+        out.push({ type: 'no_kontonummer', start: g.start, end: g.end });
+      }
+    }
+  },
+};
