@@ -34,6 +34,8 @@ export default defineConfig({
           name: 'workers',
           include: ['test/workers/**/*.test.ts'],
           setupFiles: ['./test/workers/setup.ts'],
+          // Node side: a local HTTP server standing in for Sentry (see test/node/support/sentry-sink.ts).
+          globalSetup: ['./test/node/support/sentry-global-setup.ts'],
         },
       },
       {

@@ -3,13 +3,14 @@
  * error path (`onError` + `notFound`) that turns anything into RFC 9457 problem+json.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { getConfig } from './config';
 import { ProblemError, sendProblem, toPointer, validationError, type ProblemBody } from './errors';
 import { tokenAuth } from './middleware/auth';
+import { requestId } from './middleware/request-id';
 import { requestMetrics } from './middleware/request-metrics';
 import { reportError } from './observability/report';
 import { adminKeyRoutes } from './routes/admin-keys';
@@ -31,7 +32,7 @@ export const app = new OpenAPIHono<AppEnv>({
 
 // First, so it sees every response (errors, 404/405 included) and flushes after recording.
 app.use(requestMetrics());
-app.use(requestId({ headerName: 'X-Request-Id' }));
+app.use(requestId());
 app.use(secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
 app.use(async (c, next) => {
   c.set('config', await getConfig(c.env));
@@ -120,7 +121,8 @@ app.notFound((c) => {
   });
 });
 
-app.onError((err, c) => {
+/** The one error path. Exported so tests can put it on a test-only app (test/workers/sentry.test.ts). */
+export function onError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof ProblemError) return sendProblem(c, err.problem, err.headers);
   if (err instanceof HTTPException && err.status < 500) {
     // Hono's own client errors (e.g. malformed JSON) — reshape, never echo the input.
@@ -143,7 +145,8 @@ app.onError((err, c) => {
     status: 500,
     detail: `An unexpected error occurred. It has been reported; quote request id ${c.get('requestId') ?? 'unknown'}.`,
   });
-});
+}
+app.onError(onError);
 
 /** Methods registered for a path (for 405 + Allow), from the router's own route table. */
 function allowedMethods(path: string): string[] {

@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+/**
+ * Benchmark for Sentry reporting (docs/benchmarks-sentry.md).
+ *
+ * 1. Response latency of a request that fails with a 500 (and is reported), in the real bundle
+ *    (`wrangler deploy --dry-run`) on Miniflare/workerd, under four Sentry set-ups: no DSN, a
+ *    local sink that answers at once, a sink that answers after 2 s, and a DSN whose port has
+ *    nothing listening. Reporting runs in waitUntil, so the latencies should match.
+ *    The 500 comes from a real dependency failure: D1 without migrations ("no such table").
+ * 2. The cost of scrubbing one realistic event (src/observability/scrub.ts, bundled with esbuild).
+ *
+ * Usage: node scripts/bench-sentry.mjs [requests-per-scenario]   (default 400)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { Miniflare } from 'miniflare';
+
+const N = Number(process.argv[2] ?? 400);
+const WARMUP = 50;
+const root = path.resolve(import.meta.dirname, '..');
+const work = mkdtempSync(path.join(tmpdir(), 'vakt-bench-sentry-'));
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function startSink(delayMs) {
+  let received = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received++;
+      setTimeout(() => res.writeHead(200).end('{}'), delayMs);
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: server.address().port,
+    received: () => received,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(r));
+    },
+  };
+}
+
+async function unusedPort() {
+  const s = createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+async function startScenario(name, scriptPath, dsn) {
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath,
+    modulesRoot: path.dirname(scriptPath),
+    compatibilityDate: '2026-04-26',
+    compatibilityFlags: ['nodejs_compat'],
+    d1Databases: ['DB'], // no migrations: the key lookup fails → 500 → report
+    durableObjects: { RATE_LIMITER: 'RateLimiter', METRICS: 'Metrics' },
+    queueProducers: { AUDIT_QUEUE: 'vakt-audit' },
+    bindings: { ENVIRONMENT: 'bench', RELEASE: 'bench', ...(dsn ? { SENTRY_DSN: dsn } : {}) },
+  });
+  const times = [];
+  return {
+    name,
+    times,
+    async request(record) {
+      const t = performance.now();
+      const res = await mf.dispatchFetch('http://vakt.local/v1/check', {
+        method: 'POST',
+        headers: { Authorization: 'Bearer vakt_bench', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4', operation: 'classify', input: 'hello' }),
+      });
+      await res.arrayBuffer();
+      if (record) times.push(performance.now() - t);
+      if (res.status !== 500) throw new Error(`${name}: expected 500, got ${res.status}`);
+    },
+    dispose: () => mf.dispose(),
+  };
+}
+
+async function scrubBench() {
+  const out = path.join(work, 'scrub.mjs');
+  await build({
+    entryPoints: [path.join(root, 'src/observability/scrub.ts')],
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    outfile: out,
+    logLevel: 'silent',
+  });
+  const { createScrubber, scrubEvent } = await import(pathToFileURL(out).href);
+  const scrub = createScrubber(['admin-token-for-bench']);
+  const frames = Array.from({ length: 12 }, (_, i) => ({
+    filename: 'index.js',
+    function: `fn${i}`,
+    lineno: 100 + i,
+    colno: 7,
+    in_app: true,
+  }));
+  const makeEvent = () => ({
+    exception: {
+      values: [
+        {
+          type: 'Error',
+          value:
+            'D1_ERROR: insert failed: fnr 01010012356, mail kari@example.no, card 4111 1111 1111 1111',
+          stacktrace: { frames: structuredClone(frames) },
+        },
+      ],
+    },
+    tags: {
+      route: '/v1/check',
+      method: 'POST',
+      request_id: '0f8fad5b-d9cb-469f-a165-70867728950e',
+    },
+    request: { method: 'POST', url: 'https://vakt.example/v1/check?x=1', headers: { a: 'b' } },
+    extra: { component: 'audit_consumer', batch_size: 3 },
+    contexts: {
+      trace: { trace_id: '9e52c81509c24113b282e542338eb34b', span_id: 'ad0620b6a298c05b' },
+    },
+  });
+  const iterations = 20_000;
+  for (let i = 0; i < 2000; i++) scrubEvent(makeEvent(), scrub);
+  let t = performance.now();
+  for (let i = 0; i < iterations; i++) makeEvent();
+  const base = performance.now() - t;
+  t = performance.now();
+  for (let i = 0; i < iterations; i++) scrubEvent(makeEvent(), scrub);
+  const total = performance.now() - t;
+  const perEvent = ((total - base) / iterations) * 1000; // µs per event
+
+  // Adversarial strings at the scrubber's length cap: the cost must stay linear.
+  const n = 8192;
+  const adversarial = {
+    'no @, letters': 'x'.repeat(n),
+    'one @ at the end': 'a'.repeat(n - 1) + '@',
+    'a@ repeated': 'a@'.repeat(n / 2),
+    'digits then a letter': '1'.repeat(n - 1) + 'a',
+    'spaced digits': '1 '.repeat(n / 2),
+    'planted values repeated': 'kari@example.no 4111 1111 1111 1111 '.repeat(Math.floor(n / 37)),
+  };
+  const worst = {};
+  for (const [name, text] of Object.entries(adversarial)) {
+    for (let i = 0; i < 3; i++) scrub(text);
+    const t0 = performance.now();
+    for (let i = 0; i < 20; i++) scrub(text);
+    worst[name] = (performance.now() - t0) / 20;
+  }
+  return { perEvent, worst };
+}
+
+try {
+  execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', path.join(work, 'dist')], {
+    cwd: root,
+    stdio: 'ignore',
+    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' },
+  });
+  const script = path.join(work, 'dist', 'index.js');
+  const fast = await startSink(0);
+  const slow = await startSink(2000);
+  const dead = await unusedPort();
+  const scenarios = [
+    await startScenario('no SENTRY_DSN', script, undefined),
+    await startScenario('sink answers at once', script, `http://k@127.0.0.1:${fast.port}/1`),
+    await startScenario('sink answers after 2 s', script, `http://k@127.0.0.1:${slow.port}/1`),
+    await startScenario('nothing listening', script, `http://k@127.0.0.1:${dead}/1`),
+  ];
+  // Interleaved rounds, so machine noise hits every scenario alike.
+  for (let i = 0; i < WARMUP + N; i++) {
+    for (const s of scenarios) await s.request(i >= WARMUP);
+  }
+  const results = scenarios.map((s) => {
+    const sorted = [...s.times].sort((a, b) => a - b);
+    return { name: s.name, p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
+  });
+  for (const s of scenarios) await s.dispose();
+  const base = results[0].p50;
+  console.log(
+    `500 responses, ${N} requests per scenario in interleaved rounds (after ${WARMUP} warm-up)`,
+  );
+  console.log('scenario                  p50 ms   p95 ms   p50 / no-DSN p50');
+  for (const r of results) {
+    console.log(
+      `${r.name.padEnd(24)} ${r.p50.toFixed(2).padStart(7)} ${r.p95.toFixed(2).padStart(8)}   ${(r.p50 / base).toFixed(2)}`,
+    );
+  }
+  console.log(`envelopes received: at once ${fast.received()}, after 2 s ${slow.received()}`);
+  const { perEvent, worst } = await scrubBench();
+  console.log(`scrubEvent on a realistic 500 event: ${perEvent.toFixed(1)} µs/event`);
+  console.log('scrubbing one 8 KiB adversarial string (ms):');
+  for (const [name, ms] of Object.entries(worst))
+    console.log(`  ${name.padEnd(26)} ${ms.toFixed(2)}`);
+  await fast.close();
+  await slow.close();
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -1,0 +1,9 @@
+// Values the workers tests receive from test/node/support/sentry-global-setup.ts via `inject`.
+export {};
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    sentrySinkPort: number;
+    sentryUnusedPort: number;
+  }
+}
