@@ -16,9 +16,11 @@ import {
   type ProblemBody,
 } from './errors';
 import { tokenAuth } from './middleware/auth';
+import { requestMetrics } from './middleware/request-metrics';
 import { reportError } from './observability/report';
 import { adminKeyRoutes } from './routes/admin-keys';
 import { checkRoutes } from './routes/check';
+import { metricsRoutes } from './routes/metrics';
 import { systemRoutes } from './routes/system';
 import type { AppEnv } from './types';
 
@@ -33,6 +35,8 @@ export const app = new OpenAPIHono<AppEnv>({
   },
 });
 
+// First, so it sees every response (errors, 404/405 included) and flushes after recording.
+app.use(requestMetrics());
 app.use(requestId({ headerName: 'X-Request-Id' }));
 app.use(secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
 app.use(async (c, next) => {
@@ -67,6 +71,7 @@ app.use('/admin/*', tokenAuth('ADMIN_TOKEN'));
 app.route('/', systemRoutes);
 app.route('/', checkRoutes);
 app.route('/', adminKeyRoutes);
+app.route('/', metricsRoutes);
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKeyBearer', {
   type: 'http',
@@ -82,6 +87,11 @@ app.openAPIRegistry.registerComponent('securitySchemes', 'AdminBearer', {
   type: 'http',
   scheme: 'bearer',
   description: 'ADMIN_TOKEN.',
+});
+app.openAPIRegistry.registerComponent('securitySchemes', 'MetricsBearer', {
+  type: 'http',
+  scheme: 'bearer',
+  description: 'METRICS_TOKEN (only when it is set).',
 });
 app.doc31('/openapi.json', (c) => ({
   openapi: '3.1.0',

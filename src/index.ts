@@ -5,14 +5,16 @@
 import { app } from './app';
 import type { AuditEvent } from './audit/event';
 import type { Env } from './env';
+import { flushMetrics } from './metrics/flush';
 
 export { Metrics } from './metrics/metrics-object';
 export { RateLimiter } from './rate-limit/rate-limiter';
 
 export default {
   fetch: app.fetch,
-  async queue(batch, _env, _ctx) {
+  async queue(batch, env, ctx) {
     // Audit consumer: see src/audit/consumer.ts.
     batch.retryAll();
+    flushMetrics(env, ctx);
   },
 } satisfies ExportedHandler<Env, AuditEvent>;

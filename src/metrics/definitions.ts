@@ -16,22 +16,26 @@ export const METRIC_DEFINITIONS = {
     type: 'counter',
     help: 'HTTP requests handled, by method, route pattern and status code.',
     labels: ['method', 'endpoint', 'status'],
+    caps: { endpoint: 100, status: 60 },
   },
   request_latency_ms: {
     type: 'histogram',
     help: 'HTTP request latency in milliseconds, by route pattern.',
     labels: ['endpoint'],
     buckets: REQUEST_LATENCY_BUCKETS_MS,
+    caps: { endpoint: 100 },
   },
   governance_allowed_total: {
     type: 'counter',
     help: 'Governance decisions that allowed the call, by model and operation.',
     labels: ['model', 'operation'],
+    caps: { model: 200, operation: 100 },
   },
   governance_blocked_total: {
     type: 'counter',
     help: 'Governance decisions that blocked the call, by model, operation and reason.',
     labels: ['model', 'operation', 'reason'],
+    caps: { model: 200, operation: 100 },
   },
   governance_check_latency_ms: {
     type: 'histogram',
@@ -43,6 +47,7 @@ export const METRIC_DEFINITIONS = {
     type: 'counter',
     help: 'Requests refused by the rate limiter, by API key id.',
     labels: ['api_key_id'],
+    caps: { api_key_id: 1000 },
   },
   logs_queued_total: {
     type: 'counter',
@@ -71,12 +76,55 @@ export const METRIC_DEFINITIONS = {
   },
 } as const satisfies Record<string, MetricDefinition>;
 
+/** Label value that every value past a label's cap folds into (see docs/metrics.md). */
+export const OVERFLOW_LABEL_VALUE = 'other';
+
 export interface MetricDefinition {
   type: 'counter' | 'histogram' | 'gauge';
   help: string;
   labels: readonly string[];
+  /** Histogram upper bounds, strictly increasing, finite; `+Inf` is implicit. */
   buckets?: readonly number[];
+  /**
+   * Most distinct values a label may take in this family; later values fold into
+   * OVERFLOW_LABEL_VALUE. Enforced by the METRICS objects, so it holds across isolates.
+   */
+  caps?: Readonly<Record<string, number>>;
 }
+
+/** Throws with a precise message if a definition breaks the exposition rules. Run at load. */
+export function validateDefinitions(defs: Record<string, MetricDefinition>): void {
+  const nameRe = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+  const labelRe = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+  for (const [name, def] of Object.entries(defs)) {
+    const where = `metric ${name}`;
+    if (!nameRe.test(name)) throw new Error(`${where}: invalid metric name`);
+    if (def.type === 'counter' && !name.endsWith('_total'))
+      throw new Error(`${where}: counter names must end in _total`);
+    if (!def.help.trim()) throw new Error(`${where}: empty help`);
+    if (new Set(def.labels).size !== def.labels.length)
+      throw new Error(`${where}: duplicate label`);
+    for (const l of def.labels) {
+      if (!labelRe.test(l) || l.startsWith('__')) throw new Error(`${where}: invalid label ${l}`);
+      if (def.type === 'histogram' && l === 'le') throw new Error(`${where}: label le is reserved`);
+    }
+    if (def.type === 'histogram') {
+      const b = def.buckets ?? [];
+      if (b.length === 0) throw new Error(`${where}: histogram without buckets`);
+      b.forEach((v, i) => {
+        if (!Number.isFinite(v)) throw new Error(`${where}: bucket ${i} is not finite`);
+        if (i > 0 && v <= (b[i - 1] ?? -Infinity))
+          throw new Error(`${where}: buckets must increase strictly`);
+      });
+    } else if (def.buckets) throw new Error(`${where}: only histograms have buckets`);
+    for (const [label, max] of Object.entries(def.caps ?? {})) {
+      if (!def.labels.includes(label)) throw new Error(`${where}: cap on unknown label ${label}`);
+      if (!Number.isInteger(max) || max < 1) throw new Error(`${where}: cap must be ≥ 1`);
+    }
+  }
+}
+
+validateDefinitions(METRIC_DEFINITIONS);
 
 export type MetricName = keyof typeof METRIC_DEFINITIONS;
 type Def<N extends MetricName> = (typeof METRIC_DEFINITIONS)[N];

@@ -1,0 +1,57 @@
+/**
+ * Records requests_total{method,endpoint,status} and request_latency_ms{endpoint} for every
+ * response — including 4xx/5xx from onError and 404/405 from notFound — then starts this
+ * isolate's metric flush in `waitUntil`. Registered first, so it wraps everything else.
+ *
+ * `endpoint` is the matched route pattern in OpenAPI form (`/admin/keys/{id}`, as in
+ * /openapi.json), never the raw path; a request no route matches (404/405, or one refused by
+ * middleware before routing mattered) is `endpoint="unmatched"`.
+ */
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import { matchedRoutes } from 'hono/route';
+import { flushMetrics } from '../metrics/flush';
+import { metrics } from '../metrics/recorder';
+import type { AppEnv } from '../types';
+
+/** `endpoint` of requests that match no route. */
+export const UNMATCHED_ENDPOINT = 'unmatched';
+/** `method` of requests with a method outside the standard set (any token is legal HTTP). */
+export const OTHER_METHOD = 'OTHER';
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+export function requestMetrics() {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const endpoint = endpointLabel(c);
+      const method = METHODS.has(c.req.method) ? c.req.method : OTHER_METHOD;
+      metrics.inc('requests_total', { method, endpoint, status: String(c.res.status) });
+      metrics.observe('request_latency_ms', { endpoint }, performance.now() - started);
+      let ctx: { waitUntil(p: Promise<unknown>): void } | undefined;
+      try {
+        ctx = c.executionCtx;
+      } catch {
+        // app.request() without an ExecutionContext (unit use): nothing to flush with.
+      }
+      if (ctx) flushMetrics(c.env, ctx);
+    }
+  });
+}
+
+/** The pattern of the route that handled the request (method routes only, not middleware). */
+export function endpointLabel(c: Context): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const r = routes[i]!;
+    if (r.method !== 'ALL') return toOpenApiPath(r.path);
+  }
+  return UNMATCHED_ENDPOINT;
+}
+
+/** `/admin/keys/:id` → `/admin/keys/{id}` (also strips Hono's `:id{regex}` constraints). */
+export function toOpenApiPath(path: string): string {
+  return path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}');
+}

@@ -1,0 +1,307 @@
+/** The pure metrics logic (apply, caps, merge, render, negotiation), without workerd. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  mergeSnapshots,
+  SeriesTable,
+  validateDelta,
+  type SeriesState,
+} from '../../src/metrics/aggregate';
+import {
+  METRIC_DEFINITIONS,
+  validateDefinitions,
+  type MetricDefinition,
+} from '../../src/metrics/definitions';
+import { escapeLabelValue, negotiateFormat, renderExposition } from '../../src/metrics/exposition';
+import { MetricsRecorder, type SeriesDelta } from '../../src/metrics/recorder';
+import { toOpenApiPath } from '../../src/middleware/request-metrics';
+
+const hit = (id: string, value = 1): SeriesDelta => ({
+  kind: 'counter',
+  name: 'rate_limit_hits_total',
+  labels: { api_key_id: id },
+  value,
+});
+
+function find(series: SeriesState[], name: string, labels: string[]) {
+  return series.find((s) => s.name === name && s.labels.join('|') === labels.join('|'));
+}
+
+describe('metric definitions', () => {
+  it('accepts the catalogue', () => {
+    expect(() => validateDefinitions(METRIC_DEFINITIONS)).not.toThrow();
+  });
+
+  it.each<[string, Record<string, MetricDefinition>, RegExp]>([
+    ['a counter without _total', { hits: { type: 'counter', help: 'h', labels: [] } }, /_total/],
+    ['an invalid name', { 'a-b_total': { type: 'counter', help: 'h', labels: [] } }, /name/],
+    ['empty help', { a_total: { type: 'counter', help: ' ', labels: [] } }, /help/],
+    [
+      'a reserved label',
+      { a_total: { type: 'counter', help: 'h', labels: ['__name'] } },
+      /invalid label/,
+    ],
+    [
+      'le on a histogram',
+      { h: { type: 'histogram', help: 'h', labels: ['le'], buckets: [1] } },
+      /reserved/,
+    ],
+    [
+      'unsorted buckets',
+      { h: { type: 'histogram', help: 'h', labels: [], buckets: [2, 1] } },
+      /increase/,
+    ],
+    [
+      'a cap on an unknown label',
+      { a_total: { type: 'counter', help: 'h', labels: ['x'], caps: { y: 3 } } },
+      /unknown label/,
+    ],
+  ])('rejects %s', (_, defs, message) => {
+    expect(() => validateDefinitions(defs)).toThrow(message);
+  });
+});
+
+describe('validateDelta', () => {
+  it('returns label values in catalogue order', () => {
+    expect(
+      validateDelta({
+        kind: 'counter',
+        name: 'requests_total',
+        labels: { status: '200', endpoint: '/x', method: 'GET' },
+        value: 1,
+      }),
+    ).toEqual(['GET', '/x', '200']);
+  });
+
+  it.each<[string, unknown]>([
+    ['unknown metric', { kind: 'counter', name: 'nope_total', labels: {}, value: 1 }],
+    ['wrong kind', { kind: 'histogram', name: 'logs_queued_total', labels: {}, value: 1 }],
+    ['extra label', { kind: 'counter', name: 'logs_queued_total', labels: { a: 'b' }, value: 1 }],
+    ['negative value', { kind: 'counter', name: 'logs_queued_total', labels: {}, value: -1 }],
+    ['NaN value', { kind: 'counter', name: 'logs_queued_total', labels: {}, value: NaN }],
+    [
+      'count not matching buckets',
+      {
+        kind: 'histogram',
+        name: 'governance_check_latency_ms',
+        labels: { stage: 'scoring' },
+        buckets: new Array(13).fill(0),
+        sum: 0,
+        count: 1,
+      },
+    ],
+  ])('rejects %s', (_, d) => {
+    expect(validateDelta(d as SeriesDelta)).toBeNull();
+  });
+});
+
+describe('SeriesTable', () => {
+  it('plans without mutating and applies on commit', () => {
+    const t = new SeriesTable();
+    const plan = t.plan([hit('a', 2), hit('a', 3), hit('b')], 100);
+    expect(t.size).toBe(0);
+    t.commit(plan.updates);
+    expect(find(t.all(), 'rate_limit_hits_total', ['a'])).toMatchObject({
+      value: 5,
+      firstSeen: 100,
+    });
+    const again = t.plan([hit('a')], 200);
+    expect(find(t.all(), 'rate_limit_hits_total', ['a'])).toMatchObject({ value: 5 });
+    expect(again.updates[0]).toMatchObject({ value: 6, firstSeen: 100 });
+  });
+
+  it('folds label values past the cap into "other", also within one flush', () => {
+    const t = new SeriesTable();
+    const deltas = Array.from({ length: 1002 }, (_, i) => hit(`k${i}`));
+    t.commit(t.plan(deltas, 1).updates);
+    expect(t.size).toBe(1001);
+    expect(find(t.all(), 'rate_limit_hits_total', ['other'])).toMatchObject({ value: 2 });
+  });
+});
+
+describe('mergeSnapshots', () => {
+  it('sums the same series across shards and keeps the earliest firstSeen', () => {
+    const a = new SeriesTable();
+    a.commit(a.plan([hit('x', 2)], 50).updates);
+    const b = new SeriesTable();
+    b.commit(b.plan([hit('x', 3), hit('y')], 10).updates);
+    const merged = mergeSnapshots([a.all(), b.all()]);
+    expect(find(merged, 'rate_limit_hits_total', ['x'])).toMatchObject({
+      value: 5,
+      firstSeen: 10,
+    });
+    // Always-present series exist from the start.
+    expect(find(merged, 'logs_queued_total', [])).toMatchObject({ value: 0 });
+    expect(find(merged, 'governance_check_latency_ms', ['logging'])).toMatchObject({ count: 0 });
+  });
+
+  it('applies the cap to the union of shards, keeping the values seen first', () => {
+    const shards = [0, 1].map((s) => {
+      const t = new SeriesTable();
+      // Shard 0 sees k0..k599 at t=1; shard 1 sees k600..k1199 at t=2, plus k0 again.
+      const ids = Array.from({ length: 600 }, (_, i) => `k${s * 600 + i}`);
+      t.commit(t.plan([...ids.map((id) => hit(id)), hit('k0')], 1 + s).updates);
+      return t.all();
+    });
+    const merged = mergeSnapshots(shards).filter((s) => s.name === 'rate_limit_hits_total');
+    expect(merged).toHaveLength(1001);
+    expect(find(merged, 'rate_limit_hits_total', ['k0'])).toMatchObject({ value: 3 });
+    expect(find(merged, 'rate_limit_hits_total', ['k599'])).toBeDefined();
+    // 1200 distinct: the 200 seen last fold (value 1 each).
+    expect(find(merged, 'rate_limit_hits_total', ['other'])).toMatchObject({ value: 200 });
+    const total = merged.reduce((n, s) => n + (s.kind === 'counter' ? s.value : 0), 0);
+    expect(total).toBe(1202);
+  });
+
+  it('is exact: any split of the deltas over shards and flushes sums to the same totals', () => {
+    const delta = fc.oneof(
+      fc.record({
+        kind: fc.constant('counter' as const),
+        name: fc.constant('requests_total' as const),
+        labels: fc.record({
+          method: fc.constantFrom('GET', 'POST'),
+          endpoint: fc.constantFrom('/a', '/b'),
+          status: fc.constantFrom('200', '500'),
+        }),
+        value: fc.integer({ min: 1, max: 5 }),
+      }),
+      fc.integer({ min: 0, max: 20_000 }).map((ms): SeriesDelta => {
+        const r = new MetricsRecorder();
+        r.observe('request_latency_ms', { endpoint: '/a' }, ms);
+        return r.drain()[0]!;
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(delta, fc.nat(3)), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 4 }),
+        (items, shardCount) => {
+          const single = new SeriesTable();
+          single.commit(
+            single.plan(
+              items.map(([d]) => d),
+              0,
+            ).updates,
+          );
+          const shards = Array.from({ length: shardCount }, () => new SeriesTable());
+          for (const [d, s] of items) {
+            const t = shards[s % shardCount]!;
+            t.commit(t.plan([d], 0).updates);
+          }
+          const strip = (list: SeriesState[]) =>
+            list
+              .map(({ firstSeen: _, ...rest }) => rest)
+              .sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y)));
+          expect(strip(mergeSnapshots(shards.map((t) => t.all())))).toEqual(
+            strip(mergeSnapshots([single.all()])),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('renderExposition', () => {
+  const series = (): SeriesState[] => {
+    const t = new SeriesTable();
+    const r = new MetricsRecorder();
+    r.inc('requests_total', { method: 'GET', endpoint: '/health', status: '200' }, 3);
+    r.inc('governance_blocked_total', {
+      model: 'gpt-4',
+      operation: 'a"b\\c\nd',
+      reason: 'contains_secret',
+    });
+    r.observe('governance_check_latency_ms', { stage: 'scoring' }, 0.3);
+    r.observe('governance_check_latency_ms', { stage: 'scoring' }, 5000);
+    t.commit(t.plan(r.drain(), 0).updates);
+    return mergeSnapshots([t.all()]);
+  };
+  const gauges = [
+    { name: 'async_logger_queue_size' as const, value: 2 },
+    { name: 'async_logger_queue_maxsize' as const, value: 1000 },
+  ];
+
+  it('renders Prometheus text 0.0.4', () => {
+    const text = renderExposition(series(), gauges, 'prometheus');
+    expect(text).toContain(
+      'governance_blocked_total{model="gpt-4",operation="a\\"b\\\\c\\nd",reason="contains_secret"} 1\n',
+    );
+    expect(text).toContain(
+      [
+        'governance_check_latency_ms_bucket{stage="scoring",le="0.25"} 0',
+        'governance_check_latency_ms_bucket{stage="scoring",le="0.5"} 1',
+      ].join('\n'),
+    );
+    expect(text).toContain(
+      [
+        'governance_check_latency_ms_bucket{stage="scoring",le="1000"} 1',
+        'governance_check_latency_ms_bucket{stage="scoring",le="+Inf"} 2',
+        'governance_check_latency_ms_sum{stage="scoring"} 5000.3',
+        'governance_check_latency_ms_count{stage="scoring"} 2',
+      ].join('\n'),
+    );
+    expect(text).toMatch(
+      /^# HELP logs_queued_total .+\n# TYPE logs_queued_total counter\nlogs_queued_total 0$/m,
+    );
+    expect(text).toMatch(/^async_logger_queue_size 2$/m);
+    expect(text).not.toContain('# EOF');
+    // Families in catalogue order, every one with HELP and TYPE.
+    const types = [...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]);
+    expect(types).toEqual(Object.keys(METRIC_DEFINITIONS));
+    expect([...text.matchAll(/^# HELP /gm)]).toHaveLength(types.length);
+  });
+
+  it('renders OpenMetrics 1.0', () => {
+    const text = renderExposition(series(), gauges, 'openmetrics');
+    expect(text).toMatch(/^# TYPE requests counter\n/m);
+    expect(text).toMatch(/^requests_total\{method="GET",endpoint="\/health",status="200"\} 3$/m);
+    expect(text).toMatch(/^# TYPE governance_check_latency_ms histogram$/m);
+    expect(text).toMatch(/^# TYPE async_logger_queue_size gauge$/m);
+    expect(text.endsWith('\n# EOF\n')).toBe(true);
+  });
+
+  it('sorts series by label values, so output is stable', () => {
+    const t = new SeriesTable();
+    t.commit(t.plan([hit('b'), hit('a'), hit('c')], 0).updates);
+    const text = renderExposition(mergeSnapshots([t.all()]), [], 'prometheus');
+    const ids = [...text.matchAll(/^rate_limit_hits_total\{api_key_id="(\w)"\}/gm)].map(
+      (m) => m[1],
+    );
+    expect(ids).toEqual(['a', 'b', 'c']);
+  });
+
+  it('escapes label values', () => {
+    expect(escapeLabelValue('plain')).toBe('plain');
+    expect(escapeLabelValue('a\\b"c\nd')).toBe('a\\\\b\\"c\\nd');
+  });
+});
+
+describe('negotiateFormat', () => {
+  it.each([
+    [undefined, 'prometheus'],
+    ['*/*', 'prometheus'],
+    ['text/plain;version=0.0.4', 'prometheus'],
+    ['application/openmetrics-text', 'openmetrics'],
+    // Prometheus 2.x's scrape Accept header.
+    [
+      'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+      'openmetrics',
+    ],
+    ['application/openmetrics-text;version=0.0.1', 'prometheus'],
+    ['application/openmetrics-text;q=0.2,text/plain;q=0.9', 'prometheus'],
+    ['application/openmetrics-text;version=1.0.0;q=0', 'prometheus'],
+  ])('%s → %s', (accept, format) => {
+    expect(negotiateFormat(accept)).toBe(format);
+  });
+});
+
+describe('endpoint labels', () => {
+  it.each([
+    ['/v1/check', '/v1/check'],
+    ['/admin/keys/:id', '/admin/keys/{id}'],
+    ['/a/:id{[0-9]+}/b/:name', '/a/{id}/b/{name}'],
+  ])('%s → %s', (path, label) => {
+    expect(toOpenApiPath(path)).toBe(label);
+  });
+});

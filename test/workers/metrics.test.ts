@@ -1,0 +1,428 @@
+import {
+  abortAllDurableObjects,
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import type { AuditEvent } from '../../src/audit/event';
+import type { Env } from '../../src/env';
+import worker from '../../src/index';
+import type { MetricsFlush } from '../../src/metrics/aggregate';
+import { flushIdle, flushMetrics, metricsShard } from '../../src/metrics/flush';
+import { DEDUPE_RETENTION_MS, type Metrics } from '../../src/metrics/metrics-object';
+import { metrics } from '../../src/metrics/recorder';
+import { ADMIN_TOKEN, BASE } from './helpers';
+import { sample, scrape, settleMetrics } from './metrics-helpers';
+
+/** Calls the Worker with our own ExecutionContext, so its waitUntil work can be awaited. */
+async function call(
+  path: string,
+  init: RequestInit = {},
+  e: Env = env,
+): Promise<{ res: Response; body: string; done: Promise<void> }> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(BASE + path, init), e, ctx);
+  const body = await res.text();
+  return { res, body, done: waitOnExecutionContext(ctx) };
+}
+
+async function newKey(policy?: unknown): Promise<{ id: string; key: string }> {
+  const { body, done } = await call('/admin/keys', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name: 'metrics', ...(policy ? { policy } : {}) }),
+  });
+  await done;
+  return JSON.parse(body) as { id: string; key: string };
+}
+
+function checkInit(key: string, body: unknown): RequestInit {
+  return {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+}
+
+/** Difference of one sample between two scrapes (absent = 0). */
+function delta(before: string, after: string, name: string, labels: Record<string, string> = {}) {
+  return (sample(after, name, labels) ?? 0) - (sample(before, name, labels) ?? 0);
+}
+
+const flush = (id: string, deltas: MetricsFlush['deltas']): MetricsFlush => ({ id, deltas });
+const hits = (apiKeyId: string, value = 1): MetricsFlush['deltas'][number] => ({
+  kind: 'counter',
+  name: 'rate_limit_hits_total',
+  labels: { api_key_id: apiKeyId },
+  value,
+});
+
+describe('exact counts', () => {
+  it('counts a concurrent traffic mix exactly (requests, decisions, stages, rate limits)', async () => {
+    const open = await newKey();
+    const narrow = await newKey({ models: ['gpt-4*'], detectors: { email: 'block' } });
+    const tight = await newKey({ rate_limit: { limit: 3, window_s: 3600 } });
+    await settleMetrics();
+    const before = await scrape();
+
+    const jobs: ReturnType<typeof call>[] = [];
+    const allowed = 24;
+    for (let i = 0; i < allowed; i++)
+      jobs.push(
+        call('/v1/check', checkInit(open.key, { model: 'gpt-4', operation: 'chat', input: 'hi' })),
+      );
+    for (let i = 0; i < 6; i++)
+      jobs.push(
+        call(
+          '/v1/check',
+          checkInit(narrow.key, { model: 'claude-3', operation: 'chat', input: 'x' }),
+        ),
+      );
+    for (let i = 0; i < 5; i++)
+      jobs.push(
+        call(
+          '/v1/check',
+          checkInit(narrow.key, { model: 'gpt-4o', operation: 'summarize', input: 'mail a@b.no' }),
+        ),
+      );
+    for (let i = 0; i < 7; i++)
+      jobs.push(
+        call('/v1/check', checkInit(tight.key, { model: 'gpt-4', operation: 'chat', input: 'y' })),
+      );
+    for (let i = 0; i < 4; i++) jobs.push(call('/no/such/path'));
+    for (let i = 0; i < 3; i++) jobs.push(call('/v1/check')); // GET on a POST route → 405
+    for (let i = 0; i < 2; i++)
+      jobs.push(
+        call('/v1/check', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: '{}',
+        }),
+      ); // no API key → 401
+    const results = await Promise.all(jobs);
+    await Promise.all(results.map((r) => r.done));
+    const statuses = results.map((r) => r.res.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(allowed + 6 + 5 + 3);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(4);
+    await settleMetrics();
+    const after = await scrape();
+
+    const req = (method: string, endpoint: string, status: string) =>
+      delta(before, after, 'requests_total', { method, endpoint, status });
+    expect(req('POST', '/v1/check', '200')).toBe(allowed + 6 + 5 + 3);
+    expect(req('POST', '/v1/check', '429')).toBe(4);
+    expect(req('POST', '/v1/check', '401')).toBe(2);
+    expect(req('GET', 'unmatched', '404')).toBe(4);
+    expect(req('GET', 'unmatched', '405')).toBe(3);
+    expect(delta(before, after, 'request_latency_ms_count', { endpoint: '/v1/check' })).toBe(
+      allowed + 6 + 5 + 7 + 2,
+    );
+    expect(
+      delta(before, after, 'governance_allowed_total', { model: 'gpt-4', operation: 'chat' }),
+    ).toBe(allowed + 3);
+    expect(
+      delta(before, after, 'governance_blocked_total', {
+        model: 'claude-3',
+        operation: 'chat',
+        reason: 'model_not_allowed',
+      }),
+    ).toBe(6);
+    expect(
+      delta(before, after, 'governance_blocked_total', {
+        model: 'gpt-4o',
+        operation: 'summarize',
+        reason: 'contains_personal_data',
+      }),
+    ).toBe(5);
+    expect(delta(before, after, 'rate_limit_hits_total', { api_key_id: tight.id })).toBe(4);
+    // Every authenticated check passes the rate_limit stage; only admitted ones the rest.
+    const stage = (s: string) =>
+      delta(before, after, 'governance_check_latency_ms_count', { stage: s });
+    expect(stage('rate_limit')).toBe(allowed + 6 + 5 + 7);
+    expect(stage('validation')).toBe(allowed + 6 + 5 + 3);
+    expect(stage('scoring')).toBe(allowed + 6 + 5 + 3);
+    expect(stage('logging')).toBe(allowed + 6 + 5 + 3);
+    // Each decision (including rate-limited ones) was queued once.
+    expect(delta(before, after, 'logs_queued_total')).toBe(allowed + 6 + 5 + 7);
+  });
+
+  it('labels a parameterised route by its pattern, not its path', async () => {
+    const key = await newKey();
+    await settleMetrics();
+    const before = await scrape();
+    const { done } = await call(`/admin/keys/${key.id}`, {
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    await done;
+    await settleMetrics();
+    const after = await scrape();
+    expect(
+      delta(before, after, 'requests_total', {
+        method: 'GET',
+        endpoint: '/admin/keys/{id}',
+        status: '200',
+      }),
+    ).toBe(1);
+    expect(after).not.toContain(key.id);
+  });
+
+  it('flushes what a queue batch recorded', async () => {
+    const before = await scrape();
+    await settleMetrics(); // no leader running: the queue handler's flush is the one under test
+    metrics.inc('rate_limit_hits_total', { api_key_id: 'queue-handler-test' }, 3);
+    const ctx = createExecutionContext();
+    const batch = createMessageBatch<AuditEvent>('vakt-audit', []);
+    await worker.queue(batch, env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(flushIdle()).toBe(true);
+    const after = await scrape();
+    expect(
+      delta(before, after, 'rate_limit_hits_total', { api_key_id: 'queue-handler-test' }),
+    ).toBe(3);
+  });
+});
+
+describe('exactly-once delivery', () => {
+  it('applies a retried flush (same id) once', async () => {
+    const stub = metricsShard(env, 0);
+    const f = flush('retry-1', [hits('dedupe-key', 5)]);
+    expect(await stub.ingest(f)).toEqual({ applied: true, rejected: 0 });
+    expect(await stub.ingest(f)).toEqual({ applied: false, rejected: 0 });
+    const series = (await stub.snapshot()).find((s) => s.labels[0] === 'dedupe-key');
+    expect(series).toMatchObject({ kind: 'counter', value: 5 });
+  });
+
+  it('retries a flush whose reply was lost, without double counting', async () => {
+    const before = await scrape();
+    await settleMetrics();
+    let calls = 0;
+    // The real namespace, except the first ingest's reply is lost after it was applied.
+    const lossy = {
+      idFromName: (name: string) => env.METRICS.idFromName(name),
+      get: (id: DurableObjectId) => {
+        const real = env.METRICS.get(id);
+        return {
+          ingest: async (f: MetricsFlush) => {
+            const result = await real.ingest(f);
+            if (++calls === 1) throw new Error('connection reset');
+            return result;
+          },
+        };
+      },
+    } as unknown as Env['METRICS'];
+    const lossyEnv = { ...env, METRICS: lossy };
+    metrics.inc('rate_limit_hits_total', { api_key_id: 'lost-reply' }, 7);
+
+    let ctx = createExecutionContext();
+    flushMetrics(lossyEnv, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(flushIdle()).toBe(false); // the flush is still queued for retry
+    ctx = createExecutionContext();
+    flushMetrics(lossyEnv, ctx, Date.now() + 60_000); // past the backoff
+    await waitOnExecutionContext(ctx);
+    expect(calls).toBe(2);
+    expect(flushIdle()).toBe(true);
+
+    const after = await scrape();
+    expect(delta(before, after, 'rate_limit_hits_total', { api_key_id: 'lost-reply' })).toBe(7);
+  });
+
+  it('forgets flush ids after the retention period', async () => {
+    const stub = env.METRICS.get(env.METRICS.idFromName('retention-test'));
+    const t0 = 1_000_000;
+    expect((await stub.ingest(flush('old', [hits('r')]), t0)).applied).toBe(true);
+    expect((await stub.ingest(flush('old', [hits('r')]), t0 + 1)).applied).toBe(false);
+    const later = t0 + DEDUPE_RETENTION_MS + 60_001;
+    expect((await stub.ingest(flush('new', [hits('r')]), later)).applied).toBe(true);
+    expect((await stub.ingest(flush('old', [hits('r')]), later + 1)).applied).toBe(true);
+    await runInDurableObject(stub, (_instance, state) => {
+      const ids = state.storage.sql
+        .exec<{ id: string }>('SELECT id FROM applied_flushes ORDER BY id')
+        .toArray()
+        .map((r) => r.id);
+      expect(ids).toEqual(['new', 'old']);
+    });
+  });
+});
+
+describe('the METRICS object', () => {
+  it('keeps its totals across a restart', async () => {
+    const stub = env.METRICS.get(env.METRICS.idFromName('restart-test'));
+    await stub.ingest(
+      flush('r1', [
+        hits('k1', 2),
+        {
+          kind: 'histogram',
+          name: 'request_latency_ms',
+          labels: { endpoint: '/health' },
+          buckets: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+          sum: 20000.5,
+          count: 2,
+        },
+      ]),
+    );
+    const before = await stub.snapshot();
+    await abortAllDurableObjects();
+    const restarted = env.METRICS.get(env.METRICS.idFromName('restart-test'));
+    // A fresh instance: nothing in memory yet, everything from SQLite.
+    await runInDurableObject(restarted, (instance) => {
+      expect((instance as Metrics).snapshot()).toEqual(before);
+    });
+    expect(await restarted.ingest(flush('r1', [hits('k1', 2)]))).toMatchObject({ applied: false });
+    await restarted.ingest(flush('r2', [hits('k1', 1)]));
+    const after = await restarted.snapshot();
+    expect(after.find((s) => s.name === 'rate_limit_hits_total')).toMatchObject({ value: 3 });
+    expect(after.find((s) => s.name === 'request_latency_ms')).toMatchObject({
+      buckets: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+      sum: 20000.5,
+      count: 2,
+    });
+  });
+
+  it('caps distinct api_key_id values and folds the rest into "other"', async () => {
+    const stub = env.METRICS.get(env.METRICS.idFromName('cap-test'));
+    const deltas = Array.from({ length: 1003 }, (_, i) =>
+      hits(`key-${String(i).padStart(4, '0')}`),
+    );
+    await stub.ingest(flush('c1', deltas.slice(0, 600)));
+    await stub.ingest(flush('c2', deltas.slice(600)));
+    // A value admitted before the cap was reached keeps its own series.
+    await stub.ingest(flush('c3', [hits('key-0005', 4), hits('late-key', 2)]));
+    const snap = await stub.snapshot();
+    expect(snap).toHaveLength(1001);
+    expect(snap.find((s) => s.labels[0] === 'other')).toMatchObject({ value: 5 });
+    expect(snap.find((s) => s.labels[0] === 'key-0005')).toMatchObject({ value: 5 });
+    expect(snap.some((s) => s.labels[0] === 'late-key')).toBe(false);
+  });
+
+  it('ignores deltas that do not fit the catalogue', async () => {
+    const stub = env.METRICS.get(env.METRICS.idFromName('reject-test'));
+    const bad = [
+      { kind: 'counter', name: 'no_such_total', labels: {}, value: 1 },
+      { kind: 'counter', name: 'rate_limit_hits_total', labels: { wrong: 'x' }, value: 1 },
+      { kind: 'counter', name: 'rate_limit_hits_total', labels: { api_key_id: 'x' }, value: -1 },
+      {
+        kind: 'histogram',
+        name: 'request_latency_ms',
+        labels: { endpoint: '/' },
+        buckets: [1],
+        sum: 1,
+        count: 1,
+      },
+    ] as unknown as MetricsFlush['deltas'];
+    expect(await stub.ingest(flush('bad', [...bad, hits('good')]))).toEqual({
+      applied: true,
+      rejected: 4,
+    });
+    expect((await stub.snapshot()).map((s) => s.labels)).toEqual([['good']]);
+    let error: unknown;
+    try {
+      await stub.ingest({ id: '', deltas: [] });
+    } catch (err) {
+      error = err;
+    }
+    expect(String(error)).toMatch(/malformed metrics flush/);
+  });
+});
+
+describe('GET /metrics', () => {
+  it('serves Prometheus text 0.0.4 by default', async () => {
+    const { res, body: text } = await call('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(text).toContain('# TYPE requests_total counter\n');
+    expect(text).toMatch(/^async_logger_queue_maxsize 1000$/m);
+    expect(text).not.toContain('# EOF');
+  });
+
+  it('serves OpenMetrics 1.0 to a scraper that asks for it', async () => {
+    const accept =
+      'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+    const { res, body: text } = await call('/metrics', { headers: { Accept: accept } });
+    expect(res.headers.get('Content-Type')).toBe(
+      'application/openmetrics-text; version=1.0.0; charset=utf-8',
+    );
+    expect(text).toContain('# TYPE requests counter\n');
+    expect(text).toMatch(/^requests_total\{/m);
+    expect(text.endsWith('# EOF\n')).toBe(true);
+  });
+
+  it('requires METRICS_TOKEN when it is set', async () => {
+    const guarded = { ...env, METRICS_TOKEN: 'scrape-secret' };
+    const none = await call('/metrics', {}, guarded);
+    expect(none.res.status).toBe(401);
+    expect(none.res.headers.get('Content-Type')).toMatch(/^application\/problem\+json/);
+    const wrong = await call('/metrics', { headers: { Authorization: 'Bearer nope' } }, guarded);
+    expect(wrong.res.status).toBe(401);
+    const ok = await call(
+      '/metrics',
+      { headers: { Authorization: 'Bearer scrape-secret' } },
+      guarded,
+    );
+    expect(ok.res.status).toBe(200);
+  });
+
+  it('reports the audit backlog as queued − written − dropped, never below 0', async () => {
+    await settleMetrics();
+    const stub = metricsShard(env, 1);
+    const counter = (
+      name: 'logs_queued_total' | 'logs_written_total' | 'logs_dropped_total',
+      value: number,
+    ) => ({
+      kind: 'counter' as const,
+      name,
+      labels: {},
+      value,
+    });
+    await stub.ingest(
+      flush('q1', [
+        counter('logs_queued_total', 10),
+        counter('logs_written_total', 3),
+        counter('logs_dropped_total', 1),
+      ]),
+    );
+    let text = await scrape();
+    const q = sample(text, 'logs_queued_total')!;
+    const w = sample(text, 'logs_written_total')!;
+    const d = sample(text, 'logs_dropped_total')!;
+    expect(q - w - d).toBeGreaterThanOrEqual(6);
+    expect(sample(text, 'async_logger_queue_size')).toBe(q - w - d);
+    // Written counted before the matching queued increment arrived: clamp, don't go negative.
+    await stub.ingest(flush('q2', [counter('logs_written_total', q + 100)]));
+    text = await scrape();
+    expect(sample(text, 'async_logger_queue_size')).toBe(0);
+  });
+});
+
+describe('the response path', () => {
+  it('answers while the METRICS object has not replied', async () => {
+    await settleMetrics();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let started = 0;
+    const slow = {
+      idFromName: (name: string) => env.METRICS.idFromName(name),
+      get: (id: DurableObjectId) => ({
+        ingest: async (f: MetricsFlush) => {
+          started++;
+          await gate;
+          return env.METRICS.get(id).ingest(f);
+        },
+      }),
+    } as unknown as Env['METRICS'];
+    const slowEnv = { ...env, METRICS: slow };
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(new Request(BASE + '/health'), slowEnv, ctx);
+    expect(res.status).toBe(200);
+    // The flush reaches the object and waits there; the response above did not wait for it.
+    for (let i = 0; i < 100 && started === 0; i++) await scheduler.wait(1);
+    expect(started).toBe(1);
+    expect(flushIdle()).toBe(false);
+    release();
+    await waitOnExecutionContext(ctx);
+    expect(flushIdle()).toBe(true);
+  });
+});
