@@ -213,31 +213,49 @@ export class SeriesTable {
  * (ties by value). Values are only ever admitted in first-seen order, so a series that is shown
  * stays shown (short of clock skew between objects) and counters never move between series.
  * Also adds the series that always exist (unlabelled counters, one latency series per stage).
+ * The result may share objects with the input; treat both as read-only.
  */
 export function mergeSnapshots(snapshots: readonly (readonly SeriesState[])[]): SeriesState[] {
+  // Inputs are shared, not copied, until a second shard contributes to the same series (the
+  // common case is one shard per series); only copies are ever mutated.
   const merged = new Map<string, SeriesState>();
+  const owned = new Set<SeriesState>();
   const add = (s: SeriesState) => {
     const key = seriesKey(s.name, s.labels);
-    const existing = merged.get(key);
-    if (!existing) merged.set(key, cloneState(s));
-    else {
-      addInto(existing, s);
-      existing.firstSeen = Math.min(existing.firstSeen, s.firstSeen);
+    let target = merged.get(key);
+    if (!target) {
+      merged.set(key, s);
+      return;
     }
+    if (!owned.has(target)) {
+      target = cloneState(target);
+      owned.add(target);
+      merged.set(key, target);
+    }
+    addInto(target, s);
+    target.firstSeen = Math.min(target.firstSeen, s.firstSeen);
   };
   for (const snapshot of snapshots) for (const s of snapshot) add(s);
 
-  // Global caps.
+  // Global caps: per capped (family, label), admit the `max` values first seen earliest.
   const admitted = new Map<string, Set<string>>();
-  for (const [name, def] of Object.entries(DEFS)) {
+  const byName = new Map<string, SeriesState[]>();
+  for (const s of merged.values()) {
+    if (!DEFS[s.name]?.caps) continue;
+    let list = byName.get(s.name);
+    if (!list) byName.set(s.name, (list = []));
+    list.push(s);
+  }
+  for (const [name, list] of byName) {
+    const def = DEFS[name]!;
     for (const [label, max] of Object.entries(def.caps ?? {})) {
       const i = def.labels.indexOf(label);
       const first = new Map<string, number>();
-      for (const s of merged.values()) {
-        if (s.name !== name) continue;
+      for (const s of list) {
         const v = s.labels[i]!;
         if (v === OVERFLOW_LABEL_VALUE) continue;
-        first.set(v, Math.min(first.get(v) ?? Infinity, s.firstSeen));
+        const seen = first.get(v);
+        if (seen === undefined || s.firstSeen < seen) first.set(v, s.firstSeen);
       }
       if (first.size <= max) continue;
       const ranked = [...first.entries()].sort((a, b) =>
@@ -246,27 +264,30 @@ export function mergeSnapshots(snapshots: readonly (readonly SeriesState[])[]): 
       admitted.set(capKey(name, label), new Set(ranked.slice(0, max).map(([v]) => v)));
     }
   }
-  let out = [...merged.values()];
   if (admitted.size > 0) {
+    const before = [...merged.values()];
     merged.clear();
-    for (const s of out) {
+    owned.clear();
+    for (const s of before) {
       const def = DEFS[s.name]!;
       let labels = s.labels;
       for (const label of Object.keys(def.caps ?? {})) {
         const set = admitted.get(capKey(s.name, label));
         const i = def.labels.indexOf(label);
         if (set && labels[i] !== OVERFLOW_LABEL_VALUE && !set.has(labels[i]!)) {
-          labels = [...labels];
+          if (labels === s.labels) labels = [...labels];
           labels[i] = OVERFLOW_LABEL_VALUE;
         }
       }
-      add(labels === s.labels ? s : { ...s, labels });
+      add(labels === s.labels ? s : { ...cloneState(s), labels });
     }
-    out = [...merged.values()];
   }
 
-  for (const s of alwaysPresent()) if (!merged.has(seriesKey(s.name, s.labels))) out.push(s);
-  return out;
+  for (const s of alwaysPresent()) {
+    const key = seriesKey(s.name, s.labels);
+    if (!merged.has(key)) merged.set(key, s);
+  }
+  return [...merged.values()];
 }
 
 /** Series exported even before anything happened, so rates and alerts start from zero. */

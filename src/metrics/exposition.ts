@@ -104,50 +104,50 @@ export function renderExposition(
   }
   const gaugeByName = new Map(gauges.map((g) => [g.name as string, g.value]));
   const om = format === 'openmetrics';
-  const out: string[] = [];
+  // One growing string: V8 builds it as a rope, cheaper than pushing ~10k parts and joining.
+  let out = '';
 
   for (const [name, def] of Object.entries(DEFS)) {
     const family = om && def.type === 'counter' ? name.replace(/_total$/, '') : name;
-    out.push(`# HELP ${family} ${escapeHelp(def.help, format)}\n# TYPE ${family} ${def.type}\n`);
+    out += `# HELP ${family} ${escapeHelp(def.help, format)}\n# TYPE ${family} ${def.type}\n`;
 
     if (def.type === 'gauge') {
       const v = gaugeByName.get(name);
-      if (v !== undefined) out.push(`${name} ${formatValue(v)}\n`);
+      if (v !== undefined) out += `${name} ${formatValue(v)}\n`;
       continue;
     }
     const list = byName.get(name);
     if (!list) continue;
-    list.sort((a, b) => compareLabels(a.labels, b.labels));
+    if (list.length > 1) list.sort((a, b) => compareLabels(a.labels, b.labels));
 
     if (def.type === 'counter') {
       for (const s of list) {
         if (s.kind !== 'counter') continue;
         const p = labelPrefix(def.labels, s.labels);
-        out.push(name + (p ? p + '}' : '') + ' ' + formatValue(s.value) + '\n');
+        out += (p === null ? name : name + p + '}') + ' ' + formatValue(s.value) + '\n';
       }
       continue;
     }
 
     const bounds = (def.buckets ?? []).map(formatValue);
+    const bucketName = name + '_bucket';
     for (const s of list) {
       if (s.kind !== 'histogram') continue;
       const p = labelPrefix(def.labels, s.labels);
-      const open = p ? p + ',le="' : '{le="';
-      const tail = p ? p + '}' : '';
+      const open = bucketName + (p === null ? '{le="' : p + ',le="');
+      const tail = p === null ? '' : p + '}';
       let cumulative = 0;
-      let text = '';
       for (let i = 0; i < bounds.length; i++) {
         cumulative += s.buckets[i] ?? 0;
-        text += name + '_bucket' + open + bounds[i] + '"} ' + cumulative + '\n';
+        out += open + bounds[i] + '"} ' + cumulative + '\n';
       }
       cumulative += s.buckets[bounds.length] ?? 0;
       // +Inf and _count are the same number by construction (the bucket total).
-      text += name + '_bucket' + open + '+Inf"} ' + cumulative + '\n';
-      text += name + '_sum' + tail + ' ' + formatValue(s.sum) + '\n';
-      text += name + '_count' + tail + ' ' + cumulative + '\n';
-      out.push(text);
+      out += open + '+Inf"} ' + cumulative + '\n';
+      out += name + '_sum' + tail + ' ' + formatValue(s.sum) + '\n';
+      out += name + '_count' + tail + ' ' + cumulative + '\n';
     }
   }
-  if (om) out.push('# EOF\n');
-  return out.join('');
+  if (om) out += '# EOF\n';
+  return out;
 }

@@ -30,7 +30,9 @@ export const LEADER_STALE_MS = 15_000;
 /** Unsent flushes kept for retry; beyond this the oldest is dropped (and logged). */
 const MAX_PENDING = 64;
 /** A flush is retried for at most this long (well under the object's dedupe retention). */
-const MAX_PENDING_AGE_MS = 10 * 60 * 1000;
+export const MAX_PENDING_AGE_MS = 10 * 60 * 1000;
+/** Deltas per flush (the object refuses far larger ones); a bigger buffer becomes several. */
+export const MAX_DELTAS_PER_FLUSH = 5000;
 
 interface PendingFlush extends MetricsFlush {
   shard: number;
@@ -77,14 +79,17 @@ async function lead(env: Env, me: number): Promise<void> {
       if (!flush) {
         const deltas = metrics.drain();
         if (deltas.length === 0) return;
-        flush = {
-          id: crypto.randomUUID(),
-          deltas,
-          shard: Math.floor(Math.random() * shards),
-          createdAt: Date.now(),
-          attempts: 0,
-        };
-        enqueue(flush);
+        for (let i = 0; i < deltas.length; i += MAX_DELTAS_PER_FLUSH) {
+          enqueue({
+            id: crypto.randomUUID(),
+            deltas: deltas.slice(i, i + MAX_DELTAS_PER_FLUSH),
+            // Any shard will do (totals are sums); spreading flushes spreads the write load.
+            shard: Math.floor(Math.random() * shards),
+            createdAt: Date.now(),
+            attempts: 0,
+          });
+        }
+        flush = state.pending[0]!;
       }
       try {
         flush.attempts++;

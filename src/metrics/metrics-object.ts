@@ -19,11 +19,14 @@ import type { Env } from '../env';
 import { SeriesTable, type MetricsFlush, type SeriesState } from './aggregate';
 import type { MetricName } from './definitions';
 
-/** How long a flush id is remembered. Senders give up retrying well before (flush.ts). */
-export const DEDUPE_RETENTION_MS = 60 * 60 * 1000;
+/**
+ * How long a flush id is remembered: twice the time a sender keeps retrying one
+ * (MAX_PENDING_AGE_MS in flush.ts), so every retry of an applied flush is recognised.
+ */
+export const DEDUPE_RETENTION_MS = 20 * 60 * 1000;
 /** Old ids are pruned at most this often, not on every ingest. */
 const PRUNE_EVERY_MS = 60 * 1000;
-/** A flush larger than this is refused (an isolate sends far fewer distinct series). */
+/** A flush larger than this is refused (senders split at 5,000; see flush.ts). */
 const MAX_DELTAS_PER_FLUSH = 50_000;
 
 export interface IngestResult {

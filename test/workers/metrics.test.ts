@@ -11,7 +11,13 @@ import type { AuditEvent } from '../../src/audit/event';
 import type { Env } from '../../src/env';
 import worker from '../../src/index';
 import type { MetricsFlush } from '../../src/metrics/aggregate';
-import { flushIdle, flushMetrics, metricsShard } from '../../src/metrics/flush';
+import {
+  flushIdle,
+  flushMetrics,
+  MAX_DELTAS_PER_FLUSH,
+  MAX_PENDING_AGE_MS,
+  metricsShard,
+} from '../../src/metrics/flush';
 import { DEDUPE_RETENTION_MS, type Metrics } from '../../src/metrics/metrics-object';
 import { metrics } from '../../src/metrics/recorder';
 import { ADMIN_TOKEN, BASE } from './helpers';
@@ -230,6 +236,30 @@ describe('exactly-once delivery', () => {
     expect(delta(before, after, 'rate_limit_hits_total', { api_key_id: 'lost-reply' })).toBe(7);
   });
 
+  it('splits a large buffer into several flushes and loses nothing', async () => {
+    const before = await scrape();
+    await settleMetrics();
+    const n = MAX_DELTAS_PER_FLUSH * 2 + 17;
+    for (let i = 0; i < n; i++) metrics.inc('rate_limit_hits_total', { api_key_id: `bulk-${i}` });
+    const ctx = createExecutionContext();
+    flushMetrics(env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(flushIdle()).toBe(true);
+    const after = await scrape();
+    // Past the cap the ids fold into "other", but every increment is counted exactly once.
+    const total = (text: string) =>
+      [...text.matchAll(/^rate_limit_hits_total\{[^}]*\} (\d+)$/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
+    expect(total(after) - total(before)).toBe(n);
+    expect(after.match(/^rate_limit_hits_total\{/gm)!.length).toBeLessThanOrEqual(1001);
+  });
+
+  it('remembers flush ids longer than a sender retries them', () => {
+    expect(DEDUPE_RETENTION_MS).toBeGreaterThanOrEqual(2 * MAX_PENDING_AGE_MS);
+  });
+
   it('forgets flush ids after the retention period', async () => {
     const stub = env.METRICS.get(env.METRICS.idFromName('retention-test'));
     const t0 = 1_000_000;
@@ -348,6 +378,18 @@ describe('GET /metrics', () => {
     expect(text).toContain('# TYPE requests counter\n');
     expect(text).toMatch(/^requests_total\{/m);
     expect(text.endsWith('# EOF\n')).toBe(true);
+  });
+
+  it('is documented in /openapi.json with both media types', async () => {
+    const { body } = await call('/openapi.json');
+    const doc = JSON.parse(body) as {
+      paths: Record<string, { get?: { responses: Record<string, { content?: object }> } }>;
+    };
+    const content = doc.paths['/metrics']?.get?.responses['200']?.content ?? {};
+    expect(Object.keys(content)).toEqual([
+      'text/plain; version=0.0.4; charset=utf-8',
+      'application/openmetrics-text; version=1.0.0; charset=utf-8',
+    ]);
   });
 
   it('requires METRICS_TOKEN when it is set', async () => {
