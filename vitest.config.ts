@@ -37,6 +37,11 @@ export default defineConfig({
         },
       },
       {
+        resolve: {
+          alias: {
+            'cloudflare:workers': path.join(root, 'test/node/support/cloudflare-workers-shim.ts'),
+          },
+        },
         test: {
           name: 'node',
           environment: 'node',

@@ -8,13 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { getConfig } from './config';
-import {
-  ProblemError,
-  problemResponse,
-  toPointer,
-  validationError,
-  type ProblemBody,
-} from './errors';
+import { ProblemError, sendProblem, toPointer, validationError, type ProblemBody } from './errors';
 import { tokenAuth } from './middleware/auth';
 import { requestMetrics } from './middleware/request-metrics';
 import { reportError } from './observability/report';
@@ -107,7 +101,8 @@ app.doc31('/openapi.json', (c) => ({
 app.notFound((c) => {
   const allowed = allowedMethods(c.req.path);
   if (allowed.length > 0) {
-    return problemResponse(
+    return sendProblem(
+      c,
       {
         type: 'urn:vakt:problem:method-not-allowed',
         title: 'Method Not Allowed',
@@ -117,7 +112,7 @@ app.notFound((c) => {
       { Allow: allowed.join(', ') },
     );
   }
-  return problemResponse({
+  return sendProblem(c, {
     type: 'urn:vakt:problem:not-found',
     title: 'Not Found',
     status: 404,
@@ -126,7 +121,7 @@ app.notFound((c) => {
 });
 
 app.onError((err, c) => {
-  if (err instanceof ProblemError) return err.getResponse();
+  if (err instanceof ProblemError) return sendProblem(c, err.problem, err.headers);
   if (err instanceof HTTPException && err.status < 500) {
     // Hono's own client errors (e.g. malformed JSON) — reshape, never echo the input.
     const status = err.status;
@@ -139,10 +134,10 @@ app.onError((err, c) => {
           ? 'The request body is not valid JSON.'
           : 'The request could not be processed.',
     };
-    return problemResponse(body);
+    return sendProblem(c, body);
   }
   reportError(c, err);
-  return problemResponse({
+  return sendProblem(c, {
     type: 'urn:vakt:problem:internal-error',
     title: 'Internal Server Error',
     status: 500,

@@ -3,6 +3,7 @@
  * `problemResponse` is the only place that turns a problem into an HTTP response, and
  * `app.onError` maps everything else to a generic 500 that never shows internals.
  */
+import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
@@ -87,6 +88,21 @@ export class ProblemError extends HTTPException {
   override getResponse(): Response {
     return problemResponse(this.problem, this.headers);
   }
+}
+
+/**
+ * Sends a problem through the request context, so headers set by middleware (request id,
+ * security headers) are kept on error responses too.
+ */
+export function sendProblem(
+  c: Context,
+  problem: ProblemBody,
+  headers: Record<string, string> = {},
+): Response {
+  return c.body(JSON.stringify(problem), problem.status as ContentfulStatusCode, {
+    ...headers,
+    'Content-Type': PROBLEM_CONTENT_TYPE,
+  });
 }
 
 export function problemResponse(

@@ -32,3 +32,26 @@ systemRoutes.openapi(
 );
 
 systemRoutes.get('/docs', swaggerUI({ url: '/openapi.json', title: 'vakt API reference' }));
+
+// The document and the reference are plain handlers; list them in the document too.
+systemRoutes.openAPIRegistry.registerPath({
+  method: 'get',
+  path: '/openapi.json',
+  tags: ['System'],
+  summary: 'This OpenAPI 3.1 document',
+  responses: {
+    200: {
+      description: 'The document.',
+      content: { 'application/json': { schema: z.object({}).passthrough() } },
+    },
+  },
+});
+systemRoutes.openAPIRegistry.registerPath({
+  method: 'get',
+  path: '/docs',
+  tags: ['System'],
+  summary: 'Rendered API reference (Swagger UI)',
+  responses: {
+    200: { description: 'HTML page.', content: { 'text/html': { schema: z.string() } } },
+  },
+});

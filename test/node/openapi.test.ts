@@ -1,0 +1,57 @@
+import { validate } from '@readme/openapi-parser';
+import { describe, expect, it } from 'vitest';
+import { app } from '../../src/app';
+
+async function fetchDocument(): Promise<Record<string, unknown>> {
+  const res = await app.request('/openapi.json', {}, { ENVIRONMENT: 'test' } as never);
+  expect(res.status).toBe(200);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+describe('GET /openapi.json', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const doc = await fetchDocument();
+    expect(doc.openapi).toBe('3.1.0');
+    const result = await validate(structuredClone(doc) as never);
+    expect(result.valid, JSON.stringify(result)).toBe(true);
+  });
+
+  it('lists every route with its methods', async () => {
+    const doc = (await fetchDocument()) as { paths: Record<string, Record<string, unknown>> };
+    const routes = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+    );
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'POST /v1/check',
+        'GET /health',
+        'GET /openapi.json',
+        'GET /docs',
+        'POST /admin/keys',
+        'GET /admin/keys',
+        'GET /admin/keys/{id}',
+        'PATCH /admin/keys/{id}',
+        'DELETE /admin/keys/{id}',
+      ]),
+    );
+  });
+
+  it('documents problem+json error responses on /v1/check', async () => {
+    const doc = (await fetchDocument()) as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: object }> }>>;
+    };
+    const responses = doc.paths['/v1/check']?.post?.responses ?? {};
+    for (const status of ['400', '401', '413', '415', '429']) {
+      expect(Object.keys(responses[status]?.content ?? {})).toEqual(['application/problem+json']);
+    }
+  });
+});
+
+describe('GET /docs', () => {
+  it('renders the reference page from /openapi.json', async () => {
+    const res = await app.request('/docs', {}, { ENVIRONMENT: 'test' } as never);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toMatch(/^text\/html/);
+    expect(await res.text()).toContain('/openapi.json');
+  });
+});

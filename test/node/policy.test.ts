@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import {
+  actionFor,
+  canonicalJson,
+  globMatch,
+  mergePolicy,
+  PolicySchema,
+  policyVersion,
+  type Policy,
+} from '../../src/governance/policy';
+
+const base: Policy = {
+  models: ['gpt-4*'],
+  operations: ['classify'],
+  detectors: { email: 'redact' },
+  default_detector_action: 'block',
+  secrets_action: 'block',
+  max_input_chars: 1000,
+  rate_limit: { limit: 10, window_s: 60 },
+};
+
+describe('globMatch', () => {
+  it.each([
+    ['gpt-4*', 'gpt-4', true],
+    ['gpt-4*', 'GPT-4o-mini', true],
+    ['gpt-4*', 'gpt-3.5', false],
+    ['*', 'anything', true],
+    ['claude-*-sonnet', 'claude-3-5-sonnet', true],
+    ['claude-*-sonnet', 'claude-3-opus', false],
+    ['exact', 'exact', true],
+    ['exact', 'exactly', false],
+  ])('%s vs %s → %s', (pattern, value, expected) => {
+    expect(globMatch(pattern, value)).toBe(expected);
+  });
+
+  it('stays linear on adversarial patterns', () => {
+    const pattern = '*a'.repeat(50) + 'b';
+    const value = 'a'.repeat(10_000);
+    // Would take astronomically long with naive backtracking; the two-pointer matcher is O(n·m).
+    expect(globMatch(pattern, value)).toBe(false);
+  });
+});
+
+describe('policies', () => {
+  it('merges overrides field by field', () => {
+    const merged = mergePolicy(base, { rate_limit: { limit: 2 }, detectors: { phone: 'allow' } });
+    expect(merged.rate_limit).toEqual({ limit: 2, window_s: 60 });
+    expect(merged.detectors).toEqual({ email: 'redact', phone: 'allow' });
+    expect(merged.models).toBe(base.models);
+  });
+
+  it('gives detector actions from the override, else the category default', () => {
+    expect(actionFor(base, 'email')).toBe('redact');
+    expect(actionFor(base, 'no_fodselsnummer')).toBe('block');
+    expect(actionFor({ ...base, secrets_action: 'redact' }, 'secret_jwt')).toBe('redact');
+  });
+
+  it('has a version that ignores key order and changes with content', async () => {
+    const reordered = JSON.parse(canonicalJson(base)) as Policy;
+    const shuffled: Policy = {
+      rate_limit: reordered.rate_limit,
+      max_input_chars: reordered.max_input_chars,
+      secrets_action: reordered.secrets_action,
+      default_detector_action: reordered.default_detector_action,
+      detectors: reordered.detectors,
+      operations: reordered.operations,
+      models: reordered.models,
+    };
+    expect(await policyVersion(shuffled)).toBe(await policyVersion(base));
+    expect(await policyVersion({ ...base, max_input_chars: 999 })).not.toBe(
+      await policyVersion(base),
+    );
+  });
+
+  it('rejects unknown fields and bad values with paths', () => {
+    const result = PolicySchema.safeParse({ ...base, max_input_chars: -1, colour: 'red' });
+    expect(result.success).toBe(false);
+    const paths = result.error?.issues.map((i) => i.path.join('.') || '(root)');
+    expect(paths).toEqual(expect.arrayContaining(['max_input_chars', '(root)']));
+  });
+});
