@@ -12,15 +12,15 @@ import path from 'node:path';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { METRIC_DEFINITIONS } from '../../src/metrics/definitions.ts';
+import { METRIC_DEFINITIONS } from '../../src/metrics/definitions';
 import {
   buildDashboardJson,
   DS_INPUT,
   QUERIES,
   renderDashboard,
-} from '../../scripts/gen-dashboard.ts';
-import { prometheusBinaries, which } from './support/binaries.ts';
-import { dashboardQueries, type DashboardPanel, type DashboardDoc } from './support/dashboard.ts';
+} from '../../scripts/gen-dashboard';
+import { prometheusBinaries, which } from './support/binaries';
+import { dashboardQueries, type DashboardPanel, type DashboardDoc } from './support/dashboard';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const grafanaDir = path.join(root, 'grafana');
