@@ -4,8 +4,9 @@
  * isolate's metric flush in `waitUntil`. Registered first, so it wraps everything else.
  *
  * `endpoint` is the matched route pattern in OpenAPI form (`/admin/keys/{id}`, as in
- * /openapi.json), never the raw path; a request no route matches (404/405, or one refused by
- * middleware before routing mattered) is `endpoint="unmatched"`.
+ * /openapi.json), never the raw path. Routing happens before any middleware runs, so a request
+ * refused by middleware (401, 415…) still carries its route's pattern; a request no route
+ * matches (404/405) is `endpoint="unmatched"`.
  */
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';

@@ -14,6 +14,7 @@ import type { MetricsFlush } from '../../src/metrics/aggregate';
 import {
   flushIdle,
   flushMetrics,
+  LEADER_STALE_MS,
   MAX_DELTAS_PER_FLUSH,
   MAX_PENDING_AGE_MS,
   metricsShard,
@@ -234,6 +235,47 @@ describe('exactly-once delivery', () => {
 
     const after = await scrape();
     expect(delta(before, after, 'rate_limit_hits_total', { api_key_id: 'lost-reply' })).toBe(7);
+  });
+
+  it('lets a new leader take over from a stalled one without double counting', async () => {
+    const before = await scrape();
+    await settleMetrics();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const sent: string[] = [];
+    // The first ingest stalls (as if its request were frozen); later ones go straight through.
+    const stalling = {
+      idFromName: (name: string) => env.METRICS.idFromName(name),
+      get: (id: DurableObjectId) => ({
+        ingest: async (f: MetricsFlush) => {
+          sent.push(f.id);
+          if (sent.length === 1) await gate;
+          return env.METRICS.get(id).ingest(f);
+        },
+      }),
+    } as unknown as Env['METRICS'];
+    const stallEnv = { ...env, METRICS: stalling };
+    metrics.inc('rate_limit_hits_total', { api_key_id: 'takeover' }, 4);
+    const first = createExecutionContext();
+    flushMetrics(stallEnv, first);
+    for (let i = 0; i < 100 && sent.length === 0; i++) await scheduler.wait(1);
+    metrics.inc('rate_limit_hits_total', { api_key_id: 'takeover' }, 5);
+    // Not stale yet: the second request leaves its deltas to the leader.
+    const early = createExecutionContext();
+    flushMetrics(stallEnv, early);
+    await waitOnExecutionContext(early);
+    expect(sent).toHaveLength(1);
+    // Stale: the next request leads, resends the stalled flush (same id) and then the new deltas.
+    const second = createExecutionContext();
+    flushMetrics(stallEnv, second, Date.now() + LEADER_STALE_MS + 1);
+    await waitOnExecutionContext(second);
+    expect(sent).toHaveLength(3);
+    expect(sent[1]).toBe(sent[0]);
+    release();
+    await waitOnExecutionContext(first);
+    expect(flushIdle()).toBe(true);
+    const after = await scrape();
+    expect(delta(before, after, 'rate_limit_hits_total', { api_key_id: 'takeover' })).toBe(9);
   });
 
   it('splits a large buffer into several flushes and loses nothing', async () => {
