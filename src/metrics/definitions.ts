@@ -54,6 +54,12 @@ export const METRIC_DEFINITIONS = {
     help: 'Audit events sent to the audit queue.',
     labels: [],
   },
+  // Addition to the original catalogue (docs/rate-limit.md): the rate limiter's failure policy.
+  rate_limit_failures_total: {
+    type: 'counter',
+    help: 'Requests decided by RATE_LIMIT_FAILURE_MODE because the rate limiter failed, by mode.',
+    labels: ['mode'],
+  },
   logs_written_total: {
     type: 'counter',
     help: 'Audit events written to the audit log (new rows only).',

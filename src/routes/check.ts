@@ -15,6 +15,8 @@ import { modelLabel, operationLabel } from '../metrics/labels';
 import { metrics } from '../metrics/recorder';
 import { apiKeyAuth } from '../middleware/auth';
 import { checkRateLimit, rateLimitHeaders } from '../rate-limit';
+import { recordRateLimitFailure } from '../rate-limit/failure';
+import { quotaExceededResponse, RATE_LIMIT_RESPONSE_HEADERS } from '../rate-limit/openapi';
 import { CheckRequestSchema, CheckResponseSchema, type CheckRequest } from '../schemas/check';
 import { apiKeySecurity, problems } from '../schemas/common';
 import type { AppEnv } from '../types';
@@ -35,9 +37,11 @@ const checkRoute = createRoute({
     200: {
       description:
         'The decision. Carries `RateLimit-Policy`, `RateLimit` and `X-RateLimit-*` headers.',
+      headers: RATE_LIMIT_RESPONSE_HEADERS,
       content: { 'application/json': { schema: CheckResponseSchema } },
     },
-    ...problems(400, 401, 413, 415, 429, 500, 503),
+    429: quotaExceededResponse,
+    ...problems(400, 401, 413, 415, 500, 503),
   },
 });
 
@@ -61,17 +65,20 @@ checkRoutes.openapi(checkRoute, async (c) => {
 
   // Stage: rate_limit
   let t = performance.now();
-  const rl = await checkRateLimit(c.env, key.id, policy.rate_limit, config.rateLimitFailureMode);
+  const rl = await checkRateLimit(
+    c.env.RATE_LIMITER,
+    key.id,
+    policy.rate_limit,
+    config.rateLimitFailureMode,
+  );
   metrics.observe('governance_check_latency_ms', { stage: 'rate_limit' }, performance.now() - t);
   const headers = rateLimitHeaders(policy.rate_limit, rl.decision);
-  if (rl.failure) {
-    console.error(
-      JSON.stringify({
-        msg: 'rate limiter unavailable',
-        mode: rl.failure.mode,
-        request_id: c.get('requestId'),
-      }),
-    );
+  if (rl.source === 'failure') {
+    recordRateLimitFailure(c.env, c.executionCtx, rl, {
+      route: '/v1/check',
+      api_key_id: key.id,
+      request_id: c.get('requestId'),
+    });
   }
 
   const segments = segmentsOf(body.input);
@@ -80,14 +87,21 @@ checkRoutes.openapi(checkRoute, async (c) => {
     logDecision(c, body, { ...fields, decisionId, version, inputChars, started });
 
   if (!rl.decision.allowed) {
-    metrics.inc('rate_limit_hits_total', { api_key_id: key.id });
+    const failed = rl.source === 'failure';
+    // A fail-closed refusal is counted in rate_limit_failures_total, not as a quota hit.
+    if (!failed) metrics.inc('rate_limit_hits_total', { api_key_id: key.id });
     await audit({ allowed: false, outcome: 'rate_limited', reasons: [], finding_counts: {} });
-    throw new ProblemError(rl.failure ? 503 : 429, {
-      detail: rl.failure
+    const { limit, remaining, reset_s, retry_after_s } = rl.decision;
+    throw new ProblemError(failed ? 503 : 429, {
+      detail: failed
         ? 'The rate limiter is unavailable and vakt is configured to fail closed.'
-        : `Quota of ${policy.rate_limit.limit} requests per ${policy.rate_limit.window_s} s exceeded.`,
-      headers: { ...headers, 'Retry-After': String(rl.decision.retry_after_s) },
-      extensions: { decision_id: decisionId, retry_after_s: rl.decision.retry_after_s },
+        : `Quota of ${limit} requests per ${policy.rate_limit.window_s} s exceeded.`,
+      headers: { ...headers, 'Retry-After': String(retry_after_s) },
+      extensions: {
+        decision_id: decisionId,
+        retry_after_s,
+        rate_limit: { limit, remaining, reset_s },
+      },
     });
   }
 

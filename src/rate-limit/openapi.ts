@@ -1,0 +1,44 @@
+/** OpenAPI descriptions of the rate-limit headers and the 429 problem, for the check route. */
+import { z } from '@hono/zod-openapi';
+import { RateLimitStateSchema } from '../schemas/check';
+import { ProblemSchema } from '../schemas/common';
+
+const intHeader = (description: string, example: number) => ({
+  description,
+  schema: { type: 'integer' as const, minimum: 0, example },
+});
+
+/** Sent on every /v1/check response (2xx, 429, and 503 when failing closed). */
+export const RATE_LIMIT_RESPONSE_HEADERS = {
+  'RateLimit-Policy': {
+    description:
+      'draft-ietf-httpapi-ratelimit-headers-10: the key’s quota, `q` requests per `w` seconds.',
+    schema: { type: 'string' as const, example: '"default";q=60;w=60' },
+  },
+  RateLimit: {
+    description:
+      'draft-10: `r` requests remaining now; `t` seconds until the quota is fully restored (on a 429: until the next request is admitted, equal to `Retry-After`).',
+    schema: { type: 'string' as const, example: '"default";r=59;t=1' },
+  },
+  'X-RateLimit-Limit': intHeader('Legacy: same as `q`.', 60),
+  'X-RateLimit-Remaining': intHeader('Legacy: same as `r`.', 59),
+  'X-RateLimit-Reset': intHeader('Legacy: same as `t` (seconds from now, not a timestamp).', 1),
+};
+
+export const QuotaExceededProblemSchema = ProblemSchema.extend({
+  decision_id: z.uuid(),
+  retry_after_s: z.number().int().min(1),
+  rate_limit: RateLimitStateSchema,
+}).openapi('QuotaExceededProblem', {
+  description: 'RFC 9457 problem (`type` ends in `quota-exceeded`) with the rate-limit state.',
+});
+
+export const quotaExceededResponse = {
+  description:
+    'Quota exceeded. Retry no earlier than `Retry-After` seconds (whole seconds, rounded up).',
+  headers: {
+    ...RATE_LIMIT_RESPONSE_HEADERS,
+    'Retry-After': intHeader('Seconds until the next request is admitted.', 1),
+  },
+  content: { 'application/problem+json': { schema: QuotaExceededProblemSchema } },
+};
