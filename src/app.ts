@@ -13,6 +13,7 @@ import { tokenAuth } from './middleware/auth';
 import { requestId } from './middleware/request-id';
 import { requestMetrics } from './middleware/request-metrics';
 import { reportError } from './observability/report';
+import { adminAuditRoutes } from './routes/admin-audit';
 import { adminKeyRoutes } from './routes/admin-keys';
 import { checkRoutes } from './routes/check';
 import { metricsRoutes } from './routes/metrics';
@@ -66,6 +67,7 @@ app.use('/admin/*', tokenAuth('ADMIN_TOKEN'));
 app.route('/', systemRoutes);
 app.route('/', checkRoutes);
 app.route('/', adminKeyRoutes);
+app.route('/', adminAuditRoutes);
 app.route('/', metricsRoutes);
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKeyBearer', {

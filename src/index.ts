@@ -4,17 +4,16 @@
  */
 import { app } from './app';
 import type { AuditEvent } from './audit/event';
+import { handleQueue, handleScheduled } from './audit/handlers';
 import type { Env } from './env';
-import { flushMetrics } from './metrics/flush';
 
 export { Metrics } from './metrics/metrics-object';
 export { RateLimiter } from './rate-limit/rate-limiter';
 
 export default {
   fetch: app.fetch,
-  async queue(batch, env, ctx) {
-    // Audit consumer: see src/audit/consumer.ts.
-    batch.retryAll();
-    flushMetrics(env, ctx);
-  },
+  // Audit consumers (vakt-audit, vakt-audit-dlq): src/audit/consumer.ts.
+  queue: (batch, env, ctx) => handleQueue(batch, env, ctx),
+  // Audit retention (cron "17 3 * * *"): src/audit/retention.ts.
+  scheduled: (controller, env, ctx) => handleScheduled(controller, env, ctx),
 } satisfies ExportedHandler<Env, AuditEvent>;

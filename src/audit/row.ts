@@ -1,0 +1,177 @@
+/**
+ * The audit row: how an AuditEvent is stored in `audit_log` (migrations/0002_audit.sql) and how a
+ * stored row is shown by the admin API. `toRow` is the single place every write path (queue
+ * consumer, producer fallback, dead-letter replay) goes through, so it is also the last guard
+ * against personal data: every string a client could influence is scanned and redacted here.
+ */
+import { redact, scanText, type Detection, type DetectorType } from '../governance/detectors';
+import type { AuditEvent, AuditOutcome } from './event';
+
+/** How a row reached the log. */
+export type AuditVia = 'queue' | 'fallback' | 'replay';
+
+/** A row ready to insert, in the column order of `audit_log` (see store.ts). */
+export interface AuditRow {
+  decision_id: string;
+  v: number;
+  ts: number;
+  request_id: string;
+  api_key_id: string;
+  model: string;
+  operation: string;
+  allowed: 0 | 1;
+  outcome: AuditOutcome;
+  reasons: string;
+  finding_counts: string;
+  policy_version: string;
+  input_chars: number;
+  input_sha256: string;
+  latency_ms: number;
+  metadata: string | null;
+}
+
+/** A row as stored (adds the consumer's bookkeeping columns). */
+export interface StoredAuditRow extends AuditRow {
+  via: AuditVia;
+  written_at: number;
+}
+
+/** An audit record as the admin API returns it. */
+export interface AuditRecord {
+  decision_id: string;
+  v: number;
+  ts: string;
+  request_id: string;
+  api_key_id: string;
+  model: string;
+  operation: string;
+  allowed: boolean;
+  outcome: AuditOutcome;
+  reasons: string[];
+  finding_counts: Record<string, number>;
+  policy_version: string;
+  input_chars: number;
+  input_sha256: string;
+  latency_ms: number;
+  metadata: Record<string, string | number | boolean> | null;
+  via: AuditVia;
+  written_at: string;
+}
+
+/**
+ * Detector types left alone in identifiers (model, operation, request id, metadata keys): phone
+ * and IP patterns match version numbers and dates in model names (`claude-3-5-sonnet-20241022`,
+ * `llama-3.1.8.2`) and would make the log useless for its main question, "which model?".
+ */
+const IDENTIFIER_EXEMPT: ReadonlySet<DetectorType> = new Set<DetectorType>(['phone', 'ip_address']);
+
+/** Redacts personal data and secrets in free text (metadata values): every detector applies. */
+export function scrubText(text: string): string {
+  return redact(text, scanText(text));
+}
+
+/** Redacts personal data and secrets in an identifier-like string (see IDENTIFIER_EXEMPT). */
+export function scrubIdentifier(text: string): string {
+  const found: Detection[] = scanText(text).filter((d) => !IDENTIFIER_EXEMPT.has(d.type));
+  return redact(text, found);
+}
+
+function scrubMetadata(metadata: AuditEvent['metadata']): string | null {
+  if (metadata === null) return null;
+  const out: Record<string, string | number | boolean> = {};
+  for (const [key, value] of Object.entries(metadata)) {
+    const k = scrubIdentifier(key);
+    // Two keys that redact to the same label keep the first value; never merge or lose silently
+    // more than that (the values are redacted anyway).
+    if (k in out) continue;
+    out[k] = typeof value === 'string' ? scrubText(value) : value;
+  }
+  return JSON.stringify(out);
+}
+
+/** The stored form of a validated event. */
+export function toRow(event: AuditEvent): AuditRow {
+  return {
+    decision_id: event.decision_id,
+    v: event.v,
+    ts: Date.parse(event.ts),
+    request_id: scrubIdentifier(event.request_id),
+    api_key_id: event.api_key_id,
+    model: scrubIdentifier(event.model),
+    operation: scrubIdentifier(event.operation),
+    allowed: event.allowed ? 1 : 0,
+    outcome: event.outcome,
+    reasons: JSON.stringify(event.reasons),
+    finding_counts: JSON.stringify(event.finding_counts),
+    policy_version: event.policy_version,
+    input_chars: event.input_chars,
+    input_sha256: event.input_sha256,
+    latency_ms: event.latency_ms,
+    metadata: scrubMetadata(event.metadata),
+  };
+}
+
+/** A row back as the event it was written from (used to keep scrubbed dead-letter payloads). */
+export function rowToEvent(row: AuditRow): AuditEvent {
+  return {
+    v: 1,
+    decision_id: row.decision_id,
+    ts: new Date(row.ts).toISOString(),
+    request_id: row.request_id,
+    api_key_id: row.api_key_id,
+    model: row.model,
+    operation: row.operation,
+    allowed: row.allowed === 1,
+    outcome: row.outcome,
+    reasons: JSON.parse(row.reasons) as AuditEvent['reasons'],
+    finding_counts: JSON.parse(row.finding_counts) as AuditEvent['finding_counts'],
+    policy_version: row.policy_version,
+    input_chars: row.input_chars,
+    input_sha256: row.input_sha256,
+    latency_ms: row.latency_ms,
+    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as AuditEvent['metadata']),
+  };
+}
+
+/** A stored row as the admin API shows it: ISO times, JSON columns parsed, booleans. */
+export function toRecord(row: StoredAuditRow): AuditRecord {
+  return {
+    decision_id: row.decision_id,
+    v: row.v,
+    ts: new Date(row.ts).toISOString(),
+    request_id: row.request_id,
+    api_key_id: row.api_key_id,
+    model: row.model,
+    operation: row.operation,
+    allowed: row.allowed === 1,
+    outcome: row.outcome,
+    reasons: JSON.parse(row.reasons) as string[],
+    finding_counts: JSON.parse(row.finding_counts) as Record<string, number>,
+    policy_version: row.policy_version,
+    input_chars: row.input_chars,
+    input_sha256: row.input_sha256,
+    latency_ms: row.latency_ms,
+    metadata:
+      row.metadata === null
+        ? null
+        : (JSON.parse(row.metadata) as Record<string, string | number | boolean>),
+    via: row.via,
+    written_at: new Date(row.written_at).toISOString(),
+  };
+}
+
+/**
+ * Deep-redacts an arbitrary JSON value (an invalid dead-lettered body): every string and key is
+ * scanned with every detector, so not even a malformed message stores personal data.
+ */
+export function scrubJson(value: unknown, depth = 0): unknown {
+  if (depth > 20) return null;
+  if (typeof value === 'string') return scrubText(value);
+  if (Array.isArray(value)) return value.map((v) => scrubJson(v, depth + 1));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[scrubText(k)] = scrubJson(v, depth + 1);
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,152 @@
+/** Schemas of the /admin/audit routes. They validate and generate the OpenAPI document. */
+import { z } from '@hono/zod-openapi';
+import { REASONS } from '../governance/reasons';
+
+export const MAX_AUDIT_PAGE = 200;
+export const MAX_REPLAY_BATCH = 500;
+
+const OUTCOMES = ['allowed', 'blocked', 'rate_limited'] as const;
+
+const Timestamp = z.iso.datetime({ offset: true });
+const Cursor = z
+  .string()
+  .max(200)
+  .openapi({ description: '`next_cursor` of the previous page; opaque.' });
+
+export const AuditListQuerySchema = z
+  .object({
+    key_id: z.uuid().optional().openapi({ description: 'Only decisions of this API key id.' }),
+    allowed: z
+      .enum(['true', 'false'])
+      .optional()
+      .openapi({ description: 'Only allowed (`true`) or refused (`false`) decisions.' }),
+    outcome: z
+      .enum(OUTCOMES)
+      .optional()
+      .openapi({ description: 'Only this outcome (`rate_limited` decisions have no reasons).' }),
+    reason: z.enum(REASONS).optional().openapi({ description: 'Only decisions with this reason.' }),
+    since: Timestamp.optional().openapi({
+      description: 'Decisions at or after this time (ISO 8601).',
+      example: '2026-01-01T00:00:00Z',
+    }),
+    until: Timestamp.optional().openapi({ description: 'Decisions before this time (ISO 8601).' }),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_AUDIT_PAGE)
+      .default(50)
+      .optional()
+      .openapi({ description: `Page size, 1–${MAX_AUDIT_PAGE} (default 50).` }),
+    cursor: Cursor.optional(),
+  })
+  .refine((q) => !q.since || !q.until || Date.parse(q.since) <= Date.parse(q.until), {
+    message: 'since must not be after until',
+    path: ['since'],
+  });
+
+export const DecisionIdParamSchema = z.object({
+  decision_id: z.uuid().openapi({
+    param: { name: 'decision_id', in: 'path' },
+    example: '0b1d6a3e-3c1f-4f59-9a55-6f1f2f0c9a11',
+  }),
+});
+
+export const AuditRecordSchema = z
+  .object({
+    decision_id: z.uuid(),
+    v: z.number().int().openapi({ description: 'Audit event schema version.' }),
+    ts: z.string().openapi({ description: 'Decision time, ISO 8601 UTC (ms precision).' }),
+    request_id: z.string(),
+    api_key_id: z.uuid(),
+    model: z.string(),
+    operation: z.string(),
+    allowed: z.boolean(),
+    outcome: z.enum(OUTCOMES),
+    reasons: z.array(z.string()),
+    finding_counts: z
+      .record(z.string(), z.number().int())
+      .openapi({ description: 'Finding type → count. Never offsets or values.' }),
+    policy_version: z.string(),
+    input_chars: z.number().int(),
+    input_sha256: z.string().openapi({ description: 'Hex SHA-256 of the input.' }),
+    latency_ms: z.number(),
+    metadata: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .nullable()
+      .openapi({ description: 'Caller metadata with personal data redacted.' }),
+    via: z.enum(['queue', 'fallback', 'replay']).openapi({
+      description:
+        '`queue`: the consumer; `fallback`: written by the producer when the queue refused it; `replay`: from a dead letter.',
+    }),
+    written_at: z.string().openapi({ description: 'When the row was stored, ISO 8601 UTC.' }),
+  })
+  .openapi('AuditRecord');
+
+export const AuditListSchema = z
+  .object({ items: z.array(AuditRecordSchema), next_cursor: z.string().nullable() })
+  .openapi('AuditList');
+
+export const DeadLetterListQuerySchema = z.object({
+  status: z
+    .enum(['pending', 'replayed', 'all'])
+    .default('pending')
+    .optional()
+    .openapi({ description: 'Default `pending` (not yet replayed).' }),
+  limit: z.coerce.number().int().min(1).max(MAX_AUDIT_PAGE).default(50).optional(),
+  cursor: Cursor.optional(),
+});
+
+export const DeadLetterSchema = z
+  .object({
+    id: z.string().openapi({
+      description: 'The decision_id, or `message:<queue message id>` for a body without one.',
+    }),
+    decision_id: z.string().nullable(),
+    message_id: z.string(),
+    queue: z.string(),
+    reason: z.enum(['invalid_event', 'write_failed', 'retries_exhausted']),
+    error: z.string(),
+    attempts: z.number().int(),
+    payload: z.unknown().openapi({ description: 'The kept event (redacted), or null.' }),
+    dead_at: z.string(),
+    replayed_at: z.string().nullable(),
+    replay_attempts: z.number().int(),
+    replay_error: z.string().nullable(),
+  })
+  .openapi('AuditDeadLetter');
+
+export const DeadLetterListSchema = z
+  .object({ items: z.array(DeadLetterSchema), next_cursor: z.string().nullable() })
+  .openapi('AuditDeadLetterList');
+
+export const ReplayRequestSchema = z
+  .strictObject({
+    ids: z
+      .array(z.string().min(1).max(200))
+      .min(1)
+      .max(MAX_REPLAY_BATCH)
+      .optional()
+      .openapi({ description: 'Dead letters to replay; default: the oldest pending ones.' }),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_REPLAY_BATCH)
+      .default(100)
+      .optional()
+      .openapi({ description: `At most this many (1–${MAX_REPLAY_BATCH}, default 100).` }),
+  })
+  .openapi('AuditReplayRequest');
+
+export const ReplayResultSchema = z
+  .object({
+    replayed: z.number().int().openapi({ description: 'Dead letters now in audit_log.' }),
+    inserted: z
+      .number()
+      .int()
+      .openapi({ description: 'Of those, rows that were new (the rest were already logged).' }),
+    failed: z.array(z.object({ id: z.string(), error: z.string() })),
+    remaining: z.number().int().openapi({ description: 'Pending dead letters left.' }),
+  })
+  .openapi('AuditReplayResult');
