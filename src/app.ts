@@ -6,11 +6,11 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { getConfig } from './config';
 import { ProblemError, sendProblem, toPointer, validationError, type ProblemBody } from './errors';
 import { tokenAuth } from './middleware/auth';
+import { requestId } from './middleware/request-id';
 import { requestMetrics } from './middleware/request-metrics';
 import { reportError } from './observability/report';
 import { adminAuditRoutes } from './routes/admin-audit';
@@ -33,7 +33,7 @@ export const app = new OpenAPIHono<AppEnv>({
 
 // First, so it sees every response (errors, 404/405 included) and flushes after recording.
 app.use(requestMetrics());
-app.use(requestId({ headerName: 'X-Request-Id' }));
+app.use(requestId());
 app.use(secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
 app.use(async (c, next) => {
   c.set('config', await getConfig(c.env));
@@ -67,8 +67,8 @@ app.use('/admin/*', tokenAuth('ADMIN_TOKEN'));
 app.route('/', systemRoutes);
 app.route('/', checkRoutes);
 app.route('/', adminKeyRoutes);
-app.route('/', metricsRoutes);
 app.route('/', adminAuditRoutes);
+app.route('/', metricsRoutes);
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKeyBearer', {
   type: 'http',

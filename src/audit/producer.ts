@@ -18,7 +18,7 @@ import { captureException, type ReportTags } from '../observability/report';
 import { AuditEventLostError, describeError } from './errors';
 import type { AuditEvent } from './event';
 import { SEND_ATTEMPTS, SEND_BACKOFF_MS } from './limits';
-import { toRow } from './row';
+import { sanitizeEvent, toRow } from './row';
 import { insertAuditRows } from './store';
 
 /** The part of an ExecutionContext the producer needs (Hono's and workerd's types differ). */
@@ -38,10 +38,9 @@ export type DeliveryOutcome = 'queued' | 'fallback' | 'dropped';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Sends one event, falling back to D1; never throws. */
-export async function deliverAudit(
-  deps: ProducerDeps,
-  event: AuditEvent,
-): Promise<DeliveryOutcome> {
+export async function deliverAudit(deps: ProducerDeps, raw: AuditEvent): Promise<DeliveryOutcome> {
+  // No personal data in the queue either: redact client-influenced strings before sending.
+  const event = sanitizeEvent(raw);
   let sendError: unknown;
   for (let attempt = 0; attempt < SEND_ATTEMPTS; attempt++) {
     if (attempt > 0) await (deps.sleep ?? sleep)(SEND_BACKOFF_MS[attempt - 1] ?? 100);

@@ -76,7 +76,7 @@ export function scrubIdentifier(text: string): string {
   return redact(text, found);
 }
 
-function scrubMetadata(metadata: AuditEvent['metadata']): string | null {
+function scrubMetadata(metadata: AuditEvent['metadata']): AuditEvent['metadata'] {
   if (metadata === null) return null;
   const out: Record<string, string | number | boolean> = {};
   for (const [key, value] of Object.entries(metadata)) {
@@ -86,19 +86,35 @@ function scrubMetadata(metadata: AuditEvent['metadata']): string | null {
     if (k in out) continue;
     out[k] = typeof value === 'string' ? scrubText(value) : value;
   }
-  return JSON.stringify(out);
+  return out;
+}
+
+/**
+ * The event with every client-influenced string redacted. The producer applies it before the
+ * event enters the queue (queue messages are stored too) and `toRow` again before any write, so a
+ * replayed or older event is covered as well. Idempotent: `[TYPE]` labels are never re-detected.
+ */
+export function sanitizeEvent(event: AuditEvent): AuditEvent {
+  return {
+    ...event,
+    request_id: scrubIdentifier(event.request_id),
+    model: scrubIdentifier(event.model),
+    operation: scrubIdentifier(event.operation),
+    metadata: scrubMetadata(event.metadata),
+  };
 }
 
 /** The stored form of a validated event. */
-export function toRow(event: AuditEvent): AuditRow {
+export function toRow(raw: AuditEvent): AuditRow {
+  const event = sanitizeEvent(raw);
   return {
     decision_id: event.decision_id,
     v: event.v,
     ts: Date.parse(event.ts),
-    request_id: scrubIdentifier(event.request_id),
+    request_id: event.request_id,
     api_key_id: event.api_key_id,
-    model: scrubIdentifier(event.model),
-    operation: scrubIdentifier(event.operation),
+    model: event.model,
+    operation: event.operation,
     allowed: event.allowed ? 1 : 0,
     outcome: event.outcome,
     reasons: JSON.stringify(event.reasons),
@@ -107,7 +123,7 @@ export function toRow(event: AuditEvent): AuditRow {
     input_chars: event.input_chars,
     input_sha256: event.input_sha256,
     latency_ms: event.latency_ms,
-    metadata: scrubMetadata(event.metadata),
+    metadata: event.metadata === null ? null : JSON.stringify(event.metadata),
   };
 }
 

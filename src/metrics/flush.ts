@@ -95,8 +95,16 @@ async function lead(env: Env, ctx: WaitUntil, me: number): Promise<void> {
       try {
         flush.attempts++;
         // A fresh stub per call: stubs are I/O objects of the request that makes them.
-        await metricsShard(env, flush.shard).ingest({ id: flush.id, deltas: flush.deltas });
+        const result = await metricsShard(env, flush.shard).ingest({
+          id: flush.id,
+          deltas: flush.deltas,
+        });
         remove(flush);
+        // Only a recorder bug can produce deltas outside the catalogue; make it visible.
+        if (result.rejected > 0)
+          console.error(
+            JSON.stringify({ msg: 'metrics deltas rejected by METRICS', count: result.rejected }),
+          );
         state.beat = Date.now();
         state.backoffUntil = 0;
       } catch (err) {

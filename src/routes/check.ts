@@ -7,7 +7,6 @@ import type { Context } from 'hono';
 import type { AuditEvent } from '../audit/event';
 import { enqueueAudit } from '../audit/producer';
 import { ProblemError } from '../errors';
-import { scanText, redact } from '../governance/detectors';
 import { canonicalJson, mergePolicy, policyVersion, hex, type Policy } from '../governance/policy';
 import { codePointLength, evaluate, segmentsOf } from '../governance/pipeline';
 import type { CheckRequestInput, Finding } from '../governance/types';
@@ -184,7 +183,8 @@ async function logDecision(
     input_chars: f.inputChars,
     input_sha256: await inputSha256(body.input),
     latency_ms: Math.round((performance.now() - f.started) * 1000) / 1000,
-    metadata: body.metadata ? scrubMetadata(body.metadata) : null,
+    // Redacted by the producer before it enters the queue (src/audit/row.ts sanitizeEvent).
+    metadata: body.metadata ?? null,
   };
   enqueueAudit(c.env, c.executionCtx, event);
 }
@@ -199,15 +199,6 @@ async function inputSha256(input: CheckRequestInput): Promise<string> {
   const text = typeof input === 'string' ? input : canonicalJson(input);
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
   return hex(new Uint8Array(digest));
-}
-
-/** Metadata goes to the audit log, so personal data in it is redacted first. */
-function scrubMetadata(metadata: NonNullable<CheckRequest['metadata']>): AuditEvent['metadata'] {
-  const out: NonNullable<AuditEvent['metadata']> = {};
-  for (const [k, v] of Object.entries(metadata)) {
-    out[k] = typeof v === 'string' ? redact(v, scanText(v)) : v;
-  }
-  return out;
 }
 
 const versionCache = new Map<string, string>();

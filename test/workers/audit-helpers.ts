@@ -95,8 +95,7 @@ export function failingD1(real: D1Database, failWhen: FailWhen): D1Database {
         if (prop === 'run' || prop === 'all' || prop === 'first' || prop === 'raw') {
           return (...args: unknown[]) => {
             if (failWhen(sql, params)) return Promise.reject(fail(sql));
-            // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-            return (target[prop] as Function).apply(target, args);
+            return (target[prop] as (...a: unknown[]) => unknown).apply(target, args);
           };
         }
         const v = Reflect.get(target, prop, target) as unknown;

@@ -48,6 +48,23 @@ describe('deliverAudit', () => {
     metrics.drain();
   });
 
+  it('redacts client-influenced strings before the event enters the queue', async () => {
+    const q = flakyQueue(0);
+    const outcome = await deliverAudit(
+      { queue: q.queue, db: env.DB, report: () => undefined },
+      makeEvent({
+        model: 'llm 01010012356',
+        operation: 'ola@example.no',
+        metadata: { contact: 'kari@example.no', n: 3 },
+      }),
+    );
+    expect(outcome).toBe('queued');
+    const sent = JSON.stringify(q.sent);
+    expect(sent).not.toContain('01010012356');
+    expect(sent).not.toContain('example.no');
+    expect(q.sent[0]?.metadata).toEqual({ contact: '[EMAIL]', n: 3 });
+  });
+
   it('retries a failed send briefly before giving up on the queue', async () => {
     const q = flakyQueue(2);
     const sleeps: number[] = [];

@@ -46,6 +46,15 @@ describe('POST /v1/check', () => {
     expect(d.redacted_input).toBeNull();
   });
 
+  it('blocks with contains_secret', async () => {
+    const { key } = await createKey();
+    const pem =
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----';
+    const d = await decide(key, { input: `deploy with ${pem}` });
+    expect(d.reasons).toEqual(['contains_secret']);
+    expect(d.findings.map((f) => f.type)).toEqual(['secret_private_key']);
+  });
+
   it('blocks a detector type the key policy sets to block', async () => {
     const { key } = await createKey({ name: 's', policy: { detectors: { email: 'block' } } });
     const d = await decide(key, { input: 'mail me at kari@example.no' });

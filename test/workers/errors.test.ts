@@ -126,6 +126,13 @@ describe('routing errors', () => {
     const ok = await SELF.fetch(BASE + '/health', { headers: { 'X-Request-Id': 'trace-123' } });
     expect(ok.headers.get('X-Request-Id')).toBe('trace-123');
     const bad = await SELF.fetch(BASE + '/health', { headers: { 'X-Request-Id': 'a b<script>' } });
-    expect(bad.headers.get('X-Request-Id')).not.toContain('<');
+    expect(bad.headers.get('X-Request-Id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('replaces a caller request id that carries personal data', async () => {
+    const res = await SELF.fetch(BASE + '/health', {
+      headers: { 'X-Request-Id': '01010012356' },
+    });
+    expect(res.headers.get('X-Request-Id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

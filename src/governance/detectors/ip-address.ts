@@ -82,13 +82,21 @@ function scanIPv6(text: string, out: Detection[]): void {
     if (isWordChar(before) || before === 46 || isWordChar(text.charCodeAt(e))) continue;
     const candidate = text.slice(s, e);
     let explicit = 0;
+    let colons = 0;
+    let dots = 0;
     let hasDigit = false;
     for (let i = 0; i < candidate.length; i++) {
       const c = candidate.charCodeAt(i);
       if (isDigit(c)) hasDigit = true;
+      if (c === 58) colons++;
+      else if (c === 46) dots++;
       if (isHex(c) && (i === 0 || !isHex(candidate.charCodeAt(i - 1)))) explicit++;
     }
-    if (explicit < 2 || !hasDigit || !isIPv6(candidate)) continue;
+    if (explicit < 2 || !hasDigit) continue;
+    // Cheap shape check before parsing: without `::` an address has 7 colons (6 before an
+    // IPv4 tail), so times (`12:30:45`) and MAC addresses stop here.
+    if (!candidate.includes('::') && colons !== 7 && !(colons === 6 && dots === 3)) continue;
+    if (!isIPv6(candidate)) continue;
     out.push({ type: 'ip_address', start: s, end: e });
   }
 }

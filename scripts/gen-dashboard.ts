@@ -1,0 +1,415 @@
+/**
+ * The vakt Grafana dashboard as typed code (@grafana/grafana-foundation-sdk). grafana/dashboard.json
+ * is generated from this module; `test/node/grafana-dashboard.test.ts` fails when the committed
+ * JSON is out of date. Regenerate with `npm run grafana:dashboard`.
+ *
+ * Every query here is executed against a real Prometheus scraping a real vakt in
+ * `test/node/prometheus-e2e.test.ts`, so the queries may use only plain PromQL: no Grafana macros
+ * such as `$__rate_interval` (the windows are the original service's fixed 5m / 1h).
+ */
+import {
+  DashboardBuilder,
+  DashboardCursorSync,
+  DatasourceVariableBuilder,
+  RowBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
+  type DataSourceRef,
+  type Dashboard,
+  type Panel,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
+import {
+  BarGaugeDisplayMode,
+  BigValueColorMode,
+  BigValueGraphMode,
+  BigValueTextMode,
+  LegendDisplayMode,
+  LegendPlacement,
+  ReduceDataOptionsBuilder,
+  StackingConfigBuilder,
+  StackingMode,
+  VisibilityMode,
+  VizLegendOptionsBuilder,
+  VizOrientation,
+} from '@grafana/grafana-foundation-sdk/common';
+import * as gauge from '@grafana/grafana-foundation-sdk/gauge';
+import * as piechart from '@grafana/grafana-foundation-sdk/piechart';
+import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+
+/** The import input every panel refers to; Grafana's "Import dashboard" asks for it. */
+export const DS_INPUT = 'DS_PROMETHEUS';
+/** Grafana schema version written into the JSON (Grafana 10.4/11 read it natively). */
+export const SCHEMA_VERSION = 39;
+
+const ds: DataSourceRef = { type: 'prometheus', uid: `\${${DS_INPUT}}` };
+
+/** Prometheus' own scrapes of /metrics are not client traffic; request totals leave them out. */
+const CLIENT = 'endpoint!="/metrics"';
+
+/** The PromQL of every panel, by panel title — the single source the tests also read. */
+export const QUERIES = {
+  totalRequests: `sum(increase(requests_total{${CLIENT}}[5m]))`,
+  allowed: 'sum(increase(governance_allowed_total[5m]))',
+  blocked: 'sum(increase(governance_blocked_total[5m]))',
+  rateLimitHits: 'sum(increase(rate_limit_hits_total[5m]))',
+  latencyP95:
+    'histogram_quantile(0.95, sum by (endpoint, le) (rate(request_latency_ms_bucket[5m])))',
+  requestsByEndpoint: `sum by (endpoint) (rate(requests_total{${CLIENT}}[5m]))`,
+  queueDepth: 'async_logger_queue_size',
+  queueMax: 'async_logger_queue_maxsize',
+  logsWritten: 'sum(rate(logs_written_total[5m])) * 60',
+  logsQueued: 'sum(rate(logs_queued_total[5m])) * 60',
+  logsDropped: 'sum(rate(logs_dropped_total[5m])) * 60',
+  checkLatencyP95:
+    'histogram_quantile(0.95, sum by (stage, le) (rate(governance_check_latency_ms_bucket[5m])))',
+  blockedByReason: 'sum by (reason) (increase(governance_blocked_total[1h]))',
+  errorRate5xx:
+    `100 * (sum(rate(requests_total{status=~"5..",${CLIENT}}[5m])) or vector(0))` +
+    ` / sum(rate(requests_total{${CLIENT}}[5m]))`,
+} as const;
+
+const lastValue = () =>
+  new ReduceDataOptionsBuilder().calcs(['lastNotNull']).fields('').values(false);
+
+function query(refId: string, expr: string, legend: string, instant = false): DataqueryBuilder {
+  const q = new DataqueryBuilder().refId(refId).expr(expr).legendFormat(legend);
+  return instant ? q.instant().format(PromQueryFormat.TimeSeries) : q.range();
+}
+
+function thresholds(
+  steps: Array<[number | null, string]>,
+  mode = ThresholdsMode.Absolute,
+): ThresholdsConfigBuilder {
+  return new ThresholdsConfigBuilder()
+    .mode(mode)
+    .steps(steps.map(([value, color]) => ({ value, color })));
+}
+
+function legend(placement: LegendPlacement, mode: LegendDisplayMode, calcs: string[] = []) {
+  return new VizLegendOptionsBuilder()
+    .displayMode(mode)
+    .placement(placement)
+    .showLegend(true)
+    .calcs(calcs);
+}
+
+/** A Key Metrics stat: one number over the last 5 minutes. */
+function countStat(title: string, description: string, expr: string, color: string) {
+  return new stat.PanelBuilder()
+    .title(title)
+    .description(description)
+    .datasource(ds)
+    .withTarget(query('A', expr, title, true))
+    .unit('short')
+    .decimals(0)
+    .min(0)
+    .noValue('0')
+    .thresholds(thresholds([[null, color]]))
+    .colorMode(BigValueColorMode.Value)
+    .graphMode(BigValueGraphMode.None)
+    .textMode(BigValueTextMode.Value)
+    .reduceOptions(lastValue())
+    .span(6)
+    .height(4);
+}
+
+export function buildDashboardModel(): Dashboard {
+  const builder = new DashboardBuilder('vakt — AI governance gateway')
+    .description(
+      'Requests, governance decisions, rate limiting, audit logging and errors of vakt (Prometheus metrics from GET /metrics).',
+    )
+    .tags(['vakt', 'ai-governance', 'cloudflare-workers'])
+    .editable()
+    .tooltip(DashboardCursorSync.Crosshair)
+    .refresh('10s')
+    .time({ from: 'now-1h', to: 'now' })
+    .timezone('browser')
+    .withVariable(
+      // Lets the file-provisioned copy resolve `${DS_PROMETHEUS}` too (import replaces it).
+      new DatasourceVariableBuilder(DS_INPUT).label('Data source').type('prometheus'),
+    )
+
+    .withRow(new RowBuilder('Key Metrics'))
+    .withPanel(
+      countStat(
+        'Total Requests (5m)',
+        'HTTP requests served in the last 5 minutes (all routes, Prometheus scrapes excluded).',
+        QUERIES.totalRequests,
+        'blue',
+      ),
+    )
+    .withPanel(
+      countStat(
+        'Allowed Decisions (5m)',
+        'POST /v1/check decisions that allowed the call.',
+        QUERIES.allowed,
+        'green',
+      ),
+    )
+    .withPanel(
+      countStat(
+        'Blocked Decisions (5m)',
+        'Blocking reasons recorded (a decision blocked for two reasons counts twice, as in the original service).',
+        QUERIES.blocked,
+        'orange',
+      ),
+    )
+    .withPanel(
+      countStat(
+        'Rate Limit Hits (5m)',
+        'Requests refused with 429 by the per-key rate limiter. Red from 3000 in 5m (RateLimitSpike: > 10/s).',
+        QUERIES.rateLimitHits,
+        'green',
+      ).thresholds(
+        thresholds([
+          [null, 'green'],
+          [1, 'orange'],
+          [3000, 'red'],
+        ]),
+      ),
+    )
+
+    .withRow(new RowBuilder('Performance'))
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Request Latency (P95, by endpoint)')
+        .description('95th percentile of request_latency_ms per route pattern over 5 minutes.')
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.latencyP95, '{{endpoint}}'))
+        .unit('ms')
+        .min(0)
+        .fillOpacity(10)
+        .showPoints(VisibilityMode.Never)
+        .thresholds(
+          thresholds([
+            [null, 'green'],
+            [250, 'orange'],
+            [1000, 'red'],
+          ]),
+        )
+        .legend(
+          legend(LegendPlacement.Bottom, LegendDisplayMode.Table, ['mean', 'max', 'lastNotNull']),
+        )
+        .span(12)
+        .height(8),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Requests by Endpoint')
+        .description('Request rate per route pattern, stacked (Prometheus scrapes excluded).')
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.requestsByEndpoint, '{{endpoint}}'))
+        .unit('reqps')
+        .min(0)
+        .fillOpacity(35)
+        .showPoints(VisibilityMode.Never)
+        .stacking(new StackingConfigBuilder().mode(StackingMode.Normal).group('A'))
+        .thresholds(thresholds([[null, 'green']]))
+        .legend(legend(LegendPlacement.Bottom, LegendDisplayMode.List))
+        .span(12)
+        .height(8),
+    )
+
+    .withRow(new RowBuilder('Logging'))
+    .withPanel(
+      new gauge.PanelBuilder()
+        .title('Async Logger Queue Depth')
+        .description(
+          'Audit events queued but not yet written or dropped. The maximum is async_logger_queue_maxsize (AUDIT_QUEUE_MAXSIZE); QueueBackup fires above 800 for 2 minutes.',
+        )
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.queueDepth, 'queue depth', true))
+        .withTarget(query('B', QUERIES.queueMax, 'max', true))
+        // The gauge's max comes from the second query, so it follows AUDIT_QUEUE_MAXSIZE.
+        .withTransformation({
+          id: 'configFromData',
+          options: {
+            configRefId: 'B',
+            mappings: [{ fieldName: 'max', handlerKey: 'max', reducerId: 'lastNotNull' }],
+          },
+        })
+        .unit('short')
+        .min(0)
+        .decimals(0)
+        .thresholds(
+          thresholds(
+            [
+              [null, 'green'],
+              [60, 'orange'],
+              [80, 'red'],
+            ],
+            ThresholdsMode.Percentage,
+          ),
+        )
+        .showThresholdMarkers(true)
+        .reduceOptions(lastValue())
+        .span(8)
+        .height(8),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Logs Written per Minute')
+        .description(
+          'Audit events per minute: sent to the queue, written to D1, and dropped (dead-lettered or unsendable).',
+        )
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.logsWritten, 'written'))
+        .withTarget(query('B', QUERIES.logsQueued, 'queued'))
+        .withTarget(query('C', QUERIES.logsDropped, 'dropped'))
+        .unit('wpm')
+        .min(0)
+        .fillOpacity(10)
+        .showPoints(VisibilityMode.Never)
+        .thresholds(thresholds([[null, 'green']]))
+        .overrideByName('dropped', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }])
+        .legend(legend(LegendPlacement.Bottom, LegendDisplayMode.List))
+        .span(16)
+        .height(8),
+    )
+
+    .withRow(new RowBuilder('Details'))
+    .withPanel(
+      new bargauge.PanelBuilder()
+        .title('Governance Check Latency by Stage (P95)')
+        .description(
+          '95th percentile of governance_check_latency_ms per stage (rate_limit, validation, scoring, logging) over 5 minutes.',
+        )
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.checkLatencyP95, '{{stage}}', true))
+        .unit('ms')
+        .min(0)
+        .decimals(2)
+        .thresholds(
+          thresholds([
+            [null, 'green'],
+            [50, 'orange'],
+            [250, 'red'],
+          ]),
+        )
+        .orientation(VizOrientation.Horizontal)
+        .displayMode(BarGaugeDisplayMode.Gradient)
+        .showUnfilled(true)
+        .reduceOptions(lastValue())
+        .span(12)
+        .height(8),
+    )
+    .withPanel(
+      new piechart.PanelBuilder()
+        .title('Blocked Decisions by Reason (1h)')
+        .description('Blocking reasons over the last hour.')
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.blockedByReason, '{{reason}}', true))
+        .unit('short')
+        .decimals(0)
+        .thresholds(thresholds([[null, 'green']]))
+        .pieType(piechart.PieChartType.Pie)
+        .displayLabels([piechart.PieChartLabels.Name, piechart.PieChartLabels.Percent])
+        .reduceOptions(lastValue())
+        .legend(
+          new piechart.PieChartLegendOptionsBuilder()
+            .displayMode(LegendDisplayMode.Table)
+            .placement(LegendPlacement.Right)
+            .showLegend(true)
+            .values([piechart.PieChartLegendValues.Value, piechart.PieChartLegendValues.Percent]),
+        )
+        .span(12)
+        .height(8),
+    )
+
+    .withRow(new RowBuilder('Health'))
+    .withPanel(
+      new stat.PanelBuilder()
+        .title('Error Rate (5xx)')
+        .description(
+          'Share of requests answered with a 5xx status over 5 minutes. HighErrorRate fires when 5xx responses exceed 0.05/s for 5 minutes.',
+        )
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.errorRate5xx, '5xx', true))
+        .unit('percent')
+        .min(0)
+        .decimals(2)
+        .noValue('no traffic')
+        .thresholds(
+          thresholds([
+            [null, 'green'],
+            [1, 'orange'],
+            [5, 'red'],
+          ]),
+        )
+        .colorMode(BigValueColorMode.Background)
+        .graphMode(BigValueGraphMode.Area)
+        .textMode(BigValueTextMode.Value)
+        .reduceOptions(lastValue())
+        .span(8)
+        .height(5),
+    );
+
+  return layout(builder.build());
+}
+
+/**
+ * Assigns ids and grid positions: each row header is one grid unit high and its panels sit side
+ * by side below it, left to right, in the widths and heights set above.
+ */
+function layout(dashboard: Dashboard): Dashboard {
+  let y = 0;
+  let x = 0;
+  let rowHeight = 0;
+  let id = 1;
+  const panels: Panel[] = [];
+  for (const p of (dashboard.panels ?? []) as Panel[]) {
+    if (p.type === 'row') {
+      y += rowHeight;
+      panels.push({ ...p, id: id++, gridPos: { x: 0, y, w: 24, h: 1 } });
+      y += 1;
+      x = 0;
+      rowHeight = 0;
+      continue;
+    }
+    const w = p.gridPos?.w ?? 12;
+    const h = p.gridPos?.h ?? 8;
+    if (x + w > 24) throw new Error(`row overflows the 24-column grid at "${p.title}"`);
+    panels.push({ ...p, id: id++, gridPos: { x, y, w, h } });
+    x += w;
+    rowHeight = Math.max(rowHeight, h);
+  }
+  return { ...dashboard, panels, annotations: { list: [] } };
+}
+
+/** The importable JSON document: `__inputs` / `__requires` as Grafana's "Export for sharing" writes them. */
+export function buildDashboardJson(): Record<string, unknown> {
+  const model = buildDashboardModel();
+  const panelTypes = [...new Set((model.panels ?? []).map((p) => p.type))].sort();
+  return {
+    __inputs: [
+      {
+        name: DS_INPUT,
+        label: 'Prometheus',
+        description: 'The Prometheus data source that scrapes vakt’s /metrics.',
+        type: 'datasource',
+        pluginId: 'prometheus',
+        pluginName: 'Prometheus',
+      },
+    ],
+    __requires: [
+      { type: 'grafana', id: 'grafana', name: 'Grafana', version: '10.0.0' },
+      { type: 'datasource', id: 'prometheus', name: 'Prometheus', version: '1.0.0' },
+      ...panelTypes
+        .filter((t) => t !== 'row')
+        .map((t) => ({ type: 'panel', id: t, name: t, version: '' })),
+    ],
+    ...model,
+    id: null,
+    uid: null,
+    version: 1,
+    schemaVersion: SCHEMA_VERSION,
+  };
+}
+
+/** The file contents of grafana/dashboard.json. */
+export function renderDashboard(): string {
+  return JSON.stringify(buildDashboardJson(), null, 2) + '\n';
+}
