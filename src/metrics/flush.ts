@@ -24,6 +24,12 @@ import { metrics } from './recorder';
 
 export type WaitUntil = Pick<ExecutionContext, 'waitUntil'>;
 
+/**
+ * How long a leader lingers before draining, so the records of concurrent requests coalesce
+ * into one flush: at most one METRICS write per isolate per linger instead of one per request.
+ * Costs a scrape at most this much freshness; responses never wait for it.
+ */
+export const FLUSH_LINGER_MS = 20;
 /** Most flushes a leader sends before handing over (bounds one waitUntil's duration). */
 const MAX_ROUNDS_PER_LEADER = 32;
 /** A leader silent this long is presumed dead (its request was cancelled); another may lead. */
@@ -78,6 +84,10 @@ async function lead(env: Env, ctx: WaitUntil, me: number): Promise<void> {
     for (let round = 0; round < MAX_ROUNDS_PER_LEADER && state.leader === me; round++) {
       let flush = state.pending[0];
       if (!flush) {
+        // Nothing left after a send: hand over now rather than linger for nothing.
+        if (round > 0 && metrics.pending === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, FLUSH_LINGER_MS));
+        state.beat = Date.now();
         const deltas = metrics.drain();
         if (deltas.length === 0) return;
         for (let i = 0; i < deltas.length; i += MAX_DELTAS_PER_FLUSH) {
