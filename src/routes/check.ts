@@ -7,7 +7,9 @@ import type { Context } from 'hono';
 import type { AuditEvent } from '../audit/event';
 import { enqueueAudit } from '../audit/producer';
 import { ProblemError } from '../errors';
+import type { Config } from '../config';
 import { canonicalJson, mergePolicy, policyVersion, hex, type Policy } from '../governance/policy';
+import type { ApiKeyRecord } from '../keys/store';
 import { codePointLength, evaluate, segmentsOf } from '../governance/pipeline';
 import type { CheckRequestInput, Finding } from '../governance/types';
 import { modelLabel, operationLabel } from '../metrics/labels';
@@ -51,15 +53,11 @@ checkRoutes.openapi(checkRoute, async (c) => {
   const body = c.req.valid('json');
   const key = c.get('apiKey');
   const config = c.get('config');
-  const policy = mergePolicy(config.defaultPolicy, key.policy);
-  const version = key.policy ? await cachedPolicyVersion(policy) : config.defaultPolicyVersion;
+  const { policy, version, knownOperations } = await effectivePolicy(key, config);
   const decisionId = crypto.randomUUID();
   const labels = {
     model: modelLabel(body.model, config.knownModels),
-    operation: operationLabel(
-      body.operation,
-      config.defaultPolicy.operations.concat(policy.operations),
-    ),
+    operation: operationLabel(body.operation, knownOperations),
   };
 
   // Stage: rate_limit
@@ -201,15 +199,31 @@ async function inputSha256(input: CheckRequestInput): Promise<string> {
   return hex(new Uint8Array(digest));
 }
 
-const versionCache = new Map<string, string>();
-/** policy_version of a key's effective policy, memoised per isolate (bounded). */
-async function cachedPolicyVersion(policy: Policy): Promise<string> {
-  const canonical = canonicalJson(policy);
-  let v = versionCache.get(canonical);
-  if (!v) {
-    v = await policyVersion(policy);
-    if (versionCache.size >= 1000) versionCache.clear();
-    versionCache.set(canonical, v);
-  }
-  return v;
+interface EffectivePolicy {
+  config: Config;
+  policy: Policy;
+  version: string;
+  /** Operations any policy in force names: the operation label's vocabulary. */
+  knownOperations: readonly string[];
+}
+
+/**
+ * The key's effective policy and its version, memoised on the cached key record (which lives as
+ * long as the key cache keeps it), so the hot path does not merge and hash per request. An admin
+ * update evicts the record, so a changed policy gets a fresh entry.
+ */
+const effectiveCache = new WeakMap<ApiKeyRecord, EffectivePolicy>();
+
+async function effectivePolicy(key: ApiKeyRecord, config: Config): Promise<EffectivePolicy> {
+  const hit = effectiveCache.get(key);
+  if (hit?.config === config) return hit;
+  const policy = mergePolicy(config.defaultPolicy, key.policy);
+  const entry: EffectivePolicy = {
+    config,
+    policy,
+    version: key.policy ? await policyVersion(policy) : config.defaultPolicyVersion,
+    knownOperations: [...new Set([...config.defaultPolicy.operations, ...policy.operations])],
+  };
+  effectiveCache.set(key, entry);
+  return entry;
 }
