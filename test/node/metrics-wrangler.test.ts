@@ -2,11 +2,6 @@
  * The real /metrics of a running Worker (`wrangler dev`: workerd with local D1, Queue and
  * Durable Objects), after real traffic, in both formats, through promtool and prometheus_client.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CONTRACT_LINT,
@@ -15,95 +10,40 @@ import {
   pythonParse,
   toolsAvailable,
 } from './metrics-tools';
+import { Stack, type Vakt } from './support/stack';
 
 const ADMIN = 'e2e-admin-token';
+const METRICS_TOKEN = 'e2e-metrics-token';
 const OM_ACCEPT =
   'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
-const env = {
-  ...process.env,
-  CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-  WRANGLER_SEND_METRICS: 'false',
-};
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.runIf(toolsAvailable('wrangler dev /metrics checks'))(
   '/metrics of a running Worker',
   () => {
-    let proc: ChildProcess | undefined;
+    const stack = new Stack();
+    let vakt: Vakt;
     let base = '';
-    let stateDir = '';
-    let logs = '';
+    const scrape = (accept?: string) =>
+      fetch(`${base}/metrics`, {
+        headers: {
+          Authorization: `Bearer ${METRICS_TOKEN}`,
+          ...(accept ? { Accept: accept } : {}),
+        },
+      });
 
     beforeAll(async () => {
-      stateDir = mkdtempSync(path.join(tmpdir(), 'vakt-metrics-e2e-'));
-      const migrate = spawnSync(
-        'npx',
-        ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir],
-        { env, encoding: 'utf8', timeout: 90_000 },
-      );
-      if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
-      const port = await freePort();
-      const inspector = await freePort();
-      base = `http://127.0.0.1:${port}`;
-      proc = spawn(
-        'npx',
-        [
-          'wrangler',
-          'dev',
-          '--ip',
-          '127.0.0.1',
-          '--port',
-          String(port),
-          '--inspector-port',
-          String(inspector),
-          '--persist-to',
-          stateDir,
-          '--var',
-          `ADMIN_TOKEN:${ADMIN}`,
-          '--var',
-          'METRICS_SHARDS:3',
-          '--show-interactive-dev-session=false',
-          '--log-level',
-          'warn',
-        ],
-        { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      proc.stdout?.on('data', (d) => (logs += d));
-      proc.stderr?.on('data', (d) => (logs += d));
-      for (let i = 0; i < 120; i++) {
-        try {
-          if ((await fetch(`${base}/health`)).ok) return;
-        } catch {
-          // not listening yet
-        }
-        if (proc.exitCode !== null) break;
-        await sleep(500);
-      }
-      throw new Error(`wrangler dev did not start:\n${logs.slice(-2000)}`);
-    });
+      // Three shards, so the scrape really merges several objects.
+      vakt = await stack.startVakt({
+        adminToken: ADMIN,
+        metricsToken: METRICS_TOKEN,
+        vars: { METRICS_SHARDS: '3' },
+      });
+      base = vakt.url;
+    }, 120_000);
 
-    afterAll(() => {
-      if (proc?.pid && proc.exitCode === null) {
-        try {
-          process.kill(-proc.pid, 'SIGTERM'); // the process group wrangler started
-        } catch {
-          // already gone
-        }
-      }
-      if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-    });
+    afterAll(() => stack.stop(), 30_000);
 
     it('serves exact, valid expositions in both formats after real traffic', async () => {
       const created = await fetch(`${base}/admin/keys`, {
@@ -131,7 +71,7 @@ describe.runIf(toolsAvailable('wrangler dev /metrics checks'))(
       const want = 'requests_total{method="POST",endpoint="/v1/check",status="200"} 17';
       for (let i = 0; i < 60 && !prom.includes(want); i++) {
         if (i > 0) await sleep(250);
-        const res = await fetch(`${base}/metrics`);
+        const res = await scrape();
         expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
         prom = await res.text();
       }
@@ -151,7 +91,7 @@ describe.runIf(toolsAvailable('wrangler dev /metrics checks'))(
         .samples.find((s) => s.name.endsWith('_count') && s.labels.stage === 'rate_limit');
       expect(count?.value).toBe(17);
 
-      const res = await fetch(`${base}/metrics`, { headers: { Accept: OM_ACCEPT } });
+      const res = await scrape(OM_ACCEPT);
       expect(res.headers.get('content-type')).toBe(
         'application/openmetrics-text; version=1.0.0; charset=utf-8',
       );

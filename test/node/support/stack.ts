@@ -136,6 +136,8 @@ export class Stack {
   async startVakt(opts: {
     adminToken: string;
     metricsToken: string;
+    /** Further `--var NAME:value` settings (e.g. METRICS_SHARDS). */
+    vars?: Record<string, string>;
     timeoutMs?: number;
   }): Promise<Vakt> {
     const persist = path.join(this.dir, 'wrangler-state');
@@ -169,6 +171,7 @@ export class Stack {
         `ADMIN_TOKEN:${opts.adminToken}`,
         '--var',
         `METRICS_TOKEN:${opts.metricsToken}`,
+        ...Object.entries(opts.vars ?? {}).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
       ],
       WRANGLER_ENV,
     );
