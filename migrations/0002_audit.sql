@@ -45,7 +45,7 @@ CREATE TABLE audit_dead_letters (
   id              TEXT PRIMARY KEY,  -- decision_id, or 'message:<queue message id>' when the body has none
   decision_id     TEXT,              -- the event's decision_id if it carries a valid one
   message_id      TEXT NOT NULL,     -- queue message id, to correlate with queue logs
-  queue           TEXT NOT NULL,     -- queue the message failed on (vakt-audit or vakt-audit-dlq)
+  queue           TEXT NOT NULL,     -- queue the message failed on (vakt-audit (the queue the event failed on))
   reason          TEXT NOT NULL CHECK (reason IN ('invalid_event', 'write_failed', 'retries_exhausted')),
   error           TEXT NOT NULL,     -- error class and message (field names only, never values)
   attempts        INTEGER NOT NULL,  -- deliveries of the message on that queue
