@@ -76,9 +76,10 @@ export async function replayDeadLetters(
     }
   }
 
-  await markReplayed(db, done, now);
+  const moved = await markReplayed(db, done, now);
   for (const f of failed) await markReplayFailed(db, f.id, f.error);
-  if (done.length > 0) metrics.inc('logs_queued_total', {}, done.length);
+  // Counted once per dead letter even when two replays race (see markReplayed).
+  if (moved > 0) metrics.inc('logs_queued_total', {}, moved);
   if (inserted > 0) metrics.inc('logs_written_total', {}, inserted);
 
   return {

@@ -65,6 +65,18 @@ export interface AuditRecord {
  */
 const IDENTIFIER_EXEMPT: ReadonlySet<DetectorType> = new Set<DetectorType>(['phone', 'ip_address']);
 
+/**
+ * Redaction can lengthen a string (`923 609 016` → `[NO_ORGANISASJONSNUMMER]`), so a scrubbed
+ * identifier is cut back to what the event schema accepts (src/audit/validate.ts): an accepted
+ * request must never become an invalid, unstorable audit event.
+ */
+export const MAX_IDENTIFIER_LENGTH = 256;
+function bounded(text: string): string {
+  return text.length <= MAX_IDENTIFIER_LENGTH
+    ? text
+    : text.slice(0, MAX_IDENTIFIER_LENGTH - 1) + '…';
+}
+
 /** Redacts personal data and secrets in free text (metadata values): every detector applies. */
 export function scrubText(text: string): string {
   return redact(text, scanText(text));
@@ -97,9 +109,9 @@ function scrubMetadata(metadata: AuditEvent['metadata']): AuditEvent['metadata']
 export function sanitizeEvent(event: AuditEvent): AuditEvent {
   return {
     ...event,
-    request_id: scrubIdentifier(event.request_id),
-    model: scrubIdentifier(event.model),
-    operation: scrubIdentifier(event.operation),
+    request_id: bounded(scrubIdentifier(event.request_id)),
+    model: bounded(scrubIdentifier(event.model)),
+    operation: bounded(scrubIdentifier(event.operation)),
     metadata: scrubMetadata(event.metadata),
   };
 }

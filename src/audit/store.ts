@@ -277,9 +277,9 @@ export async function markReplayed(
   db: D1Database,
   ids: readonly string[],
   now: number,
-): Promise<void> {
-  if (ids.length === 0) return;
-  await db
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await db
     .prepare(
       `UPDATE audit_dead_letters
        SET replayed_at = ?2, replay_attempts = replay_attempts + 1, replay_error = NULL
@@ -287,6 +287,8 @@ export async function markReplayed(
     )
     .bind(JSON.stringify(ids), now)
     .run();
+  // Only rows still pending change: a concurrent replay of the same rows counts them once.
+  return result.meta.changes ?? 0;
 }
 
 /** Records a failed replay attempt; the dead letter stays pending. */

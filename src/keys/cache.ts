@@ -15,6 +15,16 @@ export const NEGATIVE_TTL_MS = 5_000;
 
 export class KeyCache {
   readonly #entries = new Map<string, Entry>();
+  #epoch = 0;
+
+  /**
+   * Changes whenever a key is evicted by an admin change. A lookup that read D1 before an
+   * eviction must not cache what it read (it may be the pre-revocation row): read the epoch
+   * before the D1 query and pass it to `set`.
+   */
+  get epoch(): number {
+    return this.#epoch;
+  }
 
   constructor(readonly maxEntries = 1000) {}
 
@@ -32,8 +42,14 @@ export class KeyCache {
     return e.record;
   }
 
-  set(hash: string, record: ApiKeyRecord | null, ttlMs: number, now: number): void {
-    if (ttlMs <= 0) return;
+  set(
+    hash: string,
+    record: ApiKeyRecord | null,
+    ttlMs: number,
+    now: number,
+    epoch = this.#epoch,
+  ): void {
+    if (ttlMs <= 0 || epoch !== this.#epoch) return;
     this.#entries.delete(hash);
     this.#entries.set(hash, {
       record,
@@ -48,6 +64,7 @@ export class KeyCache {
 
   /** Drops every entry for key `id` (used on revoke and update in this isolate). */
   evictId(id: string): void {
+    this.#epoch++;
     for (const [hash, e] of this.#entries) if (e.record?.id === id) this.#entries.delete(hash);
   }
 

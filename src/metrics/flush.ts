@@ -131,6 +131,12 @@ async function lead(env: Env, ctx: WaitUntil, me: number): Promise<void> {
         return;
       }
     }
+    // Round limit reached with the buffer possibly refilled meanwhile: hand over to a fresh
+    // leader in this same invocation, so nothing recorded during the last send is stranded.
+    if (state.leader === me) {
+      state.leader = 0;
+      flushMetrics(env, ctx);
+    }
   } finally {
     // A `return` above runs this in the same synchronous step as the leader's last look at the
     // buffer, so no request can record, see a leader and skip flushing in between (which would

@@ -35,8 +35,10 @@ export async function resolveApiKey(
   const hash = await sha256Hex(key);
   const cached = keyCache.get(hash, now);
   if (cached !== undefined) return cached;
+  const epoch = keyCache.epoch;
   const record = await findKeyByHash(db, hash);
-  keyCache.set(hash, record, ttlMs, now);
+  // Skipped if a revoke/update in this isolate happened while D1 answered (stale row).
+  keyCache.set(hash, record, ttlMs, now, epoch);
   return record;
 }
 

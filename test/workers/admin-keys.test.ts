@@ -160,6 +160,25 @@ describe('key lookup cache', () => {
     expect(reads()).toBe(2);
   });
 
+  it('does not cache a row read before a revocation in this isolate', () => {
+    const cache = new KeyCache(10);
+    const rec = {
+      id: 'k',
+      name: 'k',
+      key_prefix: '',
+      policy: null,
+      created_at: '',
+      updated_at: '',
+      revoked_at: null,
+    };
+    const epochBeforeRead = cache.epoch; // a lookup starts its D1 read…
+    cache.evictId('k'); // …an admin revokes the key meanwhile…
+    cache.set('hash', rec, 30_000, 0, epochBeforeRead); // …and the stale row arrives
+    expect(cache.get('hash', 1)).toBeUndefined();
+    cache.set('hash', rec, 30_000, 0, cache.epoch);
+    expect(cache.get('hash', 1)?.id).toBe('k');
+  });
+
   it('is bounded and evicts the least recently used entry', () => {
     const cache = new KeyCache(2);
     const rec = (id: string) => ({

@@ -65,6 +65,27 @@ describe('deliverAudit', () => {
     expect(q.sent[0]?.metadata).toEqual({ contact: '[EMAIL]', n: 3 });
   });
 
+  it('keeps a redacted identifier within the event schema, so the event stays storable', async () => {
+    const q = flakyQueue(0);
+    // 128 characters (accepted by /v1/check) that redaction lengthens past 256.
+    const model = '923 609 016;'.repeat(10) + 'gpt-4abc';
+    expect(model).toHaveLength(128);
+    await deliverAudit(
+      { queue: q.queue, db: env.DB, report: () => undefined },
+      makeEvent({ model }),
+    );
+    const sent = q.sent[0]!;
+    expect(sent.model).toContain('[NO_ORGANISASJONSNUMMER]');
+    expect(sent.model.length).toBeLessThanOrEqual(256);
+    const reports: unknown[] = [];
+    await consumeAuditBatch(createMessageBatch('vakt-audit', [message(sent)]), {
+      db: env.DB,
+      report: (e) => void reports.push(e),
+    });
+    expect(reports).toEqual([]);
+    expect(await auditIds()).toEqual([sent.decision_id]);
+  });
+
   it('retries a failed send briefly before giving up on the queue', async () => {
     const q = flakyQueue(2);
     const sleeps: number[] = [];
