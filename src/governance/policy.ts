@@ -56,7 +56,7 @@ export const PolicySchema = z
 
 export type Policy = z.infer<typeof PolicySchema>;
 
-/** What a key may store: any subset of the policy, merged over the default. */
+/** What a key may store: some or all policy fields, merged over the default. */
 export const PolicyOverrideSchema = z
   .strictObject({
     models: PolicySchema.shape.models.optional(),
