@@ -1,33 +1,23 @@
 /**
- * Opaque keyset cursors: base64url of `[ts, id]`, the last row of a page in the list order.
- * Clients treat them as opaque; a cursor that does not decode is a 400 naming `cursor`.
+ * Audit list cursors: the keyset `[ts, id]` of a page's last row in the list order, encoded by
+ * the shared opaque-cursor helpers (src/pagination.ts).
  */
-import { validationError } from '../errors';
+import { decodeCursor as decode, encodeCursor as encode } from '../pagination';
 import type { Keyset } from './store';
 
 export function encodeCursor(k: Keyset): string {
-  return btoa(JSON.stringify([k.ts, k.id]))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
+  return encode([k.ts, k.id]);
 }
 
 export function decodeCursor(cursor: string): Keyset {
-  try {
-    const b64 = cursor.replace(/-/g, '+').replace(/_/g, '/');
-    const v = JSON.parse(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4))) as unknown;
-    if (
-      Array.isArray(v) &&
-      v.length === 2 &&
-      Number.isSafeInteger(v[0]) &&
-      typeof v[1] === 'string' &&
-      v[1].length > 0 &&
-      v[1].length <= 200
-    ) {
-      return { ts: v[0] as number, id: v[1] };
-    }
-  } catch {
-    // fall through to the one error below
-  }
-  throw validationError([{ path: '/cursor', message: 'not a cursor returned by this API' }]);
+  return decode(cursor, (v) =>
+    Array.isArray(v) &&
+    v.length === 2 &&
+    Number.isSafeInteger(v[0]) &&
+    typeof v[1] === 'string' &&
+    v[1].length > 0 &&
+    v[1].length <= 200
+      ? { ts: v[0] as number, id: v[1] }
+      : undefined,
+  );
 }

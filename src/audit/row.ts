@@ -164,25 +164,8 @@ export function rowToEvent(row: AuditRow): AuditEvent {
 /** A stored row as the admin API shows it: ISO times, JSON columns parsed, booleans. */
 export function toRecord(row: StoredAuditRow): AuditRecord {
   return {
-    decision_id: row.decision_id,
+    ...rowToEvent(row),
     v: row.v,
-    ts: new Date(row.ts).toISOString(),
-    request_id: row.request_id,
-    api_key_id: row.api_key_id,
-    model: row.model,
-    operation: row.operation,
-    allowed: row.allowed === 1,
-    outcome: row.outcome,
-    reasons: JSON.parse(row.reasons) as string[],
-    finding_counts: JSON.parse(row.finding_counts) as Record<string, number>,
-    policy_version: row.policy_version,
-    input_chars: row.input_chars,
-    input_sha256: row.input_sha256,
-    latency_ms: row.latency_ms,
-    metadata:
-      row.metadata === null
-        ? null
-        : (JSON.parse(row.metadata) as Record<string, string | number | boolean>),
     via: row.via,
     written_at: new Date(row.written_at).toISOString(),
   };

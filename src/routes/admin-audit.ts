@@ -4,6 +4,7 @@
  */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { decodeCursor, encodeCursor } from '../audit/cursor';
+import { keysetPage } from '../pagination';
 import { replayDeadLetters } from '../audit/replay';
 import { toRecord } from '../audit/row';
 import { getAudit, listAudit, listDeadLetters, type DeadLetterRow } from '../audit/store';
@@ -60,17 +61,10 @@ adminAuditRoutes.openapi(
       },
       { limit: limit + 1, after: q.cursor ? decodeCursor(q.cursor) : undefined },
     );
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return c.json(
-      {
-        items: page.map(toRecord),
-        next_cursor:
-          rows.length > limit && last ? encodeCursor({ ts: last.ts, id: last.decision_id }) : null,
-      },
-      200,
-      { 'Cache-Control': 'no-store' },
+    const { page, next_cursor } = keysetPage(rows, limit, (last) =>
+      encodeCursor({ ts: last.ts, id: last.decision_id }),
     );
+    return c.json({ items: page.map(toRecord), next_cursor }, 200, { 'Cache-Control': 'no-store' });
   },
 );
 
@@ -98,17 +92,12 @@ adminAuditRoutes.openapi(
       limit: limit + 1,
       after: q.cursor ? decodeCursor(q.cursor) : undefined,
     });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return c.json(
-      {
-        items: page.map(presentDeadLetter),
-        next_cursor:
-          rows.length > limit && last ? encodeCursor({ ts: last.dead_at, id: last.id }) : null,
-      },
-      200,
-      { 'Cache-Control': 'no-store' },
+    const { page, next_cursor } = keysetPage(rows, limit, (last) =>
+      encodeCursor({ ts: last.dead_at, id: last.id }),
     );
+    return c.json({ items: page.map(presentDeadLetter), next_cursor }, 200, {
+      'Cache-Control': 'no-store',
+    });
   },
 );
 

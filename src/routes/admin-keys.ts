@@ -1,7 +1,7 @@
 /** /admin/keys — create, list, read, update and revoke API keys (ADMIN_TOKEN). */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Config } from '../config';
-import { ProblemError } from '../errors';
+import { ProblemError, toPointer, validationError } from '../errors';
 import {
   mergePolicy,
   policyVersion,
@@ -20,8 +20,8 @@ import {
   KeySchema,
   UpdateKeyRequestSchema,
 } from '../schemas/keys';
+import { decodeCursor, encodeCursor, keysetPage } from '../pagination';
 import type { AppEnv } from '../types';
-import { toPointer, validationError } from '../errors';
 
 export const adminKeyRoutes = new OpenAPIHono<AppEnv>();
 
@@ -105,15 +105,11 @@ adminKeyRoutes.openapi(
   async (c) => {
     const { limit = 50, cursor } = c.req.valid('query');
     const config = c.get('config');
-    const after = cursor ? decodeCursor(cursor) : undefined;
+    const after = cursor ? afterId(cursor) : undefined;
     const rows = await store.listKeys(c.env.DB, { limit: limit + 1, after });
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
+    const { page, next_cursor } = keysetPage(rows, limit, (last) => keyCursor(last.id));
     return c.json(
-      {
-        items: await Promise.all(page.map((r) => present(r, config))),
-        next_cursor: rows.length > limit && last ? encodeCursor(last.id) : null,
-      },
+      { items: await Promise.all(page.map((r) => present(r, config))), next_cursor },
       200,
     );
   },
@@ -194,18 +190,11 @@ adminKeyRoutes.openapi(
   },
 );
 
-function encodeCursor(id: string): string {
-  return btoa(JSON.stringify({ after: id })).replace(/=+$/, '');
-}
-
-function decodeCursor(cursor: string): string {
-  try {
-    const v = JSON.parse(atob(cursor)) as unknown;
-    if (v && typeof v === 'object' && typeof (v as { after?: unknown }).after === 'string') {
-      return (v as { after: string }).after;
-    }
-  } catch {
-    // fall through
-  }
-  throw validationError([{ path: '/cursor', message: 'not a cursor returned by this API' }]);
-}
+/** Key list cursor: the id of the page's last key (keys are listed by id). */
+const keyCursor = (id: string) => encodeCursor([id]);
+const afterId = (cursor: string) =>
+  decodeCursor(cursor, (v) =>
+    Array.isArray(v) && v.length === 1 && typeof v[0] === 'string' && v[0].length <= 200
+      ? v[0]
+      : undefined,
+  );

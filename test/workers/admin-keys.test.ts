@@ -62,6 +62,8 @@ describe('/admin/keys', () => {
       seen.push(...page.items.map((k) => k.id));
       cursor = page.next_cursor;
       if (!cursor) break;
+      // Opaque but query-safe: used verbatim in the next URL.
+      expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
     }
     expect(new Set(seen).size).toBe(seen.length);
     for (const id of ids) expect(seen).toContain(id);
