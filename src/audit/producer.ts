@@ -12,6 +12,9 @@
  * once — sent to the queue, written by the fallback, or dropped here.
  */
 import type { Env } from '../env';
+import { canonicalJson } from '../governance/policy';
+import type { CheckRequestInput } from '../governance/types';
+import { sha256Hex } from '../keys/crypto';
 import { flushMetrics } from '../metrics/flush';
 import { metrics } from '../metrics/recorder';
 import { captureException, type ReportTags } from '../observability/report';
@@ -78,19 +81,39 @@ export async function deliverAudit(deps: ProducerDeps, raw: AuditEvent): Promise
   }
 }
 
-/** Hands one decision's event to the audit logger from `ctx.waitUntil`. */
-export function enqueueAudit(env: Env, ctx: WaitUntil, event: AuditEvent): void {
+/** An event as the route builds it; the producer adds the input's hash off the response path. */
+export type UnhashedAuditEvent = Omit<AuditEvent, 'input_sha256'>;
+
+/** Hex SHA-256 of the input as checked: the string, or the canonical JSON of a chat array. */
+export function inputSha256(input: CheckRequestInput): Promise<string> {
+  return sha256Hex(typeof input === 'string' ? input : canonicalJson(input));
+}
+
+/**
+ * Hands one decision's event to the audit logger from `ctx.waitUntil`: the input is hashed
+ * there, so the response never waits for it (up to MAX_BODY_BYTES of SHA-256).
+ */
+export function enqueueAudit(
+  env: Env,
+  ctx: WaitUntil,
+  event: UnhashedAuditEvent,
+  input: CheckRequestInput,
+): void {
   ctx.waitUntil(
-    deliverAudit(
-      {
-        queue: env.AUDIT_QUEUE,
-        db: env.DB,
-        report: (err, tags) => captureException(env, ctx, err, tags),
-      },
-      event,
-    ).then(() => {
-      // The request's own flush may already have run; ship what was recorded here.
-      flushMetrics(env, ctx);
-    }),
+    inputSha256(input)
+      .then((input_sha256) =>
+        deliverAudit(
+          {
+            queue: env.AUDIT_QUEUE,
+            db: env.DB,
+            report: (err, tags) => captureException(env, ctx, err, tags),
+          },
+          { ...event, input_sha256 },
+        ),
+      )
+      .then(() => {
+        // The request's own flush may already have run; ship what was recorded here.
+        flushMetrics(env, ctx);
+      }),
   );
 }

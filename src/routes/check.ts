@@ -5,13 +5,13 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AuditEvent } from '../audit/event';
-import { enqueueAudit } from '../audit/producer';
+import { enqueueAudit, type UnhashedAuditEvent } from '../audit/producer';
 import { ProblemError } from '../errors';
 import type { Config } from '../config';
-import { canonicalJson, mergePolicy, policyVersion, hex, type Policy } from '../governance/policy';
+import { mergePolicy, policyVersion, type Policy } from '../governance/policy';
 import type { ApiKeyRecord } from '../keys/store';
 import { codePointLength, evaluate, segmentsOf } from '../governance/pipeline';
-import type { CheckRequestInput, Finding } from '../governance/types';
+import type { Finding } from '../governance/types';
 import { modelLabel, operationLabel } from '../metrics/labels';
 import { metrics } from '../metrics/recorder';
 import { apiKeyAuth } from '../middleware/auth';
@@ -87,7 +87,7 @@ checkRoutes.openapi(checkRoute, async (c) => {
     const failed = rl.source === 'failure';
     // A fail-closed refusal is counted in rate_limit_failures_total, not as a quota hit.
     if (!failed) metrics.inc('rate_limit_hits_total', { api_key_id: key.id });
-    await audit({ allowed: false, outcome: 'rate_limited', reasons: [], finding_counts: {} });
+    audit({ allowed: false, outcome: 'rate_limited', reasons: [], finding_counts: {} });
     const { limit, remaining, reset_s, retry_after_s } = rl.decision;
     throw new ProblemError(failed ? 503 : 429, {
       detail: failed
@@ -126,7 +126,7 @@ checkRoutes.openapi(checkRoute, async (c) => {
 
   // Stage: logging
   t = performance.now();
-  await audit({
+  audit({
     allowed: evaluation.allowed,
     outcome: evaluation.allowed ? 'allowed' : 'blocked',
     reasons: evaluation.reasons,
@@ -160,12 +160,13 @@ interface DecisionFacts {
   started: number;
 }
 
-async function logDecision(
+/** Hands the decision to the audit logger; hashing and sending happen in `waitUntil`. */
+function logDecision(
   c: Context<AppEnv>,
   body: CheckRequest,
   f: Pick<AuditEvent, 'allowed' | 'outcome' | 'reasons' | 'finding_counts'> & DecisionFacts,
-): Promise<void> {
-  const event: AuditEvent = {
+): void {
+  const event: UnhashedAuditEvent = {
     v: 1,
     decision_id: f.decisionId,
     ts: new Date().toISOString(),
@@ -179,24 +180,17 @@ async function logDecision(
     finding_counts: f.finding_counts,
     policy_version: f.version,
     input_chars: f.inputChars,
-    input_sha256: await inputSha256(body.input),
     latency_ms: Math.round((performance.now() - f.started) * 1000) / 1000,
     // Redacted by the producer before it enters the queue (src/audit/row.ts sanitizeEvent).
     metadata: body.metadata ?? null,
   };
-  enqueueAudit(c.env, c.executionCtx, event);
+  enqueueAudit(c.env, c.executionCtx, event, body.input);
 }
 
 function countByType(findings: readonly Finding[]): AuditEvent['finding_counts'] {
   const counts: AuditEvent['finding_counts'] = {};
   for (const f of findings) counts[f.type] = (counts[f.type] ?? 0) + 1;
   return counts;
-}
-
-async function inputSha256(input: CheckRequestInput): Promise<string> {
-  const text = typeof input === 'string' ? input : canonicalJson(input);
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return hex(new Uint8Array(digest));
 }
 
 interface EffectivePolicy {

@@ -13,12 +13,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { METRIC_DEFINITIONS } from '../../src/metrics/definitions';
-import {
-  buildDashboardJson,
-  DS_INPUT,
-  QUERIES,
-  renderDashboard,
-} from '../../scripts/gen-dashboard';
+import { DS_INPUT, QUERIES, renderDashboard } from '../../scripts/gen-dashboard';
 import { prometheusBinaries, which } from './support/binaries';
 import { dashboardQueries, type DashboardPanel, type DashboardDoc } from './support/dashboard';
 
