@@ -4,6 +4,7 @@
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
@@ -39,14 +40,21 @@ app.use(async (c, next) => {
   c.set('config', await getConfig(c.env));
   await next();
 });
-app.use(async (c, next) => {
+// One body-limit middleware per configured limit (normally one per isolate), not one per request.
+const bodyLimits = new Map<number, MiddlewareHandler>();
+app.use((c, next) => {
   const limit = c.get('config').maxBodyBytes;
-  return bodyLimit({
-    maxSize: limit,
-    onError: () => {
-      throw new ProblemError(413, { detail: `The request body exceeds ${limit} bytes.` });
-    },
-  })(c, next);
+  let limiter = bodyLimits.get(limit);
+  if (!limiter) {
+    limiter = bodyLimit({
+      maxSize: limit,
+      onError: () => {
+        throw new ProblemError(413, { detail: `The request body exceeds ${limit} bytes.` });
+      },
+    });
+    bodyLimits.set(limit, limiter);
+  }
+  return limiter(c, next);
 });
 // JSON bodies only: anything else is 415 before any validator sees it.
 app.use(async (c, next) => {

@@ -14,7 +14,7 @@
 import type { Env } from '../env';
 import { canonicalJson } from '../governance/policy';
 import type { CheckRequestInput } from '../governance/types';
-import { sha256Hex } from '../keys/crypto';
+import { sha256Hex } from '../hash';
 import { flushMetrics } from '../metrics/flush';
 import { metrics } from '../metrics/recorder';
 import { captureException, type ReportTags } from '../observability/report';

@@ -5,6 +5,7 @@
  * the effective policy, so the same rules always give the same version.
  */
 import { z } from '@hono/zod-openapi';
+import { sha256Hex } from '../hash';
 import { DETECTOR_TYPES, categoryOf, type DetectorType } from './detectors';
 
 export const ACTIONS = ['block', 'redact', 'allow'] as const;
@@ -109,17 +110,7 @@ export function canonicalJson(value: unknown): string {
 
 /** `policy_version`: first 16 hex chars of SHA-256 over the canonical JSON of the effective policy. */
 export async function policyVersion(policy: Policy): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    'SHA-256',
-    new TextEncoder().encode(canonicalJson(policy)),
-  );
-  return hex(new Uint8Array(digest)).slice(0, 16);
-}
-
-export function hex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
+  return (await sha256Hex(canonicalJson(policy))).slice(0, 16);
 }
 
 /** Glob match where `*` matches any run of characters; case-insensitive. Linear-time. */

@@ -1,5 +1,4 @@
-/** Key material: generation with a CSPRNG, SHA-256 hashing, and constant-time comparison. */
-import { hex } from '../governance/policy';
+/** Key material: generation with a CSPRNG and constant-time comparison (hashing: src/hash.ts). */
 
 export const KEY_PREFIX = 'vakt_';
 
@@ -13,11 +12,6 @@ export function generateApiKey(): string {
 /** The first characters of a key, safe to show in lists (8 of 43 random characters). */
 export function keyDisplayPrefix(key: string): string {
   return key.slice(0, KEY_PREFIX.length + 8);
-}
-
-export async function sha256Hex(value: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(value));
-  return hex(new Uint8Array(digest));
 }
 
 /**

@@ -1,6 +1,7 @@
 /** API keys in D1. Only the SHA-256 of a key is stored; see migrations/0001_api_keys.sql. */
 import { PolicyOverrideSchema, type PolicyOverride } from '../governance/policy';
-import { generateApiKey, keyDisplayPrefix, sha256Hex } from './crypto';
+import { sha256Hex } from '../hash';
+import { generateApiKey, keyDisplayPrefix } from './crypto';
 
 export interface ApiKeyRecord {
   id: string;

@@ -5,7 +5,8 @@
 import { createMiddleware } from 'hono/factory';
 import { ProblemError } from '../errors';
 import { keyCache } from '../keys/cache';
-import { sha256Hex, timingSafeEqualStrings } from '../keys/crypto';
+import { sha256Hex } from '../hash';
+import { timingSafeEqualStrings } from '../keys/crypto';
 import { findKeyByHash, type ApiKeyRecord } from '../keys/store';
 import type { AppEnv } from '../types';
 

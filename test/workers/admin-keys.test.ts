@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { resolveApiKey } from '../../src/middleware/auth';
 import { KeyCache } from '../../src/keys/cache';
-import { sha256Hex } from '../../src/keys/crypto';
+import { sha256Hex } from '../../src/hash';
 import { admin, check, createKey } from './helpers';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -13,7 +13,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import authSource from '../../src/middleware/auth.ts?raw';
 import { app } from '../../src/app';
 import type { Env } from '../../src/env';
-import { sha256Hex, timingSafeEqualStrings } from '../../src/keys/crypto';
+import { sha256Hex } from '../../src/hash';
+import { timingSafeEqualStrings } from '../../src/keys/crypto';
 import { ADMIN_TOKEN, BASE, check, createKey } from './helpers';
 import { SentryProject } from './sentry-sink-client';
 
