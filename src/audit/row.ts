@@ -36,25 +36,12 @@ export interface StoredAuditRow extends AuditRow {
   written_at: number;
 }
 
-/** An audit record as the admin API returns it. */
-export interface AuditRecord {
-  decision_id: string;
+/** An audit record as the admin API returns it: the event as written, plus how and when. */
+export interface AuditRecord extends Omit<AuditEvent, 'v'> {
+  /** The event version the row was written from. */
   v: number;
-  ts: string;
-  request_id: string;
-  api_key_id: string;
-  model: string;
-  operation: string;
-  allowed: boolean;
-  outcome: AuditOutcome;
-  reasons: string[];
-  finding_counts: Record<string, number>;
-  policy_version: string;
-  input_chars: number;
-  input_sha256: string;
-  latency_ms: number;
-  metadata: Record<string, string | number | boolean> | null;
   via: AuditVia;
+  /** ISO 8601 time the row was written. */
   written_at: string;
 }
 
