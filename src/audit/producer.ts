@@ -12,6 +12,7 @@
  * once — sent to the queue, written by the fallback, or dropped here.
  */
 import type { Env } from '../env';
+import { nextTurn, sleep } from '../timing';
 import { canonicalJson } from '../governance/policy';
 import type { CheckRequestInput } from '../governance/types';
 import { sha256Hex } from '../hash';
@@ -38,12 +39,8 @@ export interface ProducerDeps {
 
 export type DeliveryOutcome = 'queued' | 'fallback' | 'dropped';
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** Sends one event, falling back to D1; never throws. */
 export async function deliverAudit(deps: ProducerDeps, raw: AuditEvent): Promise<DeliveryOutcome> {
-  // Off the response path: deliverAudit starts inside the request, so yield one turn first.
-  await new Promise((resolve) => setTimeout(resolve, 0));
   // No personal data in the queue either: redact client-influenced strings before sending.
   const event = sanitizeEvent(raw);
   let sendError: unknown;
@@ -100,7 +97,8 @@ export function enqueueAudit(
   input: CheckRequestInput,
 ): void {
   ctx.waitUntil(
-    inputSha256(input)
+    nextTurn()
+      .then(() => inputSha256(input))
       .then((input_sha256) =>
         deliverAudit(
           {

@@ -21,6 +21,7 @@ import type { MetricsFlush } from './aggregate';
 import type { Metrics } from './metrics-object';
 import { captureException } from '../observability/report';
 import { metrics } from './recorder';
+import { sleep } from '../timing';
 
 export type WaitUntil = Pick<ExecutionContext, 'waitUntil'>;
 
@@ -86,7 +87,7 @@ async function lead(env: Env, ctx: WaitUntil, me: number): Promise<void> {
       if (!flush) {
         // Nothing left after a send: hand over now rather than linger for nothing.
         if (round > 0 && metrics.pending === 0) return;
-        await new Promise((resolve) => setTimeout(resolve, FLUSH_LINGER_MS));
+        await sleep(FLUSH_LINGER_MS);
         state.beat = Date.now();
         const deltas = metrics.drain();
         if (deltas.length === 0) return;

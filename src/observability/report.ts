@@ -16,6 +16,7 @@ import type { AppEnv } from '../types';
 import type { SentryBreadcrumb, SentryLevel, SentrySettings } from './sentry';
 import { createScrubber, type StringScrubber } from './scrub';
 import { countSentry } from './stats';
+import { nextTurn } from '../timing';
 
 export type WaitUntil = Pick<ExecutionContext, 'waitUntil'>;
 
@@ -112,11 +113,9 @@ async function report(
   options: CaptureOptions,
 ): Promise<void> {
   try {
-    // Start on a later turn of the event loop. An async function runs synchronously up to its
-    // first await, and toucan-js processes an event in (synchronous) SyncPromises, so without
-    // this the whole capture could run in the microtasks ahead of the response being handed
-    // back to the runtime.
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    // toucan-js processes an event in (synchronous) SyncPromises: without a later turn the whole
+    // capture could run in the microtasks ahead of the response being handed to the runtime.
+    await nextTurn();
     if (!isValidDsn(dsn)) {
       countSentry('abandoned');
       warnInvalidDsnOnce();
