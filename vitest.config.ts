@@ -47,7 +47,8 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['test/node/**/*.test.ts'],
+          // Pure-logic tests live beside their modules (src/**/*.test.ts) and run here, without workerd.
+          include: ['test/node/**/*.test.ts', 'src/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -32,7 +32,7 @@ const MB = Buffer.byteLength(text, 'utf8') / 1e6;
 // ------------------------------------------------------------------ vakt inside workerd
 
 const WORKER = `
-import { scanText } from './src/governance/detectors/index.ts';
+import { scanText } from './src/pii/index.ts';
 export default {
   async fetch(request) {
     const url = new URL(request.url);

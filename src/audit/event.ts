@@ -3,7 +3,7 @@
  * Versioned so the consumer can read events produced by an older deployment during a rollout.
  * It never holds input text or a detected value — lengths, a SHA-256 and counts only.
  */
-import type { DetectorType } from '../governance/detectors/types';
+import type { DetectorType } from '../pii/types';
 import type { Reason } from '../governance/reasons';
 
 export type AuditOutcome = 'allowed' | 'blocked' | 'rate_limited';

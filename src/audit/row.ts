@@ -4,7 +4,7 @@
  * consumer, producer fallback, dead-letter replay) goes through, so it is also the last guard
  * against personal data: every string a client could influence is scanned and redacted here.
  */
-import { redact, scanText, type Detection, type DetectorType } from '../governance/detectors';
+import { redact, scanText, type Detection, type DetectorType } from '../pii';
 import type { AuditEvent, AuditOutcome } from './event';
 
 /** How a row reached the log. */

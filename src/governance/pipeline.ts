@@ -4,7 +4,7 @@
  * (before) and audit logging (after) are stages too, run by the route because they do I/O.
  */
 import { checks as registry } from './checks';
-import { redact } from './detectors';
+import { redact } from '../pii';
 import { REASONS, type Reason } from './reasons';
 import type {
   ChatMessage,

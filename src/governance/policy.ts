@@ -6,7 +6,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { sha256Hex } from '../hash';
-import { DETECTOR_TYPES, categoryOf, type DetectorType } from './detectors';
+import { DETECTOR_TYPES, categoryOf, type DetectorType } from '../pii';
 
 export const ACTIONS = ['block', 'redact', 'allow'] as const;
 export type Action = (typeof ACTIONS)[number];

@@ -1,6 +1,6 @@
 /** Types shared by the governance pipeline and its checks. */
 import type { Action, Policy } from './policy';
-import type { DetectorType } from './detectors/types';
+import type { DetectorType } from '../pii/types';
 import type { Reason } from './reasons';
 
 export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';

@@ -5,7 +5,7 @@
  * Anything else is replaced by a fresh UUID.
  */
 import { createMiddleware } from 'hono/factory';
-import { scanText } from '../governance/detectors';
+import { scanText } from '../pii';
 import type { AppEnv } from '../types';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;

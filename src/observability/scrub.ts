@@ -14,7 +14,7 @@
  *    identity or card number with a wrong checksum is still personal data). Over-redacting an
  *    error report costs little; leaking one value is the failure this module exists to prevent.
  */
-import { redact, scanText } from '../governance/detectors';
+import { redact, scanText } from '../pii';
 
 /** The parts of a Sentry event this module reads or rewrites (a subset of `@sentry/types` Event). */
 export interface ScrubbableEvent {

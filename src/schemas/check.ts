@@ -1,6 +1,6 @@
 /** Request and response schemas of POST /v1/check. They validate and generate the OpenAPI document. */
 import { z } from '@hono/zod-openapi';
-import { DETECTOR_TYPES, type DetectorType } from '../governance/detectors/types';
+import { DETECTOR_TYPES, type DetectorType } from '../pii/types';
 import { ACTIONS } from '../governance/policy';
 import { REASONS } from '../governance/reasons';
 

@@ -17,7 +17,7 @@
  * Everything is evaluated at one fixed time a little in the past, so every query sees the same
  * samples.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
@@ -46,20 +46,9 @@ const PII_INPUT = 'Mitt fødselsnummer er 01010012356, ring meg.';
 const SECRET_INPUT =
   '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0\n-----END RSA PRIVATE KEY-----';
 
-/**
- * Secret detection arrives with the detectors work; until the merged code registers the
- * private-key detector, `contains_secret` traffic is left out (it would be allowed).
- */
-const SECRETS_SUPPORTED = (() => {
-  const dir = path.join(ROOT, 'src/governance/detectors');
-  return (
-    existsSync(path.join(dir, 'private-key.ts')) &&
-    /\bprivateKey\b/.test(readFileSync(path.join(dir, 'index.ts'), 'utf8'))
-  );
-})();
 /** Extra requests per phase from the contains_secret kind: 1 in phase 1, 6 in phase 2. */
-const S1 = SECRETS_SUPPORTED ? 1 : 0;
-const S2 = SECRETS_SUPPORTED ? 6 : 0;
+const S1 = 1;
+const S2 = 6;
 
 /** One kind of request: how to send it and what it must do. */
 interface Kind {
@@ -225,7 +214,7 @@ function expectations(keys: Keys, health0: number): Expect[] {
     blocked('gpt-4', 'generate', 'operation_not_allowed', 4),
     blocked('gpt-4', 'classify', 'contains_personal_data', 5),
     blocked('gpt-4', 'classify', 'input_too_large', 6),
-    ...(SECRETS_SUPPORTED ? [blocked('gpt-4', 'classify', 'contains_secret', 7)] : []),
+    blocked('gpt-4', 'classify', 'contains_secret', 7),
     E('rate_limit_hits_total', { api_key_id: keys.rl.id }, 1, 5),
     // One audit event per decision: 9 in phase 1 (incl. the 429), 24 in phase 2.
     E('logs_queued_total', {}, 9 + S1, 33 + S1 + S2),
@@ -253,11 +242,6 @@ const WITHOUT_NAME = ['__name__'];
 const close = (a: number, b: number) =>
   (Number.isNaN(a) && Number.isNaN(b)) ||
   Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
-
-if (bins && !SECRETS_SUPPORTED)
-  console.warn(
-    '\nℹ prometheus-e2e: no secret detector in this build; contains_secret traffic is not sent.\n',
-  );
 
 describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
   const stack = new Stack();
@@ -540,7 +524,7 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       operation_not_allowed: 3,
       contains_personal_data: 4,
       input_too_large: 5,
-      ...(SECRETS_SUPPORTED ? { contains_secret: 6 } : {}),
+      contains_secret: 6,
     };
     const got = Object.fromEntries([...byReason].map(([k, v]) => [JSON.parse(k)[0][1], v]));
     expect(Object.keys(got).sort()).toEqual(Object.keys(sent).sort());

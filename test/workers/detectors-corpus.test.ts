@@ -5,7 +5,7 @@
  * is a false positive, and there must be none.
  */
 import { describe, expect, it } from 'vitest';
-import { DETECTOR_TYPES, scanText, type DetectorType } from '../../src/governance/detectors';
+import { DETECTOR_TYPES, scanText, type DetectorType } from '../../src/pii';
 import corpus from '../fixtures/corpus/corpus.json';
 
 interface Label {

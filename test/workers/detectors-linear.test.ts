@@ -5,7 +5,7 @@
  * times the work at 64 KiB, and a small constant per character.
  */
 import { describe, expect, it } from 'vitest';
-import { scanText, work } from '../../src/governance/detectors';
+import { scanText, work } from '../../src/pii';
 
 const KIB = 1024;
 

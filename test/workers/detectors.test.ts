@@ -3,18 +3,13 @@
  * entropy) and near misses do not fire. Runs inside workerd.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  redact,
-  scanText,
-  type Detection,
-  type DetectorType,
-} from '../../src/governance/detectors';
-import { fnrKind } from '../../src/governance/detectors/fodselsnummer';
-import { isValidIban } from '../../src/governance/detectors/iban';
-import { isIPv4, isIPv6 } from '../../src/governance/detectors/ip-address';
-import { isValidKontonummer } from '../../src/governance/detectors/kontonummer';
-import { isValidOrganisasjonsnummer } from '../../src/governance/detectors/organisasjonsnummer';
-import { issuerAccepts, luhn } from '../../src/governance/detectors/payment-card';
+import { redact, scanText, type Detection, type DetectorType } from '../../src/pii';
+import { fnrKind } from '../../src/pii/fodselsnummer';
+import { isValidIban } from '../../src/pii/iban';
+import { isIPv4, isIPv6 } from '../../src/pii/ip-address';
+import { isValidKontonummer } from '../../src/pii/kontonummer';
+import { isValidOrganisasjonsnummer } from '../../src/pii/organisasjonsnummer';
+import { issuerAccepts, luhn } from '../../src/pii/payment-card';
 
 /** The findings of `text` as `type:value` strings, easy to read in a table. */
 function found(text: string): string[] {

@@ -2,7 +2,7 @@
  * Personal data and secrets: every detector over every input segment. A finding whose policy
  * action is `block` blocks the call with `contains_personal_data` or `contains_secret`.
  */
-import { categoryOf, scanText } from '../detectors';
+import { categoryOf, scanText } from '../../pii';
 import { actionFor } from '../policy';
 import type { Reason } from '../reasons';
 import type { Check, Finding } from '../types';
