@@ -181,9 +181,9 @@ beforeAll(async () => {
 // Runs per property; the total is asserted below (≥ 10k).
 const RUNS = { checkBodies: 4000, checkHeaders: 2000, checkQuery: 1000, admin: 3000 };
 
-// Measured: ~10k requests in ~40 s on a loaded 2-core box; each property is bounded by numRuns
-// and by this timeout.
-describe('fuzzing /v1/check and /admin/* (fast-check)', { timeout: 90_000 }, () => {
+// Measured: ~10k requests in ~40 s on a loaded 2-core box. Each property is bounded by numRuns;
+// the timeout only guards against a hang, so it leaves room for a machine several times busier.
+describe('fuzzing /v1/check and /admin/* (fast-check)', { timeout: 300_000 }, () => {
   it('/v1/check: generated bodies and content types never 5xx, never echo', async () => {
     await fc.assert(
       fc.asyncProperty(rawBody, contentType, async (body, type) => {
