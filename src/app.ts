@@ -9,7 +9,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { getConfig } from './config';
-import { ProblemError, sendProblem, toPointer, validationError, type ProblemBody } from './errors';
+import { ProblemError, sendProblem, validationError, type ProblemBody } from './errors';
 import { tokenAuth } from './middleware/auth';
 import { requestId } from './middleware/request-id';
 import { requestMetrics } from './middleware/request-metrics';
@@ -19,15 +19,17 @@ import { adminKeyRoutes } from './routes/admin-keys';
 import { checkRoutes } from './routes/check';
 import { metricsRoutes } from './routes/metrics';
 import { systemRoutes } from './routes/system';
+import { fieldErrors } from './schemas/issues';
 import type { AppEnv } from './types';
 
 export const app = new OpenAPIHono<AppEnv>({
   // Schema failures from every route become one problem shape naming each field.
+  // The validator also hands over the submitted value (`data`; not in the hook's type): union
+  // errors are resolved against it (src/schemas/issues.ts).
   defaultHook: (result) => {
     if (!result.success) {
-      throw validationError(
-        result.error.issues.map((i) => ({ path: toPointer(i.path), message: i.message })),
-      );
+      const submitted = (result as { data?: unknown }).data;
+      throw validationError(fieldErrors(result.error.issues, submitted));
     }
   },
 });

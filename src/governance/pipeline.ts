@@ -5,16 +5,10 @@
  */
 import { checks as registry } from './checks';
 import { redact } from '../pii';
+import { pointer, rebuild, type Segment } from './content';
+import { redactJson } from './json-text';
 import { REASONS, type Reason } from './reasons';
-import type {
-  ChatMessage,
-  Check,
-  CheckRequestInput,
-  CheckSubject,
-  Finding,
-  InputSegment,
-  Stage,
-} from './types';
+import type { Check, CheckRequestInput, CheckSubject, Finding, Stage } from './types';
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 
@@ -23,16 +17,13 @@ export interface Evaluation {
   /** Sorted in the vocabulary's order, without duplicates. */
   reasons: Reason[];
   findings: Finding[];
-  /** The input with every `redact` finding replaced by `[TYPE]`; null unless something was redacted. */
-  redactedInput: CheckRequestInput | null;
+  /**
+   * The checked value, same shape, with every `redact` finding replaced by `[TYPE]`; null unless
+   * something was redacted.
+   */
+  redacted: CheckRequestInput | null;
   /** Milliseconds per stage. */
   timings: Record<Stage, number>;
-}
-
-export function segmentsOf(input: CheckRequestInput): InputSegment[] {
-  return typeof input === 'string'
-    ? [{ text: input, messageIndex: null }]
-    : input.map((m, i) => ({ text: m.content, messageIndex: i }));
 }
 
 /** Length in Unicode code points (what Python's len() would say for the original service). */
@@ -75,21 +66,35 @@ export function evaluate(
 
   const sortedReasons = REASONS.filter((r) => reasons.has(r));
   const allowed = sortedReasons.length === 0;
-  const redactedInput =
-    allowed && findings.some((f) => f.action === 'redact') ? redactInput(input, findings) : null;
-  return { allowed, reasons: sortedReasons, findings, redactedInput, timings };
+  const redacted =
+    allowed && findings.some((f) => f.action === 'redact')
+      ? redactValue(input, subject.segments, findings)
+      : null;
+  return { allowed, reasons: sortedReasons, findings, redacted, timings };
 }
 
-function redactInput(input: CheckRequestInput, findings: readonly Finding[]): CheckRequestInput {
-  // Findings carry code-point offsets; redaction works on UTF-16 strings, so convert back.
-  const redactSegment = (text: string, messageIndex: number | null): string => {
+function redactValue(
+  value: CheckRequestInput,
+  segments: readonly Segment[],
+  findings: readonly Finding[],
+): CheckRequestInput {
+  const replacements: Array<{ segment: Segment; text: string }> = [];
+  for (const segment of segments) {
+    const at = pointer(segment.path);
+    // Findings carry code-point offsets; redaction works on UTF-16 strings, so convert back.
     const spans = findings
-      .filter((f) => f.action === 'redact' && (f.message_index ?? null) === messageIndex)
-      .map((f) => ({ type: f.type, start: toUtf16(text, f.start), end: toUtf16(text, f.end) }));
-    return redact(text, spans);
-  };
-  if (typeof input === 'string') return redactSegment(input, null);
-  return input.map((m: ChatMessage, i) => ({ ...m, content: redactSegment(m.content, i) }));
+      .filter((f) => f.action === 'redact' && f.path === at)
+      .map((f) => ({
+        type: f.type,
+        start: toUtf16(segment.text, f.start),
+        end: toUtf16(segment.text, f.end),
+      }));
+    if (spans.length === 0) continue;
+    const text =
+      segment.kind === 'text' ? redact(segment.text, spans) : redactJson(segment.text, spans);
+    replacements.push({ segment, text });
+  }
+  return rebuild(value, replacements) as CheckRequestInput;
 }
 
 function toUtf16(text: string, codePoint: number): number {

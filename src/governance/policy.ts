@@ -30,6 +30,22 @@ const detectorActions = z
   .partialRecord(z.enum(DETECTOR_TYPES as [DetectorType, ...DetectorType[]]), z.enum(ACTIONS))
   .openapi({ description: 'Action per detector type; unnamed types use the category default.' });
 
+const maxChars = z.number().int().min(1).max(10_000_000);
+
+export const OutputPolicySchema = z
+  .strictObject({
+    detectors: detectorActions.optional(),
+    default_detector_action: z.enum(ACTIONS).optional(),
+    secrets_action: z.enum(ACTIONS).optional(),
+    max_chars: maxChars.optional().describe('Size limit of a checked output (code points).'),
+  })
+  .openapi('OutputPolicy', {
+    description:
+      'Detector actions and size limit for output checks (`output` instead of `input`). Each omitted field is the input’s; `detectors` entries are merged over the input’s.',
+    example: { detectors: { email: 'block' } },
+  });
+export type OutputPolicy = z.infer<typeof OutputPolicySchema>;
+
 export const RateLimitPolicySchema = z
   .strictObject({
     limit: z.number().int().min(1).max(1_000_000),
@@ -50,8 +66,9 @@ export const PolicySchema = z
       .enum(ACTIONS)
       .describe('Action for personal-data types not named in `detectors`.'),
     secrets_action: z.enum(ACTIONS).describe('Action for secret types not named in `detectors`.'),
-    max_input_chars: z.number().int().min(1).max(10_000_000),
+    max_input_chars: maxChars,
     rate_limit: RateLimitPolicySchema,
+    output: OutputPolicySchema.optional(),
   })
   .openapi('Policy');
 
@@ -67,6 +84,7 @@ export const PolicyOverrideSchema = z
     secrets_action: z.enum(ACTIONS).optional(),
     max_input_chars: PolicySchema.shape.max_input_chars.optional(),
     rate_limit: RateLimitPolicySchema.partial().optional(),
+    output: OutputPolicySchema.optional(),
   })
   .openapi('PolicyOverride', {
     description: 'Any subset of a policy; omitted fields come from the default policy.',
@@ -74,7 +92,7 @@ export const PolicyOverrideSchema = z
 
 export type PolicyOverride = z.infer<typeof PolicyOverrideSchema>;
 
-/** Merges an override over a base policy (`detectors` and `rate_limit` merge per field). */
+/** Merges an override over a base policy (`detectors`, `rate_limit` and `output` merge per field). */
 export function mergePolicy(base: Policy, override: PolicyOverride | null | undefined): Policy {
   if (!override) return base;
   return {
@@ -85,6 +103,29 @@ export function mergePolicy(base: Policy, override: PolicyOverride | null | unde
     secrets_action: override.secrets_action ?? base.secrets_action,
     max_input_chars: override.max_input_chars ?? base.max_input_chars,
     rate_limit: { ...base.rate_limit, ...override.rate_limit },
+    // Absent fields stay absent, so policies written before they existed keep their version.
+    output: mergeOutput(base.output, override.output),
+  };
+}
+
+function mergeOutput(base?: OutputPolicy, override?: OutputPolicy): OutputPolicy | undefined {
+  if (!base || !override) return override ?? base;
+  return { ...base, ...override, detectors: { ...base.detectors, ...override.detectors } };
+}
+
+/**
+ * The policy a check applies: the policy itself for input, and for output the policy with its
+ * `output` section's detector actions and size limit laid over the input's.
+ */
+export function policyFor(policy: Policy, direction: 'input' | 'output'): Policy {
+  const out = policy.output;
+  if (direction === 'input' || !out) return policy;
+  return {
+    ...policy,
+    detectors: { ...policy.detectors, ...out.detectors },
+    default_detector_action: out.default_detector_action ?? policy.default_detector_action,
+    secrets_action: out.secrets_action ?? policy.secrets_action,
+    max_input_chars: out.max_chars ?? policy.max_input_chars,
   };
 }
 

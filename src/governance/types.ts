@@ -3,18 +3,14 @@ import type { Action, Policy } from './policy';
 import type { DetectorType } from '../pii/types';
 import type { Reason } from './reasons';
 
-export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
-export interface ChatMessage {
-  role: ChatRole;
-  content: string;
-}
-export type CheckRequestInput = string | ChatMessage[];
+import type { CheckInput, CheckOutput } from '../schemas/content';
+import type { Segment } from './content';
 
-/** One text to scan: the whole input, or one chat message (with its index). */
-export interface InputSegment {
-  text: string;
-  messageIndex: number | null;
-}
+/** A checked value as the client sent it: an `input` or an `output` (schemas/content.ts). */
+export type CheckRequestInput = CheckInput | CheckOutput;
+
+/** Whether a check is of a prompt (`input`) or of a model's answer (`output`). */
+export type Direction = 'input' | 'output';
 
 /** A public finding: type, action and offsets in Unicode code points — never the value. */
 export interface Finding {
@@ -22,6 +18,8 @@ export interface Finding {
   start: number;
   end: number;
   action: Action;
+  /** JSON pointer of the text inside the checked value (`""` for a plain string). */
+  path: string;
   message_index?: number;
 }
 
@@ -29,8 +27,8 @@ export interface Finding {
 export interface CheckSubject {
   model: string;
   operation: string;
-  segments: readonly InputSegment[];
-  /** Input length in Unicode code points, all segments together. */
+  segments: readonly Segment[];
+  /** Checked text length in Unicode code points, all segments together. */
   inputChars: number;
   policy: Policy;
   knownModels: readonly string[];

@@ -6,12 +6,13 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AuditEvent } from '../audit/event';
 import { enqueueAudit, type UnhashedAuditEvent } from '../audit/producer';
-import { ProblemError } from '../errors';
+import { ProblemError, validationError } from '../errors';
 import type { Config } from '../config';
-import { mergePolicy, policyVersion, type Policy } from '../governance/policy';
+import { inputSegments, outputSegments, MAX_TOTAL_PARTS } from '../governance/content';
+import { mergePolicy, policyFor, policyVersion, type Policy } from '../governance/policy';
 import type { ApiKeyRecord } from '../keys/store';
-import { codePointLength, evaluate, segmentsOf } from '../governance/pipeline';
-import type { Finding } from '../governance/types';
+import { codePointLength, evaluate } from '../governance/pipeline';
+import type { CheckRequestInput, Direction, Finding } from '../governance/types';
 import { modelLabel, operationLabel } from '../metrics/labels';
 import { metrics } from '../metrics/recorder';
 import { apiKeyAuth } from '../middleware/auth';
@@ -28,7 +29,7 @@ const checkRoute = createRoute({
   tags: ['Governance'],
   summary: 'Decide whether a model call is allowed',
   description:
-    'Checks model, operation, input size, personal data and secrets against the key’s policy and quota. A blocked call is still `200` with `allowed: false`.',
+    'Checks model, operation, size, personal data and secrets of a prompt (`input`) or of a model’s answer (`output`) against the key’s policy and quota. A blocked call is still `200` with `allowed: false`. Output checks count against the same rate limit as input checks. Shapes, streaming and an end-to-end example: docs/governance-api.md.',
   security: apiKeySecurity,
   middleware: [apiKeyAuth()] as const,
   request: {
@@ -55,6 +56,16 @@ checkRoutes.openapi(checkRoute, async (c) => {
   const config = c.get('config');
   const { policy, version, knownOperations } = await effectivePolicy(key, config);
   const decisionId = crypto.randomUUID();
+  const direction: Direction = body.output !== undefined ? 'output' : 'input';
+  // The schema guarantees exactly one of the two (schemas/check.ts).
+  const value = (direction === 'output' ? body.output : body.input) as CheckRequestInput;
+  const content = direction === 'output' ? outputSegments(value) : inputSegments(value);
+  const parts = content.segments.length + content.skippedParts;
+  if (parts > MAX_TOTAL_PARTS) {
+    throw validationError([
+      { path: `/${direction}`, message: `at most ${MAX_TOTAL_PARTS} parts in all (got ${parts})` },
+    ]);
+  }
   const labels = {
     model: modelLabel(body.model, config.knownModels),
     operation: operationLabel(body.operation, knownOperations),
@@ -78,10 +89,10 @@ checkRoutes.openapi(checkRoute, async (c) => {
     });
   }
 
-  const segments = segmentsOf(body.input);
+  const segments = content.segments;
   const inputChars = segments.reduce((n, s) => n + codePointLength(s.text), 0);
   const audit = (fields: Pick<AuditEvent, 'allowed' | 'outcome' | 'reasons' | 'finding_counts'>) =>
-    logDecision(c, body, { ...fields, decisionId, version, inputChars, started });
+    logDecision(c, body, value, { ...fields, decisionId, version, inputChars, started });
 
   if (!rl.decision.allowed) {
     const failed = rl.source === 'failure';
@@ -109,10 +120,10 @@ checkRoutes.openapi(checkRoute, async (c) => {
       operation: body.operation,
       segments,
       inputChars,
-      policy,
+      policy: policyFor(policy, direction),
       knownModels: config.knownModels,
     },
-    body.input,
+    value,
   );
   metrics.observe(
     'governance_check_latency_ms',
@@ -140,7 +151,9 @@ checkRoutes.openapi(checkRoute, async (c) => {
       allowed: evaluation.allowed,
       reasons: evaluation.reasons,
       findings: evaluation.findings,
-      redacted_input: evaluation.redactedInput,
+      direction,
+      [direction === 'output' ? 'redacted_output' : 'redacted_input']: evaluation.redacted,
+      skipped_parts: content.skippedParts,
       policy_version: version,
       rate_limit: {
         limit: rl.decision.limit,
@@ -164,6 +177,7 @@ interface DecisionFacts {
 function logDecision(
   c: Context<AppEnv>,
   body: CheckRequest,
+  checked: CheckRequestInput,
   f: Pick<AuditEvent, 'allowed' | 'outcome' | 'reasons' | 'finding_counts'> & DecisionFacts,
 ): void {
   const event: UnhashedAuditEvent = {
@@ -184,7 +198,7 @@ function logDecision(
     // Redacted by the producer before it enters the queue (src/audit/row.ts sanitizeEvent).
     metadata: body.metadata ?? null,
   };
-  enqueueAudit(c.env, c.executionCtx, event, body.input);
+  enqueueAudit(c.env, c.executionCtx, event, checked);
 }
 
 function countByType(findings: readonly Finding[]): AuditEvent['finding_counts'] {

@@ -3,16 +3,10 @@ import { z } from '@hono/zod-openapi';
 import { DETECTOR_TYPES, type DetectorType } from '../pii/types';
 import { ACTIONS } from '../governance/policy';
 import { REASONS } from '../governance/reasons';
+import { tooDeep, MAX_DEPTH } from '../governance/content';
+import { InputSchema, OutputSchema } from './content';
 
-export const MAX_CHAT_MESSAGES = 1000;
 export const MAX_METADATA_KEYS = 32;
-
-export const ChatMessageSchema = z
-  .strictObject({
-    role: z.enum(['system', 'user', 'assistant', 'tool']),
-    content: z.string(),
-  })
-  .openapi('ChatMessage');
 
 export const MetadataSchema = z
   .record(
@@ -35,12 +29,46 @@ export const CheckRequestSchema = z
   .strictObject({
     model: z.string().min(1).max(128).openapi({ example: 'gpt-4' }),
     operation: z.string().min(1).max(64).openapi({ example: 'classify' }),
-    input: z
-      .union([z.string(), z.array(ChatMessageSchema).min(1).max(MAX_CHAT_MESSAGES)])
-      .openapi({ description: 'A string, or a chat array of `{role, content}` messages.' }),
+    input: InputSchema.optional(),
+    output: OutputSchema.optional(),
+    input_decision_id: z.uuid().optional().openapi({
+      description:
+        'With `output`: the `decision_id` of the input check of the same call; links the two in the audit log.',
+    }),
     metadata: MetadataSchema.optional(),
   })
-  .openapi('CheckRequest');
+  .superRefine((body, ctx) => {
+    const has = (k: 'input' | 'output') => body[k] !== undefined;
+    if (has('input') === has('output')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: has('input') ? ['output'] : ['input'],
+        message: has('input')
+          ? 'send either `input` or `output`, not both'
+          : 'required: `input` (a prompt) or `output` (a model answer)',
+      });
+    }
+    const value = body.input ?? body.output;
+    const deep = value === undefined ? null : tooDeep(value);
+    if (deep) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [has('input') ? 'input' : 'output', ...deep],
+        message: `nested deeper than ${MAX_DEPTH} levels`,
+      });
+    }
+    if (body.input_decision_id !== undefined && !has('output')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['input_decision_id'],
+        message: 'only allowed with `output`',
+      });
+    }
+  })
+  .openapi('CheckRequest', {
+    description:
+      'Exactly one of `input` (check a prompt) or `output` (check a model’s answer). See docs/governance-api.md.',
+  });
 
 export const FindingSchema = z
   .object({
@@ -48,9 +76,25 @@ export const FindingSchema = z
     start: z.number().int().openapi({ description: 'Offset in Unicode code points (inclusive).' }),
     end: z.number().int().openapi({ description: 'Offset in Unicode code points (exclusive).' }),
     action: z.enum(ACTIONS),
-    message_index: z.number().int().optional().openapi({ description: 'Chat input only.' }),
+    path: z.string().openapi({
+      description:
+        'JSON pointer of the scanned text inside `input` / `output` (`""` for a string); offsets are within that text. For JSON tool arguments the text is the arguments string; for Anthropic `tool_use.input` it is `JSON.stringify(input)`.',
+      example: '/2/tool_calls/0/function/arguments',
+    }),
+    message_index: z.number().int().optional().openapi({
+      description: 'Index of the top-level message / item / choice (array values only).',
+    }),
   })
-  .openapi('Finding');
+  .openapi('Finding', {
+    example: {
+      type: 'email',
+      start: 9,
+      end: 24,
+      action: 'redact',
+      path: '/1/content/0/text',
+      message_index: 1,
+    },
+  });
 
 export const RateLimitStateSchema = z
   .object({
@@ -60,20 +104,60 @@ export const RateLimitStateSchema = z
   })
   .openapi('RateLimitState');
 
+const redactedDescription = (field: string) =>
+  `The \`${field}\` with \`redact\` findings replaced by \`[TYPE]\`, same shape as sent; null unless something was redacted.`;
+
 export const CheckResponseSchema = z
   .object({
     decision_id: z.uuid(),
     allowed: z.boolean(),
     reasons: z.array(z.enum(REASONS)),
     findings: z.array(FindingSchema),
-    redacted_input: z.union([z.string(), z.array(ChatMessageSchema), z.null()]).openapi({
-      description:
-        'The input with `redact` findings replaced by `[TYPE]`; null unless something was redacted.',
+    direction: z.enum(['input', 'output']).openapi({
+      description: '`output` when the request checked `output`, else `input`.',
+    }),
+    redacted_input: z
+      .union([InputSchema, z.null()])
+      .optional()
+      .openapi({ description: redactedDescription('input') + ' Input checks only.' }),
+    redacted_output: z
+      .union([OutputSchema, z.null()])
+      .optional()
+      .openapi({ description: redactedDescription('output') + ' Output checks only.' }),
+    skipped_parts: z.number().int().openapi({
+      description: 'Non-text parts (images, audio, files, documents) that were not scanned.',
     }),
     policy_version: z.string(),
     rate_limit: RateLimitStateSchema,
   })
-  .openapi('CheckResponse');
+  .openapi('CheckResponse', {
+    example: {
+      decision_id: '0b1d5a57-3c4e-4d1e-9f43-2a6b8f0c1d2e',
+      allowed: true,
+      reasons: [],
+      findings: [
+        {
+          type: 'email',
+          start: 24,
+          end: 39,
+          action: 'redact',
+          path: '/0/message/content',
+          message_index: 0,
+        },
+      ],
+      direction: 'output',
+      redacted_output: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: 'Kundens e-postadresse er [EMAIL].' },
+          finish_reason: 'stop',
+        },
+      ],
+      skipped_parts: 0,
+      policy_version: '3f2a9c0d1e4b5a67',
+      rate_limit: { limit: 60, remaining: 58, reset_s: 2 },
+    },
+  });
 
 export type CheckRequest = z.infer<typeof CheckRequestSchema>;
 export type CheckResponse = z.infer<typeof CheckResponseSchema>;

@@ -1,4 +1,5 @@
 import { validate } from '@readme/openapi-parser';
+import Ajv2020 from 'ajv/dist/2020';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../src/app';
 
@@ -44,6 +45,43 @@ describe('GET /openapi.json', () => {
     for (const status of ['400', '401', '413', '415', '429']) {
       expect(Object.keys(responses[status]?.content ?? {})).toEqual(['application/problem+json']);
     }
+  });
+});
+
+describe('governance API v2 shapes in the document', () => {
+  const SHAPES = [
+    'CheckInput',
+    'CheckOutput',
+    'Message',
+    'ContentPart',
+    'ResponsesItem',
+    'Choice',
+    'OutputBlock',
+    'Finding',
+    'CheckResponse',
+    'OutputPolicy',
+  ];
+
+  it.each(SHAPES)('%s has an example that validates against its own schema', async (name) => {
+    const doc = (await fetchDocument()) as {
+      components: { schemas: Record<string, { example?: unknown }> };
+    };
+    const schema = doc.components.schemas[name];
+    expect(schema, name).toBeDefined();
+    expect(schema!.example, `${name} example`).toBeDefined();
+    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    ajv.addSchema({ $id: 'vakt', components: doc.components });
+    const valid = ajv.validate({ $ref: `vakt#/components/schemas/${name}` }, schema!.example);
+    expect(valid, JSON.stringify(ajv.errors)).toBe(true);
+  });
+
+  it('documents input, output and input_decision_id on the request', async () => {
+    const doc = (await fetchDocument()) as {
+      components: { schemas: { CheckRequest: { properties: Record<string, unknown> } } };
+    };
+    expect(Object.keys(doc.components.schemas.CheckRequest.properties)).toEqual(
+      expect.arrayContaining(['input', 'output', 'input_decision_id']),
+    );
   });
 });
 

@@ -4,6 +4,7 @@ import {
   canonicalJson,
   globMatch,
   mergePolicy,
+  policyFor,
   PolicySchema,
   policyVersion,
   type Policy,
@@ -70,6 +71,28 @@ describe('policies', () => {
     expect(await policyVersion({ ...base, max_input_chars: 999 })).not.toBe(
       await policyVersion(base),
     );
+  });
+
+  it('gives output checks the output section over the input actions, merged per field', () => {
+    const withOutput = mergePolicy(
+      { ...base, output: { detectors: { phone: 'block' }, max_chars: 50 } },
+      { output: { detectors: { email: 'block' } } },
+    );
+    expect(withOutput.output).toEqual({
+      detectors: { phone: 'block', email: 'block' },
+      max_chars: 50,
+    });
+    const out = policyFor(withOutput, 'output');
+    expect(actionFor(out, 'email')).toBe('block');
+    expect(actionFor(out, 'no_fodselsnummer')).toBe('block');
+    expect(out.max_input_chars).toBe(50);
+    expect(policyFor(withOutput, 'input')).toBe(withOutput);
+    expect(actionFor(policyFor(base, 'output'), 'email')).toBe('redact');
+  });
+
+  it('keeps the version of a policy written before output sections existed', async () => {
+    expect(await policyVersion(mergePolicy(base, {}))).toBe(await policyVersion(base));
+    expect(canonicalJson(mergePolicy(base, { rate_limit: {} }))).not.toContain('output');
   });
 
   it('rejects unknown fields and bad values with paths', () => {

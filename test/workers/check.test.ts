@@ -5,7 +5,14 @@ interface Decision {
   decision_id: string;
   allowed: boolean;
   reasons: string[];
-  findings: { type: string; start: number; end: number; action: string; message_index?: number }[];
+  findings: {
+    type: string;
+    start: number;
+    end: number;
+    action: string;
+    path: string;
+    message_index?: number;
+  }[];
   redacted_input: unknown;
   policy_version: string;
   rate_limit: { limit: number; remaining: number; reset_s: number };
@@ -59,7 +66,7 @@ describe('POST /v1/check', () => {
     const { key } = await createKey({ name: 's', policy: { detectors: { email: 'block' } } });
     const d = await decide(key, { input: 'mail me at kari@example.no' });
     expect(d.reasons).toEqual(['contains_personal_data']);
-    expect(d.findings).toEqual([{ type: 'email', start: 11, end: 26, action: 'block' }]);
+    expect(d.findings).toEqual([{ type: 'email', start: 11, end: 26, action: 'block', path: '' }]);
   });
 
   it('reports every reason that applies, in vocabulary order', async () => {
@@ -79,8 +86,8 @@ describe('POST /v1/check', () => {
     expect(d.allowed).toBe(true);
     expect(d.redacted_input).toBe('Skriv til [EMAIL] eller [EMAIL] i dag.');
     expect(d.findings).toEqual([
-      { type: 'email', start: 10, end: 33, action: 'redact' },
-      { type: 'email', start: 40, end: 56, action: 'redact' },
+      { type: 'email', start: 10, end: 33, action: 'redact', path: '' },
+      { type: 'email', start: 40, end: 56, action: 'redact', path: '' },
     ]);
     expect(JSON.stringify(d.findings)).not.toContain('example');
   });
@@ -94,7 +101,7 @@ describe('POST /v1/check', () => {
       ],
     });
     expect(d.findings).toEqual([
-      { type: 'email', start: 9, end: 23, action: 'redact', message_index: 1 },
+      { type: 'email', start: 9, end: 23, action: 'redact', path: '/1/content', message_index: 1 },
     ]);
     expect(d.redacted_input).toEqual([
       { role: 'system', content: 'You are helpful.' },
@@ -116,7 +123,9 @@ describe('POST /v1/check', () => {
     });
     const d = await decide(key, { input: `id ${FNR}` });
     expect(d).toMatchObject({ allowed: true, reasons: [], redacted_input: null });
-    expect(d.findings).toEqual([{ type: 'no_fodselsnummer', start: 3, end: 14, action: 'allow' }]);
+    expect(d.findings).toEqual([
+      { type: 'no_fodselsnummer', start: 3, end: 14, action: 'allow', path: '' },
+    ]);
   });
 
   it('uses the key policy override and changes policy_version with it', async () => {

@@ -29,7 +29,7 @@ describe('detectors in the check pipeline', () => {
       '🙂 Ring [PHONE] eller [PHONE], svar til [EMAIL] fra [IP_ADDRESS].',
     );
     // Offsets are code points: the emoji counts once.
-    expect(d.findings[0]).toEqual({ type: 'phone', start: 7, end: 17, action: 'redact' });
+    expect(d.findings[0]).toEqual({ type: 'phone', start: 7, end: 17, action: 'redact', path: '' });
     expect(JSON.stringify(d.findings)).not.toContain('912');
   });
 
@@ -64,7 +64,14 @@ describe('detectors in the check pipeline', () => {
     expect(d.allowed).toBe(false);
     expect(d.reasons).toEqual(['contains_secret']);
     expect(d.findings).toEqual([
-      { type: 'secret_aws_access_key', start: 21, end: 41, action: 'block', message_index: 0 },
+      {
+        type: 'secret_aws_access_key',
+        start: 21,
+        end: 41,
+        action: 'block',
+        path: '/0/content',
+        message_index: 0,
+      },
     ]);
   });
 });

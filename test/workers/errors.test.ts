@@ -29,7 +29,7 @@ describe('request validation on /v1/check', () => {
     ['a wrong type', { ...valid, model: 42 }, '/model'],
     ['an unknown field', { ...valid, temperature: 0.2 }, '/'],
     ['an empty model', { ...valid, model: '' }, '/model'],
-    ['a bad chat role', { ...valid, input: [{ role: 'robot', content: 'x' }] }, '/input'],
+    ['a bad chat role', { ...valid, input: [{ role: 'robot', content: 'x' }] }, '/input/0/role'],
     ['an empty chat', { ...valid, input: [] }, '/input'],
     ['nested metadata', { ...valid, metadata: { a: { b: 1 } } }, '/metadata/a'],
     ['a long metadata value', { ...valid, metadata: { a: 'x'.repeat(257) } }, '/metadata/a'],

@@ -1,8 +1,11 @@
 /**
- * Personal data and secrets: every detector over every input segment. A finding whose policy
- * action is `block` blocks the call with `contains_personal_data` or `contains_secret`.
+ * Personal data and secrets: every detector over every text segment of the checked value. A
+ * finding whose policy action is `block` blocks the call with `contains_personal_data` or
+ * `contains_secret`.
  */
-import { categoryOf, scanText } from '../../pii';
+import { categoryOf, scanText, type Detection } from '../../pii';
+import { pointer, type Segment } from '../content';
+import { scanJson } from '../json-text';
 import { actionFor } from '../policy';
 import type { Reason } from '../reasons';
 import type { Check, Finding } from '../types';
@@ -15,8 +18,9 @@ export const detectorsCheck: Check = {
   run({ segments, policy }) {
     const findings: Finding[] = [];
     const reasons = new Set<Reason>();
-    for (const { text, messageIndex } of segments) {
-      const detections = scanText(text);
+    for (const segment of segments) {
+      const { text, messageIndex } = segment;
+      const detections = scanSegment(segment);
       if (detections.length === 0) continue;
       const toCodePoints = SURROGATE.test(text) ? codePointOffsets(text) : null;
       for (const d of detections) {
@@ -31,6 +35,7 @@ export const detectorsCheck: Check = {
           start: toCodePoints ? toCodePoints(d.start) : d.start,
           end: toCodePoints ? toCodePoints(d.end) : d.end,
           action,
+          path: pointer(segment.path),
           ...(messageIndex === null ? {} : { message_index: messageIndex }),
         });
       }
@@ -38,6 +43,11 @@ export const detectorsCheck: Check = {
     return { reasons: [...reasons], findings };
   },
 };
+
+/** Detections in one segment, in UTF-16 offsets into its text. */
+export function scanSegment(segment: Segment): Detection[] {
+  return (segment.kind !== 'text' && scanJson(segment.text)) || scanText(segment.text);
+}
 
 /** Maps UTF-16 indices of `text` to code-point indices (only built when surrogates are present). */
 function codePointOffsets(text: string): (utf16: number) => number {
