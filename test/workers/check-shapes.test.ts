@@ -246,7 +246,7 @@ describe('Anthropic Messages', () => {
         {
           type: 'tool_result',
           tool_use_id: 'toolu_01',
-          content: [{ type: 'text', text: 'Kari Nordmann, tlf 912 34 567' }],
+          content: [{ type: 'text', text: 'Kunden har tlf 912 34 567' }],
         },
         {
           type: 'tool_result',
