@@ -20,7 +20,7 @@ type Path = readonly PropertyKey[];
 
 export function fieldErrors(issues: readonly Issue[], data: unknown): FieldError[] {
   const out: FieldError[] = [];
-  for (const issue of flatten(issues, [], data)) {
+  for (const issue of resolveUnions(issues, data)) {
     const path = toPointer(issue.path);
     if (!out.some((e) => e.path === path && e.message === issue.message))
       out.push({ path, message: issue.message });
@@ -28,9 +28,17 @@ export function fieldErrors(issues: readonly Issue[], data: unknown): FieldError
   return out;
 }
 
-interface Flat {
+/** The issues with every union replaced by the issues of the branch the value was meant for. */
+export function resolveUnions(issues: readonly Issue[], data: unknown): Flat[] {
+  return flatten(issues, [], data);
+}
+
+export interface Flat {
   path: PropertyKey[];
   message: string;
+  /** Zod's issue code and (for `unrecognized_keys`) the keys, for the problem's own formatting. */
+  code?: string;
+  keys?: readonly string[];
   /** What made the issue: used to rank union branches. */
   kind: 'wrong-type' | 'no-discriminator' | 'missing' | 'other';
 }
@@ -77,7 +85,15 @@ function flattenOne(issue: Issue, base: Path, data: unknown): Flat[] {
       values.length === 1 ? `expected ${values[0]}` : `expected one of ${values.join(', ')}`;
     return [{ path, message, kind: here === undefined ? 'missing' : 'other' }];
   }
-  return [{ path, message: issue.message, kind: 'other' }];
+  return [
+    {
+      path,
+      message: issue.message,
+      code: issue.code,
+      ...(issue.code === 'unrecognized_keys' ? { keys: issue.keys } : {}),
+      kind: 'other',
+    },
+  ];
 }
 
 /** 0 = the value was not meant for this branch; 1 = only required keys missing; 2+ = deeper is better. */
