@@ -13,6 +13,7 @@ import { ProblemError, sendProblem, validationError, type ProblemBody } from './
 import { tokenAuth } from './middleware/auth';
 import { requestId } from './middleware/request-id';
 import { requestMetrics } from './middleware/request-metrics';
+import { traceContext } from './middleware/trace-context';
 import { reportError } from './observability/report';
 import { adminAuditRoutes } from './routes/admin-audit';
 import { adminKeyRoutes } from './routes/admin-keys';
@@ -34,7 +35,10 @@ export const app = new OpenAPIHono<AppEnv>({
   },
 });
 
-// First, so it sees every response (errors, 404/405 included) and flushes after recording.
+// First: every request runs inside its trace (ids for logs, Sentry, audit, exemplars), and every
+// response gets `traceparent` and `Server-Timing`.
+app.use(traceContext());
+// Next, so it sees every response (errors, 404/405 included) and flushes after recording.
 app.use(requestMetrics());
 app.use(requestId());
 app.use(secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));

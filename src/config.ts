@@ -21,9 +21,20 @@ export interface Config {
   auditRetentionDays: number;
   keyCacheTtlMs: number;
   sentrySampleRate: number;
+  /** Share of traces vakt starts that are sampled (exported); callers' decisions are kept. */
+  traceSampleRatio: number;
+  /** OTLP/HTTP span export; null when OTEL_EXPORTER_OTLP_ENDPOINT is unset or empty. */
+  otlp: OtlpConfig | null;
   defaultPolicy: Policy;
   defaultPolicyVersion: string;
   knownModels: readonly string[];
+}
+
+export interface OtlpConfig {
+  /** `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`. */
+  tracesUrl: string;
+  headers: Record<string, string>;
+  serviceName: string;
 }
 
 const intVar = (min: number, max: number, fallback: number) =>
@@ -59,6 +70,18 @@ const EnvSchema = z.object({
   AUDIT_RETENTION_DAYS: intVar(0, 36_500, 365),
   KEY_CACHE_TTL_S: intVar(0, 3600, 30),
   SENTRY_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+    .default(''),
+  OTEL_EXPORTER_OTLP_HEADERS: z
+    .string()
+    .regex(
+      /^\s*(?:[^=,\s]+\s*=[^,]*(?:,\s*[^=,\s]+\s*=[^,]*)*)?\s*$/,
+      'expected key=value,key2=value2',
+    )
+    .default(''),
+  OTEL_SERVICE_NAME: z.string().min(1).max(128).default('vakt'),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
   DEFAULT_POLICY: jsonVar(PolicySchema).default(DEFAULT_POLICY),
   KNOWN_MODELS: jsonVar(z.strictObject({ patterns: z.array(z.string().min(1)).min(1) })).default({
     patterns: ['gpt-*', 'claude-*', 'mistral-*', 'gemini-*', 'llama-*'],
@@ -102,8 +125,34 @@ async function loadConfig(env: Env): Promise<Config> {
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     keyCacheTtlMs: v.KEY_CACHE_TTL_S * 1000,
     sentrySampleRate: v.SENTRY_SAMPLE_RATE,
+    traceSampleRatio: v.OTEL_TRACES_SAMPLER_ARG,
+    otlp: v.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? {
+          tracesUrl: v.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '') + '/v1/traces',
+          headers: parseOtlpHeaders(v.OTEL_EXPORTER_OTLP_HEADERS),
+          serviceName: v.OTEL_SERVICE_NAME,
+        }
+      : null,
     defaultPolicy: v.DEFAULT_POLICY,
     defaultPolicyVersion: await policyVersion(v.DEFAULT_POLICY),
     knownModels: v.KNOWN_MODELS.patterns,
   };
+}
+
+/** `OTEL_EXPORTER_OTLP_HEADERS` (`k=v,k2=v2`, values percent-decoded as the OTel spec says). */
+export function parseOtlpHeaders(value: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of value.split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    const key = pair.slice(0, eq).trim();
+    let v = pair.slice(eq + 1).trim();
+    try {
+      v = decodeURIComponent(v);
+    } catch {
+      // not percent-encoded: use as written
+    }
+    if (key) out[key] = v;
+  }
+  return out;
 }

@@ -17,6 +17,8 @@ export interface Env {
   ADMIN_TOKEN?: string;
   METRICS_TOKEN?: string;
   SENTRY_DSN?: string;
+  /** `key=value,key2=value2` headers for the OTLP endpoint (e.g. an API key). */
+  OTEL_EXPORTER_OTLP_HEADERS?: string;
 
   // Plain vars (strings in wrangler.toml / .dev.vars), parsed and validated by config.ts
   ENVIRONMENT?: string;
@@ -28,6 +30,9 @@ export interface Env {
   KEY_CACHE_TTL_S?: string;
   SENTRY_SAMPLE_RATE?: string;
   RELEASE?: string;
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  OTEL_SERVICE_NAME?: string;
+  OTEL_TRACES_SAMPLER_ARG?: string;
   /** JSON object (TOML table) or JSON string. */
   DEFAULT_POLICY?: unknown;
   /** `{ patterns: string[] }` (TOML table) or JSON string. */

@@ -19,6 +19,7 @@ import { getConfig } from '../config';
 import type { Env } from '../env';
 import type { MetricsFlush } from './aggregate';
 import type { Metrics } from './metrics-object';
+import { logLine } from '../observability/log';
 import { captureException } from '../observability/report';
 import { metrics } from './recorder';
 import { sleep } from '../timing';
@@ -113,9 +114,7 @@ async function lead(env: Env, ctx: WaitUntil, me: number): Promise<void> {
         remove(flush);
         // Only a recorder bug can produce deltas outside the catalogue; make it visible.
         if (result.rejected > 0)
-          console.error(
-            JSON.stringify({ msg: 'metrics deltas rejected by METRICS', count: result.rejected }),
-          );
+          logLine('error', { msg: 'metrics deltas rejected by METRICS', count: result.rejected });
         state.beat = Date.now();
         state.backoffUntil = 0;
       } catch (err) {
@@ -160,9 +159,7 @@ function remove(flush: PendingFlush): void {
 }
 
 function logLoss(flush: PendingFlush, why: string): void {
-  console.error(
-    JSON.stringify({ msg: `metrics flush dropped: ${why}`, series: flush.deltas.length }),
-  );
+  logLine('error', { msg: `metrics flush dropped: ${why}`, series: flush.deltas.length });
 }
 
 /** For tests: whether this isolate has nothing left to send and no leader running. */

@@ -15,6 +15,8 @@ import type { Env } from '../env';
 import type { AppEnv } from '../types';
 import type { SentryBreadcrumb, SentryLevel, SentrySettings } from './sentry';
 import { createScrubber, type StringScrubber } from './scrub';
+import { logLine } from './log';
+import { currentTrace } from './request-trace';
 import { countSentry } from './stats';
 import { nextTurn } from '../timing';
 
@@ -52,6 +54,7 @@ const MAX_TAG_LENGTH = 200; // Sentry's limit for tag values
 
 /** An unexpected error inside an HTTP request (called from the single `onError`). */
 export function reportError(c: Context<AppEnv>, err: unknown): void {
+  c.var.trace?.recordError(err);
   const method = c.req.method;
   const route = routePattern(c);
   const apiKeyId = c.get('apiKey')?.id;
@@ -89,7 +92,7 @@ export function captureException(
   // like a Sentry event. Errors are rare; the detector pass is affordable here.
   const cleaned = cleanTags(tags, createScrubber([env.ADMIN_TOKEN, env.METRICS_TOKEN]));
   const name = err instanceof Error ? err.name : typeof err;
-  console.error(JSON.stringify({ msg: 'error', error: name, ...cleaned }));
+  logLine('error', { msg: 'error', error: name, ...cleaned });
 
   const dsn = env.SENTRY_DSN;
   if (!dsn) return; // No DSN: nothing imported, constructed or scheduled.
@@ -97,7 +100,13 @@ export function captureException(
     countSentry('suppressed');
     return;
   }
-  const task = report(env, dsn, err, cleaned, options);
+  // The request this report belongs to (if any): Sentry's trace context joins it to the logs,
+  // the audit row and the exported spans.
+  const trace = currentTrace();
+  const task = report(env, dsn, err, cleaned, {
+    ...options,
+    ...(trace ? { trace: { traceId: trace.traceId, spanId: trace.spanId } } : {}),
+  });
   try {
     ctx.waitUntil(task);
   } catch {
@@ -110,7 +119,7 @@ async function report(
   dsn: string,
   error: unknown,
   tags: Record<string, string>,
-  options: CaptureOptions,
+  options: CaptureOptions & { trace?: { traceId: string; spanId: string } },
 ): Promise<void> {
   try {
     // toucan-js processes an event in (synchronous) SyncPromises: without a later turn the whole
@@ -130,12 +139,10 @@ async function report(
     await sendToSentry(settings, { error, tags, ...options });
   } catch (e) {
     countSentry('abandoned');
-    console.error(
-      JSON.stringify({
-        msg: 'sentry report failed',
-        error: e instanceof Error ? e.name : typeof e,
-      }),
-    );
+    logLine('error', {
+      msg: 'sentry report failed',
+      error: e instanceof Error ? e.name : typeof e,
+    });
   }
 }
 
@@ -183,7 +190,7 @@ function warnInvalidDsnOnce(): void {
   if (invalidDsnWarned) return;
   invalidDsnWarned = true;
   // Never log the DSN itself.
-  console.error(JSON.stringify({ msg: 'SENTRY_DSN is not a valid DSN; errors are not reported' }));
+  logLine('error', { msg: 'SENTRY_DSN is not a valid DSN; errors are not reported' });
 }
 
 const reportsPerInvocation = new WeakMap<object, number>();

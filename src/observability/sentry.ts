@@ -8,6 +8,7 @@
  * `setRequestBody`): the event only carries what the caller passes, and `beforeSend` scrubs it.
  */
 import { linkedErrorsIntegration, Toucan } from 'toucan-js';
+import { logLine } from './log';
 import { createScrubber, scrubBreadcrumb, scrubEvent, stripQuery } from './scrub';
 import { countSentry } from './stats';
 
@@ -40,6 +41,8 @@ export interface SentryReport {
   transaction?: string;
   extra?: Record<string, unknown>;
   breadcrumbs?: readonly SentryBreadcrumb[];
+  /** The W3C trace of the request the error happened in: becomes the event's trace context. */
+  trace?: { traceId: string; spanId: string };
 }
 
 /** Builds one Toucan for this report, captures, and waits until the envelope is delivered or given up. */
@@ -61,6 +64,9 @@ export async function sendToSentry(settings: SentrySettings, report: SentryRepor
   });
   countSentry('constructed');
 
+  // Without this, the SDK invents a random trace id; with it, `contexts.trace` (and the
+  // envelope's trace header) carry the request's W3C trace id and vakt's span id.
+  if (report.trace) toucan.setPropagationContext({ ...report.trace });
   toucan.setTags(report.tags);
   // Explicit, so the event says what it is without relying on Sentry's server-side default.
   toucan.setLevel(report.level ?? 'error');
@@ -105,5 +111,5 @@ async function deliver(
 }
 
 function logFailure(reason: string): void {
-  console.warn(JSON.stringify({ msg: 'sentry delivery failed', reason }));
+  logLine('warn', { msg: 'sentry delivery failed', reason });
 }
