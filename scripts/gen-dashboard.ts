@@ -5,12 +5,17 @@
  *
  * Every query here is executed against a real Prometheus scraping a real vakt in
  * `test/node/prometheus-e2e.test.ts`, so the queries may use only plain PromQL: no Grafana macros
- * such as `$__rate_interval` (the windows are the original service's fixed 5m / 1h).
+ * such as `$__rate_interval` (the windows are the original service's fixed 5m / 1h). The one
+ * exception is the dashboard variables (`$endpoint`, `$model`, `$api_key_id`), always inside a
+ * regex matcher; the test interpolates them as Grafana does (`interpolate` below).
  */
 import {
   DashboardBuilder,
   DashboardCursorSync,
   DatasourceVariableBuilder,
+  QueryVariableBuilder,
+  VariableRefresh,
+  VariableSort,
   RowBuilder,
   ThresholdsConfigBuilder,
   ThresholdsMode,
@@ -21,6 +26,8 @@ import {
 import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import {
   BarGaugeDisplayMode,
+  GraphThresholdsStyleConfigBuilder,
+  GraphThresholdsStyleMode,
   BigValueColorMode,
   BigValueGraphMode,
   BigValueTextMode,
@@ -38,6 +45,7 @@ import * as piechart from '@grafana/grafana-foundation-sdk/piechart';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { BURN_RATE, ERROR_RATIO, loadSloSpec, OBJECTIVE, windows } from './gen-slo';
 
 /** The import input every panel refers to; Grafana's "Import dashboard" asks for it. */
 export const DS_INPUT = 'DS_PROMETHEUS';
@@ -49,15 +57,51 @@ const ds: DataSourceRef = { type: 'prometheus', uid: `\${${DS_INPUT}}` };
 /** Prometheus' own scrapes of /metrics are not client traffic; request totals leave them out. */
 const CLIENT = 'endpoint!="/metrics"';
 
+/**
+ * Dashboard variables: multi-select with "All" (= `.*`, so series that appear later are included),
+ * each applied as a regex matcher on its label in every query whose metric carries that label.
+ */
+export const VARIABLES = {
+  endpoint: {
+    label: 'Endpoint',
+    query: `label_values(requests_total{${CLIENT}}, endpoint)`,
+    description: 'Route pattern (request panels).',
+  },
+  model: {
+    label: 'Model',
+    query: 'label_values({__name__=~"governance_(allowed|blocked)_total"}, model)',
+    description: 'Model label (decision panels): a KNOWN_MODELS pattern or external-model.',
+  },
+  api_key_id: {
+    label: 'API key id',
+    query: 'label_values(rate_limit_hits_total, api_key_id)',
+    description: 'API key id (rate-limit panels).',
+  },
+} as const;
+export type VariableName = keyof typeof VARIABLES;
+/** What "All" stands for. */
+export const ALL_VALUE = '.*';
+
+const ENDPOINT = 'endpoint=~"$endpoint"';
+const MODEL = 'model=~"$model"';
+const API_KEY = 'api_key_id=~"$api_key_id"';
+
+const slo = loadSloSpec();
+/** SLO windows shown as burn rates (every window the alerts use). */
+const BURN_WINDOWS = windows(slo)
+  .filter((w) => w !== slo.period)
+  .join('|');
+
 /** The PromQL of every panel, by panel title — the single source the tests also read. */
 export const QUERIES = {
-  totalRequests: `sum(increase(requests_total{${CLIENT}}[5m]))`,
-  allowed: 'sum(increase(governance_allowed_total[5m]))',
-  blocked: 'sum(increase(governance_blocked_total[5m]))',
-  rateLimitHits: 'sum(increase(rate_limit_hits_total[5m]))',
-  latencyP95:
-    'histogram_quantile(0.95, sum by (endpoint, le) (rate(request_latency_ms_bucket[5m])))',
-  requestsByEndpoint: `sum by (endpoint) (rate(requests_total{${CLIENT}}[5m]))`,
+  totalRequests: `sum(increase(requests_total{${CLIENT},${ENDPOINT}}[5m]))`,
+  allowed: `sum(increase(governance_allowed_total{${MODEL}}[5m]))`,
+  blocked: `sum(increase(governance_blocked_total{${MODEL}}[5m]))`,
+  rateLimitHits: `sum(increase(rate_limit_hits_total{${API_KEY}}[5m]))`,
+  latencyP95: `histogram_quantile(0.95, sum by (endpoint, le) (rate(request_latency_ms_bucket{${ENDPOINT}}[5m])))`,
+  requestsByEndpoint: `sum by (endpoint) (rate(requests_total{${CLIENT},${ENDPOINT}}[5m]))`,
+  checkLatencyOverTime:
+    'histogram_quantile(0.95, sum by (stage, le) (rate(governance_check_latency_ms_bucket[5m])))',
   queueDepth: 'async_logger_queue_size',
   queueMax: 'async_logger_queue_maxsize',
   logsWritten: 'sum(rate(logs_written_total[5m])) * 60',
@@ -65,18 +109,66 @@ export const QUERIES = {
   logsDropped: 'sum(rate(logs_dropped_total[5m])) * 60',
   checkLatencyP95:
     'histogram_quantile(0.95, sum by (stage, le) (rate(governance_check_latency_ms_bucket[5m])))',
-  blockedByReason: 'sum by (reason) (increase(governance_blocked_total[1h]))',
+  blockedByReason: `sum by (reason) (increase(governance_blocked_total{${MODEL}}[1h]))`,
   errorRate5xx:
-    `100 * (sum(rate(requests_total{status=~"5..",${CLIENT}}[5m])) or vector(0))` +
-    ` / sum(rate(requests_total{${CLIENT}}[5m]))`,
+    `100 * (sum(rate(requests_total{status=~"5..",${CLIENT},${ENDPOINT}}[5m])) or vector(0))` +
+    ` / sum(rate(requests_total{${CLIENT},${ENDPOINT}}[5m]))`,
+  // SLO row: recorded series from grafana/slo-rules.yml (scripts/gen-slo.ts).
+  budgetRemaining: `1 - ${BURN_RATE}{window="${slo.period}"}`,
+  burnRate: `${BURN_RATE}{window=~"${BURN_WINDOWS}"}`,
+  sli1h: `1 - ${ERROR_RATIO}{window="1h"}`,
+  sliPeriod: `1 - ${ERROR_RATIO}{window="${slo.period}"}`,
+  objective: OBJECTIVE,
+  checkLatencyP99: `histogram_quantile(0.99, sum by (le) (rate(request_latency_ms_bucket{endpoint=${JSON.stringify(slo.endpoint)}}[5m])))`,
 } as const;
+
+/**
+ * A query as Grafana sends it: each `$variable` replaced by the selected values as a regex
+ * alternation (`(a|b)`, regex-escaped), or by ALL_VALUE for "All".
+ */
+export function interpolate(
+  expr: string,
+  selected: Partial<Record<VariableName, readonly string[] | 'All'>> = {},
+): string {
+  return expr.replace(/\$(endpoint|model|api_key_id)\b/g, (_m, name: VariableName) => {
+    const v = selected[name] ?? 'All';
+    if (v === 'All') return ALL_VALUE;
+    // Grafana's prometheusRegularEscape: backslashes first, then the regex metacharacters.
+    const escaped = v.map((x) =>
+      x.replace(/\\/g, '\\\\\\\\').replace(/[$^*{}[\]'+?.()|]/g, '\\\\$&'),
+    );
+    return escaped.length === 1 ? escaped[0]! : `(${escaped.join('|')})`;
+  });
+}
 
 const lastValue = () =>
   new ReduceDataOptionsBuilder().calcs(['lastNotNull']).fields('').values(false);
 
-function query(refId: string, expr: string, legend: string, instant = false): DataqueryBuilder {
+function query(
+  refId: string,
+  expr: string,
+  legend: string,
+  instant = false,
+  exemplars = false,
+): DataqueryBuilder {
   const q = new DataqueryBuilder().refId(refId).expr(expr).legendFormat(legend);
+  if (exemplars) q.exemplar(true);
   return instant ? q.instant().format(PromQueryFormat.TimeSeries) : q.range();
+}
+
+function variable(name: VariableName): QueryVariableBuilder {
+  const v = VARIABLES[name];
+  return new QueryVariableBuilder(name)
+    .label(v.label)
+    .description(v.description)
+    .datasource(ds)
+    .query(v.query)
+    .multi(true)
+    .includeAll(true)
+    .allValue(ALL_VALUE)
+    .current({ selected: true, text: ['All'], value: ['$__all'] })
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc);
 }
 
 function thresholds(
@@ -131,6 +223,9 @@ export function buildDashboardModel(): Dashboard {
       // Lets the file-provisioned copy resolve `${DS_PROMETHEUS}` too (import replaces it).
       new DatasourceVariableBuilder(DS_INPUT).label('Data source').type('prometheus'),
     )
+    .withVariable(variable('endpoint'))
+    .withVariable(variable('model'))
+    .withVariable(variable('api_key_id'))
 
     .withRow(new RowBuilder('Key Metrics'))
     .withPanel(
@@ -176,9 +271,11 @@ export function buildDashboardModel(): Dashboard {
     .withPanel(
       new timeseries.PanelBuilder()
         .title('Request Latency (P95, by endpoint)')
-        .description('95th percentile of request_latency_ms per route pattern over 5 minutes.')
+        .description(
+          '95th percentile of request_latency_ms per route pattern over 5 minutes. Exemplars: a recent request per latency bucket, with its trace id.',
+        )
         .datasource(ds)
-        .withTarget(query('A', QUERIES.latencyP95, '{{endpoint}}'))
+        .withTarget(query('A', QUERIES.latencyP95, '{{endpoint}}', false, true))
         .unit('ms')
         .min(0)
         .fillOpacity(10)
@@ -193,7 +290,7 @@ export function buildDashboardModel(): Dashboard {
         .legend(
           legend(LegendPlacement.Bottom, LegendDisplayMode.Table, ['mean', 'max', 'lastNotNull']),
         )
-        .span(12)
+        .span(8)
         .height(8),
     )
     .withPanel(
@@ -209,7 +306,24 @@ export function buildDashboardModel(): Dashboard {
         .stacking(new StackingConfigBuilder().mode(StackingMode.Normal).group('A'))
         .thresholds(thresholds([[null, 'green']]))
         .legend(legend(LegendPlacement.Bottom, LegendDisplayMode.List))
-        .span(12)
+        .span(8)
+        .height(8),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Governance Check Latency over Time (P95, by stage)')
+        .description(
+          '95th percentile of governance_check_latency_ms per stage over 5 minutes. Exemplars: a recent decision per latency bucket, with its trace id.',
+        )
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.checkLatencyOverTime, '{{stage}}', false, true))
+        .unit('ms')
+        .min(0)
+        .fillOpacity(10)
+        .showPoints(VisibilityMode.Never)
+        .thresholds(thresholds([[null, 'green']]))
+        .legend(legend(LegendPlacement.Bottom, LegendDisplayMode.List))
+        .span(8)
         .height(8),
     )
 
@@ -347,12 +461,119 @@ export function buildDashboardModel(): Dashboard {
         .height(5),
     );
 
+  sloRow(builder);
   return layout(builder.build());
+}
+
+/** Row "SLO": the objectives of grafana/slo.yml, from the recorded series of slo-rules.yml. */
+function sloRow(builder: DashboardBuilder): void {
+  const { availability, latency } = slo.slos;
+  builder
+    .withRow(new RowBuilder('SLO'))
+    .withPanel(
+      new stat.PanelBuilder()
+        .title(`Error Budget Remaining (${slo.period})`)
+        .description(
+          `Share of the ${slo.period} error budget not yet spent: 1 − burn rate over ${slo.period}. Availability: ${availability.objective * 100} % of POST ${slo.endpoint} without a 5xx; latency: ${latency.objective * 100} % within ${latency.threshold_ms} ms. Below 0 the SLO is missed for the period.`,
+        )
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.budgetRemaining, '{{slo}}', true))
+        .unit('percentunit')
+        .decimals(1)
+        .noValue('no traffic')
+        .thresholds(
+          thresholds([
+            [null, 'red'],
+            [0, 'orange'],
+            [0.25, 'green'],
+          ]),
+        )
+        .colorMode(BigValueColorMode.Background)
+        .graphMode(BigValueGraphMode.None)
+        .textMode(BigValueTextMode.ValueAndName)
+        .reduceOptions(lastValue())
+        .span(6)
+        .height(8),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Burn Rate by Window')
+        .description(
+          `Error ratio ÷ error budget per window: 1 spends the budget exactly over ${slo.period}. Alerts fire when a long window and its short window both exceed ${slo.alerts.map((a) => `${a.burn_rate}× (${a.long}/${a.short})`).join(', ')}.`,
+        )
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.burnRate, '{{slo}} {{window}}'))
+        .unit('x')
+        .min(0)
+        .fillOpacity(0)
+        .showPoints(VisibilityMode.Never)
+        .thresholds(
+          thresholds(
+            [...slo.alerts]
+              .sort((a, b) => a.burn_rate - b.burn_rate)
+              .map((a, i): [number | null, string] => [
+                i === 0 ? null : a.burn_rate,
+                a.severity === 'critical' ? 'red' : i === 0 ? 'green' : 'orange',
+              ]),
+          ),
+        )
+        .thresholdsStyle(
+          new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Line),
+        )
+        .legend(legend(LegendPlacement.Right, LegendDisplayMode.Table, ['lastNotNull', 'max']))
+        .span(10)
+        .height(8),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('SLI vs Target')
+        .description(
+          `Good share of POST ${slo.endpoint} over 1 hour and over ${slo.period}, against each SLO's objective.`,
+        )
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.sli1h, '{{slo}} SLI (1h)'))
+        .withTarget(query('B', QUERIES.sliPeriod, `{{slo}} SLI (${slo.period})`))
+        .withTarget(query('C', QUERIES.objective, '{{slo}} target'))
+        .unit('percentunit')
+        .decimals(3)
+        .fillOpacity(0)
+        .showPoints(VisibilityMode.Never)
+        .thresholds(thresholds([[null, 'green']]))
+        .legend(legend(LegendPlacement.Bottom, LegendDisplayMode.List))
+        .span(8)
+        .height(8),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title(`Check Latency vs Threshold (P99, ${slo.endpoint})`)
+        .description(
+          `99th percentile of request_latency_ms for ${slo.endpoint} over 5 minutes; the latency SLO asks ${latency.objective * 100} % within ${latency.threshold_ms} ms (red line). Exemplars link a slow bucket to a request's trace id.`,
+        )
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.checkLatencyP99, 'p99', false, true))
+        .unit('ms')
+        .min(0)
+        .fillOpacity(10)
+        .showPoints(VisibilityMode.Never)
+        .thresholds(
+          thresholds([
+            [null, 'green'],
+            [latency.threshold_ms, 'red'],
+          ]),
+        )
+        .thresholdsStyle(
+          new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.Line),
+        )
+        .legend(legend(LegendPlacement.Bottom, LegendDisplayMode.List))
+        .span(24)
+        .height(8),
+    );
 }
 
 /**
  * Assigns ids and grid positions: each row header is one grid unit high and its panels sit side
- * by side below it, left to right, in the widths and heights set above.
+ * by side below it, left to right, in the widths and heights set above, wrapping to a new line
+ * when the 24 columns are full.
  */
 function layout(dashboard: Dashboard): Dashboard {
   let y = 0;
@@ -371,7 +592,13 @@ function layout(dashboard: Dashboard): Dashboard {
     }
     const w = p.gridPos?.w ?? 12;
     const h = p.gridPos?.h ?? 8;
-    if (x + w > 24) throw new Error(`row overflows the 24-column grid at "${p.title}"`);
+    if (w > 24) throw new Error(`panel "${p.title}" is wider than the 24-column grid`);
+    if (x + w > 24) {
+      // The row continues on a new line of the grid.
+      y += rowHeight;
+      x = 0;
+      rowHeight = 0;
+    }
     panels.push({ ...p, id: id++, gridPos: { x, y, w, h } });
     x += w;
     rowHeight = Math.max(rowHeight, h);

@@ -13,7 +13,15 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { METRIC_DEFINITIONS } from '../../src/metrics/definitions';
-import { DS_INPUT, QUERIES, renderDashboard } from '../../scripts/gen-dashboard';
+import {
+  ALL_VALUE,
+  DS_INPUT,
+  interpolate,
+  QUERIES,
+  renderDashboard,
+  VARIABLES,
+} from '../../scripts/gen-dashboard';
+import { alertName, loadSloSpec, renderSloRules, SLO_NAMES } from '../../scripts/gen-slo';
 import { prometheusBinaries, which } from './support/binaries';
 import { dashboardQueries, type DashboardPanel, type DashboardDoc } from './support/dashboard';
 
@@ -27,6 +35,10 @@ const dash = (): DashboardDoc => (cached ??= JSON.parse(read('dashboard.json')) 
 describe('grafana/dashboard.json', () => {
   it('is exactly what scripts/gen-dashboard.ts generates (regenerate: npm run grafana:dashboard)', async () => {
     await expect(renderDashboard()).toMatchFileSnapshot(path.join(grafanaDir, 'dashboard.json'));
+  });
+
+  it('grafana/slo-rules.yml is exactly what scripts/gen-slo.ts generates from slo.yml', async () => {
+    await expect(renderSloRules()).toMatchFileSnapshot(path.join(grafanaDir, 'slo-rules.yml'));
   });
 
   it('asks for a Prometheus data source on import and uses it everywhere, with no fixed UIDs', () => {
@@ -49,9 +61,21 @@ describe('grafana/dashboard.json', () => {
     for (const p of panels()) {
       expect(p.datasource, p.title).toEqual({ type: 'prometheus', uid: `\${${DS_INPUT}}` });
     }
-    // A datasource variable of the same name lets the file-provisioned copy resolve it too.
+    // A datasource variable of the same name lets the file-provisioned copy resolve it too; then
+    // the three filters, each a multi-select with "All" that queries the same data source.
     expect(dash().templating.list).toEqual([
       expect.objectContaining({ name: DS_INPUT, type: 'datasource', query: 'prometheus' }),
+      ...Object.entries(VARIABLES).map(([name, v]) =>
+        expect.objectContaining({
+          name,
+          type: 'query',
+          query: v.query,
+          multi: true,
+          includeAll: true,
+          allValue: ALL_VALUE,
+          datasource: { type: 'prometheus', uid: `\${${DS_INPUT}}` },
+        }),
+      ),
     ]);
     expect(dash().schemaVersion).toBeGreaterThanOrEqual(39);
     expect(dash().id).toBeNull();
@@ -78,6 +102,7 @@ describe('grafana/dashboard.json', () => {
         [
           ['Request Latency (P95, by endpoint)', 'timeseries', 'ms'],
           ['Requests by Endpoint', 'timeseries', 'reqps'],
+          ['Governance Check Latency over Time (P95, by stage)', 'timeseries', 'ms'],
         ],
       ],
       [
@@ -95,6 +120,15 @@ describe('grafana/dashboard.json', () => {
         ],
       ],
       ['Health', [['Error Rate (5xx)', 'stat', 'percent']]],
+      [
+        'SLO',
+        [
+          ['Error Budget Remaining (30d)', 'stat', 'percentunit'],
+          ['Burn Rate by Window', 'timeseries', 'x'],
+          ['SLI vs Target', 'timeseries', 'percentunit'],
+          ['Check Latency vs Threshold (P99, /v1/check)', 'timeseries', 'ms'],
+        ],
+      ],
     ]);
     const stacked = panels().find((p) => p.title === 'Requests by Endpoint');
     expect(stacked?.fieldConfig?.defaults?.custom?.stacking).toMatchObject({ mode: 'normal' });
@@ -134,8 +168,12 @@ describe('grafana/dashboard.json', () => {
     expect(gauge.fieldConfig?.defaults?.thresholds?.mode).toBe('percentage');
   });
 
-  it('queries only catalogued metrics, with plain PromQL and unique refIds', () => {
-    const known = new Set<string>();
+  it('queries only catalogued metrics and SLO series, with plain PromQL and unique refIds', () => {
+    const known = new Set<string>([
+      'vakt_slo:error_ratio',
+      'vakt_slo:burn_rate',
+      'vakt_slo:objective',
+    ]);
     for (const [name, def] of Object.entries(METRIC_DEFINITIONS)) {
       known.add(name);
       if (def.type === 'histogram')
@@ -144,9 +182,16 @@ describe('grafana/dashboard.json', () => {
     const queries = dashboardQueries(dash());
     expect(queries.length).toBe(Object.keys(QUERIES).length);
     for (const q of queries) {
-      // Executed verbatim against Prometheus by the e2e test, so no Grafana macros.
-      expect(q.expr, q.panel).not.toMatch(/\$/);
-      const metrics = q.expr.match(/\b[a-z_]+(?:_total|_ms_bucket|_size|_maxsize)\b/g) ?? [];
+      // Executed against Prometheus by the e2e test: no Grafana macros, and the only variables
+      // are the dashboard's own, each the whole value of a regex matcher on its label.
+      const vars = [...q.expr.matchAll(/\$(\w+)/g)].map((m) => m[1]);
+      for (const v of vars) {
+        expect(Object.keys(VARIABLES), q.panel).toContain(v);
+        expect(q.expr, q.panel).toContain(`${v}=~"$${v}"`);
+      }
+      const metrics =
+        q.expr.match(/\b[a-z_:]+(?:_total|_ms_bucket|_size|_maxsize|_ratio|_rate|:objective)\b/g) ??
+        [];
       expect(metrics.length, q.expr).toBeGreaterThan(0);
       for (const m of metrics) expect(known.has(m), `${q.panel}: ${m}`).toBe(true);
     }
@@ -154,6 +199,41 @@ describe('grafana/dashboard.json', () => {
       const refs = p.targets.map((t) => t.refId);
       expect(refs.every(Boolean) && new Set(refs).size === refs.length, p.title).toBe(true);
     }
+  });
+
+  it('applies each variable to every panel whose metric carries its label', () => {
+    const labelOf: Record<string, string[]> = {};
+    for (const [name, def] of Object.entries(METRIC_DEFINITIONS)) labelOf[name] = [...def.labels];
+    for (const q of dashboardQueries(dash())) {
+      for (const [variable] of Object.entries(VARIABLES)) {
+        // The SLO row and the queue panels are about the whole service, by design.
+        const metrics = [...q.expr.matchAll(/\b([a-z_]+?)(?:_bucket|_sum|_count)?\{/g)].map(
+          (m) => m[1]!,
+        );
+        const carries = metrics.some((m) => labelOf[m]?.includes(variable));
+        const fixed = /endpoint="/.test(q.expr) || q.expr.includes('vakt_slo:');
+        if (carries && !fixed) expect(q.expr, `${q.panel} / ${variable}`).toContain(`$${variable}`);
+      }
+    }
+  });
+
+  it('interpolates variables the way Grafana does: All is .*, values are an escaped alternation', () => {
+    expect(interpolate('x{endpoint=~"$endpoint"}')).toBe('x{endpoint=~".*"}');
+    expect(interpolate('x{model=~"$model"}', { model: ['gpt-4'] })).toBe('x{model=~"gpt-4"}');
+    expect(interpolate('x{model=~"$model"}', { model: ['gpt-3.5*', 'claude-*'] })).toBe(
+      'x{model=~"(gpt-3\\\\.5\\\\*|claude-\\\\*)"}',
+    );
+  });
+
+  it('turns exemplars on in the latency time series', () => {
+    const withExemplars = panels()
+      .filter((p) => p.targets.some((t) => (t as { exemplar?: boolean }).exemplar))
+      .map((p) => p.title);
+    expect(withExemplars).toEqual([
+      'Request Latency (P95, by endpoint)',
+      'Governance Check Latency over Time (P95, by stage)',
+      'Check Latency vs Threshold (P99, /v1/check)',
+    ]);
   });
 });
 
@@ -173,12 +253,13 @@ describe.skipIf(!bins)('promtool', () => {
   it('accepts prometheus.yml (wrangler dev) and its rule file', () => {
     const r = promtool(['check', 'config', 'prometheus.yml']);
     expect(r.stdout + r.stderr).toContain('SUCCESS: 5 rules found');
+    expect(r.stdout + r.stderr).toMatch(/slo-rules\.yml\n\s+SUCCESS: \d+ rules found/);
     expect(r.status, r.stdout + r.stderr).toBe(0);
   });
 
   it('accepts prometheus.deployed.yml once the token file exists', () => {
     const dir = tmp();
-    for (const f of ['prometheus.deployed.yml', 'alerts.yml'])
+    for (const f of ['prometheus.deployed.yml', 'alerts.yml', 'slo-rules.yml'])
       copyFileSync(path.join(grafanaDir, f), path.join(dir, f));
     // The deployed token file is git-ignored; promtool insists it exists, so stand one in.
     const r0 = promtool(['check', 'config', 'prometheus.deployed.yml'], dir);
@@ -194,7 +275,7 @@ describe.skipIf(!bins)('promtool', () => {
     for (const f of ['prometheus.yml', 'prometheus.deployed.yml']) {
       const cfg = YAML.parse(read(f));
       expect(cfg.global.scrape_interval, f).toBe('10s');
-      expect(cfg.rule_files, f).toEqual(['alerts.yml']);
+      expect(cfg.rule_files, f).toEqual(['alerts.yml', 'slo-rules.yml']);
       for (const job of cfg.scrape_configs) {
         expect(job.metrics_path).toBe('/metrics');
         expect(job.authorization).toEqual({
@@ -263,11 +344,83 @@ describe.skipIf(!bins)('promtool', () => {
     },
   );
 
+  // ------------------------------------------------------------------------------ SLO rules
+  const spec = loadSloSpec();
+  const sloAlerts = SLO_NAMES.flatMap((slo) => spec.alerts.map((a) => alertName(slo, a.long)));
+
+  it('accepts slo-rules.yml: recording rules for every window, one burn-rate alert per SLO and window pair', () => {
+    const r = promtool(['check', 'rules', 'slo-rules.yml']);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const rules = YAML.parse(read('slo-rules.yml')).groups.flatMap(
+      (g: { rules: Array<{ alert?: string; record?: string; labels?: Record<string, string> }> }) =>
+        g.rules,
+    );
+    expect(
+      rules.filter((r: { alert?: string }) => r.alert).map((r: { alert: string }) => r.alert),
+    ).toEqual(sloAlerts);
+    const recorded = rules
+      .filter((r: { record?: string }) => r.record === 'vakt_slo:error_ratio')
+      .map((r: { labels: Record<string, string> }) => `${r.labels.slo}/${r.labels.window}`);
+    for (const slo of SLO_NAMES)
+      for (const w of ['5m', '30m', '1h', '2h', '6h', '1d', '3d', '30d'])
+        expect(recorded).toContain(`${slo}/${w}`);
+  });
+
+  it('passes the SLO alert unit tests, with a firing and a non-firing case for every alert', () => {
+    const r = promtool(['test', 'rules', 'slo-rules.test.yml']);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const cases = (
+      YAML.parse(read('slo-rules.test.yml')).tests as Array<{
+        alert_rule_test: Array<{ alertname: string; exp_alerts: unknown[] }>;
+      }>
+    ).flatMap((t) => t.alert_rule_test);
+    for (const alert of sloAlerts) {
+      const mine = cases.filter((c) => c.alertname === alert);
+      expect(
+        mine.some((c) => c.exp_alerts.length > 0),
+        `${alert} firing`,
+      ).toBe(true);
+      expect(
+        mine.some((c) => c.exp_alerts.length === 0),
+        `${alert} not firing`,
+      ).toBe(true);
+    }
+  });
+
+  // The unit tests must notice a moved threshold or a dropped short window, for every alert: each
+  // mutation is applied to all alerts at once and promtool must name every alert as failing.
+  it.each([
+    [
+      'a threshold twice as high',
+      (e: string) => e.replace(/> ([\d.]+)/g, (_m, n) => `> ${Number(n) * 2}`),
+      'ladder',
+    ],
+    [
+      'a threshold 2.5× lower',
+      (e: string) => e.replace(/> ([\d.]+)/g, (_m, n) => `> ${Number(n) / 2.5}`),
+      'ladder',
+    ],
+    ['no short window', (e: string) => e.split('\nand ignoring')[0]!, 'burst'],
+  ] as const)('SLO unit tests fail for every alert given %s', (_name, mutate, which) => {
+    const dir = tmp();
+    const doc = YAML.parse(read('slo-rules.yml'));
+    for (const g of doc.groups)
+      for (const rule of g.rules) if (rule.alert) rule.expr = mutate(rule.expr);
+    writeFileSync(path.join(dir, 'slo-rules.yml'), YAML.stringify(doc));
+    const tests = YAML.parse(read('slo-rules.test.yml'));
+    tests.tests = tests.tests.filter((t: { name: string }) => t.name.includes(which));
+    writeFileSync(path.join(dir, 'slo-rules.test.yml'), YAML.stringify(tests));
+    const r = promtool(['test', 'rules', 'slo-rules.test.yml'], dir);
+    expect(r.status).not.toBe(0);
+    for (const alert of sloAlerts)
+      expect(r.stdout + r.stderr, alert).toContain(`alertname: ${alert},`);
+  });
+
   it('parses every dashboard query (as recording rules)', () => {
     const dir = tmp();
     const rules = dashboardQueries(dash()).map((q, i) => ({
       record: `vakt:panel_${i}`,
-      expr: q.expr,
+      expr: interpolate(q.expr),
     }));
     writeFileSync(
       path.join(dir, 'panels.yml'),
@@ -313,7 +466,12 @@ describe('grafana/docker-compose.yml', () => {
     ]);
     const mounted = (svc: { volumes: string[] }) => svc.volumes.map((v) => v.split(':')[0]!);
     expect(mounted(prometheus)).toEqual(
-      expect.arrayContaining(['./${PROMETHEUS_CONFIG', './alerts.yml', './secrets']),
+      expect.arrayContaining([
+        './${PROMETHEUS_CONFIG',
+        './alerts.yml',
+        './slo-rules.yml',
+        './secrets',
+      ]),
     );
     expect(mounted(grafana)).toEqual(
       expect.arrayContaining(['./provisioning', './dashboard.json']),

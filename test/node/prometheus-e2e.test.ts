@@ -21,7 +21,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { QUERIES } from '../../scripts/gen-dashboard';
+import { interpolate, QUERIES, VARIABLES, type VariableName } from '../../scripts/gen-dashboard';
+import { alertName, loadSloSpec, seconds, SLO_NAMES, type SloName } from '../../scripts/gen-slo';
 import { prometheusBinaries } from './support/binaries';
 import { dashboardQueries, type DashboardDoc } from './support/dashboard';
 import {
@@ -346,22 +347,25 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
   afterAll(() => stack.stop(), 30_000);
 
   // -------------------------------------------------------------------- helpers (need `prom`, `T`)
-  const instant = async (query: string): Promise<Sample[]> =>
-    (await prom.api<{ resultType: string; result: Sample[] }>('query', { query, time: String(T) }))
+  const instant = async (query: string, at: number = T): Promise<Sample[]> =>
+    (await prom.api<{ resultType: string; result: Sample[] }>('query', { query, time: String(at) }))
       .result;
-  const matrix = async (sel: string, window: string): Promise<Series[]> => {
+  const matrix = async (sel: string, window: string, at: number = T): Promise<Series[]> => {
     const r = await prom.api<{ resultType: string; result: Series[] }>('query', {
       query: `${sel}[${window}]`,
-      time: String(T),
+      time: String(at),
     });
     expect(r.resultType).toBe('matrix');
     return r.result;
   };
   /** `increase`/`rate` of every series of `sel`, recomputed from its raw samples. */
-  const recompute = async (sel: string, window: string, isRate = false) => {
-    const rangeS = parseDuration(window);
-    return (await matrix(sel, window))
-      .map((s) => ({ labels: s.metric, value: extrapolatedIncrease(points(s), T, rangeS, isRate) }))
+  const recompute = async (sel: string, window: string, isRate = false, at: number = T) => {
+    const rangeS = seconds(window);
+    return (await matrix(sel, window, at))
+      .map((s) => ({
+        labels: s.metric,
+        value: extrapolatedIncrease(points(s), at, rangeS, isRate),
+      }))
       .filter((x): x is { labels: Labels; value: number } => x.value !== undefined)
       .map((x) => ({ labels: dropLabels(x.labels, WITHOUT_NAME), value: x.value }));
   };
@@ -376,15 +380,23 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
   };
   const one = (value: number) => new Map([[labelKey({}), value]]);
   const total = (xs: Array<{ value: number }>) => xs.reduce((n, x) => n + x.value, 0);
-  const quantileBy = async (q: number, metric: string, by: string, window: string) => {
-    const rates = await recompute(`${metric}_bucket`, window, true);
+  const quantileBy = async (
+    q: number,
+    metric: string,
+    by: string,
+    window: string,
+    keep: (l: Labels) => boolean = () => true,
+  ) => {
+    const rates = (await recompute(`${metric}_bucket`, window, true)).filter((r) => keep(r.labels));
     const groups = new Map<
       string,
       { labels: Labels; buckets: Array<{ le: number; count: number }> }
     >();
     for (const r of rates) {
-      const key = by === '*' ? labelKey(r.labels, ['le']) : labelKey({ [by]: r.labels[by]! });
-      const labels = by === '*' ? dropLabels(r.labels, ['le']) : { [by]: r.labels[by]! };
+      const pick = (): Labels =>
+        by === '*' ? dropLabels(r.labels, ['le']) : by === '' ? {} : { [by]: r.labels[by]! };
+      const labels = pick();
+      const key = labelKey(labels);
       const g = groups.get(key) ?? { labels, buckets: [] };
       const le = r.labels.le === '+Inf' ? Infinity : Number(r.labels.le);
       const b = g.buckets.find((x) => x.le === le);
@@ -395,6 +407,58 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     return new Map(
       [...groups.values()].map((g) => [labelKey(g.labels), bucketQuantile(q, g.buckets)]),
     );
+  };
+
+  // ------------------------------------------------------------ SLO arithmetic (slo-rules.yml)
+  const slo = loadSloSpec();
+  const budgetOf = (name: SloName) => 1 - slo.slos[name].objective;
+  /** The SLI's error ratio over `window` at `at`, recomputed from the raw samples. */
+  const errorRatioAt = async (name: SloName, window: string, at: number): Promise<number> => {
+    const ep = JSON.stringify(slo.endpoint);
+    if (name === 'availability') {
+      const all = total(
+        await recompute(`requests_total{endpoint=${ep},method="POST"}`, window, true, at),
+      );
+      const bad = total(
+        await recompute(
+          `requests_total{endpoint=${ep},method="POST",status=~"5.."}`,
+          window,
+          true,
+          at,
+        ),
+      );
+      return bad / all;
+    }
+    const le = JSON.stringify(String(slo.slos.latency.threshold_ms));
+    const all = total(
+      await recompute(`request_latency_ms_count{endpoint=${ep}}`, window, true, at),
+    );
+    const good = total(
+      await recompute(`request_latency_ms_bucket{endpoint=${ep},le=${le}}`, window, true, at),
+    );
+    return Math.max((all - good) / all, 0);
+  };
+  /**
+   * Each series a recording rule wrote, with the time of the rule evaluation that wrote its
+   * latest sample (a rule's value is what its expression gave then, not at `T`).
+   */
+  const recorded = async (sel: string) =>
+    (await matrix(sel, '10s')).map((s) => {
+      const last = s.values.at(-1)!;
+      return { labels: s.metric, at: last[0], value: Number(last[1]) };
+    });
+  /** What `vakt_slo:<name>{…}` must hold: recomputed at each series' own evaluation time. */
+  const sloExpect = async (
+    sel: string,
+    f: (name: SloName, window: string, at: number) => Promise<number>,
+    keepName = true,
+  ) => {
+    const want = new Map<string, number>();
+    for (const r of await recorded(sel)) {
+      const labels = keepName ? r.labels : dropLabels(r.labels, WITHOUT_NAME);
+      want.set(labelKey(labels), await f(r.labels.slo as SloName, r.labels.window!, r.at));
+    }
+    return want;
   };
 
   // ------------------------------------------------------------------------------ the raw data
@@ -591,25 +655,51 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
   ) as DashboardDoc;
   const panelQueries = dashboardQueries(dashboard);
 
-  /** What each dashboard query must answer, recomputed from the raw samples. */
-  const panelExpectations: Record<string, () => Promise<Map<string, number>>> = {
-    [QUERIES.totalRequests]: async () =>
+  /** A variable selection: one value per variable, or none (= "All"). */
+  type Selection = Partial<Record<VariableName, string>>;
+  /** Whether a series passes the selection (a variable filters only series with its label). */
+  const passes = (sel: Selection) => (l: Labels) =>
+    Object.entries(sel).every(([k, v]) => l[k] === undefined || l[k] === v);
+  const client = (l: Labels) => l.endpoint !== '/metrics';
+
+  /** What each dashboard query must answer for a selection, recomputed from the raw samples. */
+  const panelExpectations: Record<string, (sel: Selection) => Promise<Map<string, number>>> = {
+    [QUERIES.totalRequests]: async (sel) =>
       one(
         total(
-          (await recompute('requests_total', '5m')).filter((x) => x.labels.endpoint !== '/metrics'),
+          (await recompute('requests_total', '5m')).filter(
+            (x) => client(x.labels) && passes(sel)(x.labels),
+          ),
         ),
       ),
-    [QUERIES.allowed]: async () => one(total(await recompute('governance_allowed_total', '5m'))),
-    [QUERIES.blocked]: async () => one(total(await recompute('governance_blocked_total', '5m'))),
-    [QUERIES.rateLimitHits]: async () => one(total(await recompute('rate_limit_hits_total', '5m'))),
-    [QUERIES.latencyP95]: () => quantileBy(0.95, 'request_latency_ms', 'endpoint', '5m'),
-    [QUERIES.requestsByEndpoint]: async () =>
+    [QUERIES.allowed]: async (sel) =>
+      one(
+        total(
+          (await recompute('governance_allowed_total', '5m')).filter((x) => passes(sel)(x.labels)),
+        ),
+      ),
+    [QUERIES.blocked]: async (sel) =>
+      one(
+        total(
+          (await recompute('governance_blocked_total', '5m')).filter((x) => passes(sel)(x.labels)),
+        ),
+      ),
+    [QUERIES.rateLimitHits]: async (sel) =>
+      one(
+        total(
+          (await recompute('rate_limit_hits_total', '5m')).filter((x) => passes(sel)(x.labels)),
+        ),
+      ),
+    [QUERIES.latencyP95]: (sel) =>
+      quantileBy(0.95, 'request_latency_ms', 'endpoint', '5m', passes(sel)),
+    [QUERIES.requestsByEndpoint]: async (sel) =>
       sumBy(
         (await recompute('requests_total', '5m', true)).filter(
-          (x) => x.labels.endpoint !== '/metrics',
+          (x) => client(x.labels) && passes(sel)(x.labels),
         ),
         ['endpoint'],
       ),
+    // (QUERIES.checkLatencyOverTime is the same PromQL as checkLatencyP95, drawn over time.)
     [QUERIES.queueDepth]: () => queueDepth(),
     [QUERIES.queueMax]: async () =>
       new Map([[labelKey({ __name__: 'async_logger_queue_maxsize', ...baseLabels() }), 1000]]),
@@ -620,9 +710,48 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     [QUERIES.logsDropped]: async () =>
       one(60 * total(await recompute('logs_dropped_total', '5m', true))),
     [QUERIES.checkLatencyP95]: () => quantileBy(0.95, 'governance_check_latency_ms', 'stage', '5m'),
-    [QUERIES.blockedByReason]: async () =>
-      sumBy(await recompute('governance_blocked_total', '1h'), ['reason']),
-    [QUERIES.errorRate5xx]: async () => one(0),
+    [QUERIES.blockedByReason]: async (sel) =>
+      sumBy(
+        (await recompute('governance_blocked_total', '1h')).filter((x) => passes(sel)(x.labels)),
+        ['reason'],
+      ),
+    [QUERIES.errorRate5xx]: async (sel) => {
+      const rates = (await recompute('requests_total', '5m', true)).filter(
+        (x) => client(x.labels) && passes(sel)(x.labels),
+      );
+      const bad = total(rates.filter((x) => x.labels.status!.startsWith('5')));
+      return one((100 * bad) / total(rates));
+    },
+    // The SLO row reads recorded series; each is recomputed at its own evaluation time.
+    [QUERIES.budgetRemaining]: () =>
+      sloExpect(
+        'vakt_slo:burn_rate{window="30d"}',
+        async (n, w, at) => 1 - (await errorRatioAt(n, w, at)) / budgetOf(n),
+        false,
+      ),
+    [QUERIES.burnRate]: () =>
+      sloExpect(QUERIES.burnRate, async (n, w, at) => (await errorRatioAt(n, w, at)) / budgetOf(n)),
+    [QUERIES.sli1h]: () =>
+      sloExpect(
+        'vakt_slo:error_ratio{window="1h"}',
+        async (n, w, at) => 1 - (await errorRatioAt(n, w, at)),
+        false,
+      ),
+    [QUERIES.sliPeriod]: () =>
+      sloExpect(
+        `vakt_slo:error_ratio{window="${slo.period}"}`,
+        async (n, w, at) => 1 - (await errorRatioAt(n, w, at)),
+        false,
+      ),
+    [QUERIES.objective]: async () =>
+      new Map(
+        SLO_NAMES.map((n) => [
+          labelKey({ __name__: 'vakt_slo:objective', slo: n }),
+          slo.slos[n].objective,
+        ]),
+      ),
+    [QUERIES.checkLatencyP99]: () =>
+      quantileBy(0.99, 'request_latency_ms', '', '5m', (l) => l.endpoint === slo.endpoint),
   };
   const baseLabels = (): Labels => ({
     env: 'local',
@@ -642,21 +771,64 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
   };
 
   it('covers every panel query of grafana/dashboard.json', () => {
-    expect(panelQueries.map((q) => q.expr).sort()).toEqual(Object.keys(panelExpectations).sort());
+    expect([...new Set(panelQueries.map((q) => q.expr))].sort()).toEqual(
+      Object.keys(panelExpectations).sort(),
+    );
   });
 
   it.each(panelQueries.map((q) => [`${q.panel} / ${q.refId}`, q.expr]))(
-    'dashboard panel %s answers what the traffic implies',
+    'dashboard panel %s answers what the traffic implies (variables at All)',
     async (_title, expr) => {
-      const want = await panelExpectations[expr]!();
-      const got = await instant(expr);
+      const want = await panelExpectations[expr]!({});
+      const got = await instant(interpolate(expr));
       expect(got.length, `${expr} returned no data`).toBeGreaterThan(0);
       expectVector(got, want, expr);
     },
   );
 
+  /** One value per variable that the traffic produced, to filter by. */
+  const selection = (): Selection => ({
+    endpoint: '/v1/check',
+    model: 'gpt-4',
+    api_key_id: keys.rl.id,
+  });
+
+  it.each(
+    panelQueries
+      .filter((q) => q.expr.includes('$'))
+      .map((q) => [`${q.panel} / ${q.refId}`, q.expr]),
+  )(
+    'dashboard panel %s filtered by one endpoint, model and API key answers for exactly those',
+    async (_title, expr) => {
+      const sel = selection();
+      const used = Object.keys(VARIABLES).filter((v) => expr.includes(`$${v}`)) as VariableName[];
+      const picked = Object.fromEntries(used.map((v) => [v, [sel[v]!]]));
+      const want = await panelExpectations[expr]!(
+        Object.fromEntries(used.map((v) => [v, sel[v]])) as Selection,
+      );
+      const got = await instant(interpolate(expr, picked));
+      expectVector(got, want, expr);
+      // And a value no series has selects nothing.
+      const none = Object.fromEntries(used.map((v) => [v, ['no-such-value']]));
+      expect(await instant(interpolate(expr, none)), expr).toEqual([]);
+    },
+  );
+
+  it('offers the variable values the traffic produced (label_values queries, as Grafana asks)', async () => {
+    const values = async (name: VariableName) => {
+      const m = /^label_values\((.*), (\w+)\)$/.exec(VARIABLES[name].query)!;
+      const r = await fetch(
+        `${prom.url}/api/v1/label/${m[2]}/values?${new URLSearchParams({ 'match[]': m[1]! })}`,
+      );
+      return ((await r.json()) as { data: string[] }).data;
+    };
+    expect(await values('endpoint')).toEqual(['/admin/keys', '/health', '/v1/check', 'unmatched']);
+    expect(await values('model')).toEqual(['claude-3', 'external-model', 'gpt-4']);
+    expect(await values('api_key_id')).toEqual([keys.rl.id]);
+  });
+
   it('dashboard stats read as the traffic: 5 allowed, 15 blocked, 4 rate-limited in the window', async () => {
-    const val = async (q: string) => Number((await instant(q))[0]!.value[1]);
+    const val = async (q: string) => Number((await instant(interpolate(q)))[0]!.value[1]);
     // Extrapolation stretches the increase to the window edge: at most half a scrape interval
     // before the first and 1.1 after the last sample, relative to the ~10 s this test samples.
     for (const [q, n] of [
@@ -668,7 +840,7 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       expect(v, q).toBeGreaterThanOrEqual(n);
       expect(v, q).toBeLessThan(n * 1.5);
     }
-    const endpoints = (await instant(QUERIES.requestsByEndpoint))
+    const endpoints = (await instant(interpolate(QUERIES.requestsByEndpoint)))
       .map((s) => s.metric.endpoint)
       .sort();
     expect(endpoints).toEqual(['/admin/keys', '/health', '/v1/check', 'unmatched']);
@@ -683,29 +855,92 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     }>
   ).flatMap((g) => g.rules);
 
-  it('loads grafana/alerts.yml: every rule evaluates without error and none fires', async () => {
+  /** Every rule of both committed rule files, in file order. */
+  const allRules = ['alerts.yml', 'slo-rules.yml'].flatMap((f) =>
+    (
+      YAML.parse(readFileSync(path.join(ROOT, 'grafana', f), 'utf8')).groups as Array<{
+        rules: Array<{ alert?: string; record?: string }>;
+      }>
+    ).flatMap((g) => g.rules.map((r) => r.alert ?? r.record!)),
+  );
+  interface RuleState {
+    name: string;
+    type: 'alerting' | 'recording';
+    health: string;
+    state?: string;
+    lastError?: string;
+    labels?: Record<string, string>;
+    alerts?: Array<{ labels: Record<string, string> }>;
+  }
+  const ruleGroups = () =>
+    prom.api<{ groups: Array<{ name: string; lastEvaluation: string; rules: RuleState[] }> }>(
+      'rules',
+    );
+
+  it('loads alerts.yml and slo-rules.yml: every rule evaluates without error; the original alerts stay quiet', async () => {
     await waitFor(
       'one evaluation of every rule',
       async () => {
-        const data = await prom.api<{
-          groups: Array<{ rules: Array<{ lastEvaluation: string }> }>;
-        }>('rules');
-        const all = data.groups.flatMap((g) => g.rules);
-        return all.length === rules.length && all.every((r) => !r.lastEvaluation.startsWith('0001'))
+        const all = (await ruleGroups()).groups.flatMap((g) => g.rules) as Array<
+          RuleState & { lastEvaluation: string }
+        >;
+        return all.length === allRules.length &&
+          all.every((r) => !r.lastEvaluation.startsWith('0001'))
           ? true
           : undefined;
       },
       15_000,
     );
-    const data = await prom.api<{
-      groups: Array<{
-        rules: Array<{ name: string; health: string; state: string; lastError?: string }>;
-      }>;
-    }>('rules');
-    const got = data.groups
-      .flatMap((g) => g.rules)
-      .map((r) => [r.name, r.health, r.state, r.lastError ?? '']);
-    expect(got).toEqual(rules.map((r) => [r.alert, 'ok', 'inactive', '']));
+    const all = (await ruleGroups()).groups.flatMap((g) => g.rules);
+    expect(all.map((r) => [r.name, r.health, r.lastError ?? ''])).toEqual(
+      allRules.map((r) => [r, 'ok', '']),
+    );
+    for (const r of all.filter((x) => rules.some((o) => o.alert === x.name)))
+      expect(r.state, r.name).toBe('inactive');
+  });
+
+  it('fires exactly the SLO burn-rate alerts whose long and short windows both burn too fast', async () => {
+    // Read the alert states and the burn rates of the same group evaluation.
+    const group = (await ruleGroups()).groups.find((g) => g.name === 'vakt-slo')!;
+    const at = Date.parse(group.lastEvaluation) / 1000;
+    const burn = new Map(
+      (await instant('vakt_slo:burn_rate', at)).map((x) => [
+        `${x.metric.slo}/${x.metric.window}`,
+        Number(x.value[1]),
+      ]),
+    );
+    for (const name of SLO_NAMES) {
+      for (const a of slo.alerts) {
+        const rule = group.rules.find((r) => r.name === alertName(name, a.long))!;
+        const long = burn.get(`${name}/${a.long}`)!;
+        const short = burn.get(`${name}/${a.short}`)!;
+        expect(Number.isFinite(long) && Number.isFinite(short), rule.name).toBe(true);
+        const firing = long > a.burn_rate && short > a.burn_rate;
+        expect(rule.state, `${rule.name}: burn ${long} / ${short} vs ${a.burn_rate}`).toBe(
+          firing ? 'firing' : 'inactive',
+        );
+        if (firing)
+          expect(rule.alerts?.map((x) => x.labels)).toEqual([
+            expect.objectContaining({
+              slo: name,
+              window: a.long,
+              severity: a.severity,
+              job: 'vakt-local',
+            }),
+          ]);
+      }
+    }
+  });
+
+  it('records SLIs that match the traffic at every window (vakt_slo:error_ratio and burn_rate)', async () => {
+    expectVector(
+      await instant('vakt_slo:error_ratio'),
+      await sloExpect('vakt_slo:error_ratio', (n, w, t) => errorRatioAt(n, w, t)),
+      'error_ratio',
+    );
+    // No 5xx in this traffic: availability is perfect at every window.
+    for (const x of await instant('vakt_slo:error_ratio{slo="availability"}'))
+      expect(Number(x.value[1]), x.metric.window).toBe(0);
   });
 
   /** What the left-hand side of each alert (its expression without the threshold) must answer. */
@@ -744,10 +979,4 @@ function selector(e: { name: string; labels: Labels }): string {
 
 function dropLabels(labels: Labels, drop: readonly string[]): Labels {
   return Object.fromEntries(Object.entries(labels).filter(([k]) => !drop.includes(k)));
-}
-
-function parseDuration(d: string): number {
-  const m = /^(\d+)([smh])$/.exec(d);
-  if (!m) throw new Error(`duration ${d}`);
-  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as 's' | 'm' | 'h'];
 }

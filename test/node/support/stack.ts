@@ -214,14 +214,22 @@ export class Stack {
   /**
    * Starts Prometheus scraping `vakt` every second. The config is grafana/prometheus.yml with
    * only what a test must change: the interval, the target, and absolute paths for the token and
-   * rule files (the committed alerts.yml is loaded and evaluated).
+   * rule files (the committed alerts.yml and slo-rules.yml are loaded and evaluated).
    */
   async startPrometheus(vakt: Vakt, opts: { timeoutMs?: number } = {}): Promise<PrometheusServer> {
     const cfg = YAML.parse(readFileSync(path.join(ROOT, 'grafana/prometheus.yml'), 'utf8'));
     cfg.global.scrape_interval = '1s';
     cfg.global.scrape_timeout = '1s';
     cfg.global.evaluation_interval = '1s';
-    cfg.rule_files = [path.join(ROOT, 'grafana/alerts.yml')];
+    // The committed rule files, with every group evaluated each second (the SLO period group
+    // runs once a minute in production).
+    cfg.rule_files = (cfg.rule_files as string[]).map((f) => {
+      const doc = YAML.parse(readFileSync(path.join(ROOT, 'grafana', f), 'utf8'));
+      for (const g of doc.groups) delete g.interval;
+      const out = path.join(this.dir, f);
+      writeFileSync(out, YAML.stringify(doc));
+      return out;
+    });
     const job = cfg.scrape_configs[0];
     const tokenFile = path.join(this.dir, 'metrics_token');
     writeFileSync(tokenFile, vakt.metricsToken + '\n');
