@@ -14,6 +14,7 @@ import { tokenAuth } from './middleware/auth';
 import { requestId } from './middleware/request-id';
 import { requestMetrics } from './middleware/request-metrics';
 import { traceContext } from './middleware/trace-context';
+import { instrumentedEnv } from './observability/instrument-env';
 import { reportError } from './observability/report';
 import { adminAuditRoutes } from './routes/admin-audit';
 import { adminKeyRoutes } from './routes/admin-keys';
@@ -43,7 +44,10 @@ app.use(requestMetrics());
 app.use(requestId());
 app.use(secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
 app.use(async (c, next) => {
-  c.set('config', await getConfig(c.env));
+  const config = await getConfig(c.env);
+  c.set('config', config);
+  // With span export on, subrequests (rate-limiter RPC, audit queue send) become child spans.
+  if (config.otlp) c.env = instrumentedEnv(c.env);
   await next();
 });
 // One body-limit middleware per configured limit (normally one per isolate), not one per request.

@@ -7,8 +7,10 @@
  */
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
+import { exportTrace, type WaitUntil } from '../observability/otlp';
 import { RequestTrace, runWithTrace } from '../observability/request-trace';
 import type { AppEnv } from '../types';
+import { endpointLabel, UNMATCHED_ENDPOINT } from './request-metrics';
 
 export function traceContext() {
   return createMiddleware<AppEnv>(async (c, next) => {
@@ -21,7 +23,44 @@ export function traceContext() {
     setHeader(c, 'traceparent', trace.traceparent());
     const timing = trace.serverTiming();
     if (timing) setHeader(c, 'Server-Timing', timing);
+
+    const config = c.var.config;
+    if (trace.sampled && config?.otlp) {
+      const end = performance.now();
+      const ctx = executionContext(c);
+      const route = endpointLabel(c);
+      const method = c.req.method;
+      if (ctx)
+        exportTrace(
+          c.env,
+          ctx,
+          config,
+          config.otlp,
+          trace,
+          {
+            // OpenTelemetry's HTTP server span name: `{method} {route}`, or the method alone.
+            name: route === UNMATCHED_ENDPOINT ? method : `${method} ${route}`,
+            status: c.res.status,
+            attributes: {
+              'http.request.method': method,
+              ...(route === UNMATCHED_ENDPOINT ? {} : { 'http.route': route }),
+              'http.response.status_code': c.res.status,
+              'url.scheme': new URL(c.req.url).protocol.replace(':', ''),
+              'vakt.request_id': c.var.requestId ?? '',
+            },
+          },
+          end,
+        );
+    }
   });
+}
+
+function executionContext(c: Context<AppEnv>): WaitUntil | undefined {
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined; // app.request() without an ExecutionContext: nothing to export with
+  }
 }
 
 /** Sets a header on the finished response, copying it first if its headers are immutable. */

@@ -20,7 +20,7 @@ import {
 } from './trace-context';
 
 export type SpanKindName = 'server' | 'internal' | 'client' | 'producer';
-export type AttributeValue = string | number | boolean | readonly string[];
+export type AttributeValue = string | number | boolean | string[];
 
 /** A finished span, in the request's own terms (converted to OTLP only when exporting). */
 export interface SpanRecord {
@@ -55,6 +55,8 @@ export class RequestTrace {
   readonly attributes: Record<string, AttributeValue> = {};
   error: { type: string; message: string } | undefined;
   readonly #timings: Array<[string, number]> = [];
+  #pending = 0;
+  readonly #idle: Array<() => void> = [];
   /** Clock pair: performance.now() readings map to epoch time through it. */
   readonly #wall = Date.now();
   readonly #perf = performance.now();
@@ -125,6 +127,25 @@ export class RequestTrace {
       ...(options.error !== undefined ? { error: describe(options.error) } : {}),
     });
     return spanId;
+  }
+
+  /**
+   * Marks a subrequest as in flight (it becomes a span when it ends); returns the function that
+   * marks it done. The export of this trace waits for every tracked call (`settled`).
+   */
+  track(): () => void {
+    this.#pending++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.#pending === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    };
+  }
+
+  /** Resolves once no tracked subrequest is in flight. */
+  settled(): Promise<void> {
+    return this.#pending === 0 ? Promise.resolve() : new Promise((r) => this.#idle.push(r));
   }
 
   /** Marks the request's own span as failed (an unexpected error that became a 500). */

@@ -90,6 +90,15 @@ checkRoutes.openapi(checkRoute, async (c) => {
     });
   }
 
+  // The request span's attributes (exported only with OTLP on): ids and labels, never input.
+  Object.assign(c.var.trace.attributes, {
+    'vakt.decision_id': decisionId,
+    'vakt.api_key_id': key.id,
+    'vakt.model': labels.model,
+    'vakt.operation': labels.operation,
+    'vakt.direction': direction,
+  });
+
   const segments = content.segments;
   const inputChars = segments.reduce((n, s) => n + codePointLength(s.text), 0);
   const audit = (fields: Pick<AuditEvent, 'allowed' | 'outcome' | 'reasons' | 'finding_counts'>) =>
@@ -134,6 +143,12 @@ checkRoutes.openapi(checkRoute, async (c) => {
   if (evaluation.allowed) metrics.inc('governance_allowed_total', labels);
   for (const reason of evaluation.reasons)
     metrics.inc('governance_blocked_total', { ...labels, reason });
+
+  Object.assign(c.var.trace.attributes, {
+    'vakt.allowed': evaluation.allowed,
+    'vakt.reasons': evaluation.reasons,
+    'vakt.findings': evaluation.findings.length,
+  });
 
   // Stage: logging
   t = performance.now();

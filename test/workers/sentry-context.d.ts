@@ -5,5 +5,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     sentrySinkPort: number;
     sentryUnusedPort: number;
+    otlpSinkPort: number;
   }
 }
