@@ -35,7 +35,11 @@ import {
   type Sample,
   type Series,
 } from './support/promql';
+import { sentryEvents, startSentrySink, type SentrySink } from './support/sentry-sink';
 import { ROOT, Stack, waitFor, type PrometheusServer, type Vakt } from './support/stack';
+
+/** The Sentry project id of the local sink's DSN. */
+const SENTRY_PROJECT = 4242;
 
 const bins = prometheusBinaries('Prometheus end-to-end (prometheus-e2e.test.ts)', [
   'prometheus',
@@ -61,14 +65,23 @@ interface Kind {
 interface Keys {
   main: { id: string; key: string };
   rl: { id: string; key: string };
+  /** Only ever used with the D1 fault, so it is never in an isolate's key cache. */
+  fault: { id: string; key: string };
 }
 
-const check = (v: Vakt, key: string, body: unknown) =>
+const check = (v: Vakt, key: string, body: unknown, headers: Record<string, string> = {}) =>
   v.fetch('/v1/check', {
     method: 'POST',
-    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+
+/** The rate-limiter delay of the slow requests: far above the latency SLO's 50 ms. */
+const SLOW_MS = 120;
+/** The traced request: a known W3C trace, a failing and slow rate limiter (fail_open → 200). */
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
+const TRACED_SLOW_MS = 300;
 const ok = (model: string, operation: string, input: string) => ({ model, operation, input });
 
 const KINDS: Record<string, Kind> = {
@@ -141,6 +154,21 @@ const KINDS: Record<string, Kind> = {
     status: 401,
   },
   notFound: { name: 'unknown route', send: (v) => v.fetch('/nope'), status: 404 },
+  serverError: {
+    name: '500 from an injected D1 outage',
+    send: (v, k) =>
+      check(v, k.fault.key, ok('gpt-4', 'classify', 'hello'), { 'X-Test-Fault': 'd1' }),
+    status: 500,
+  },
+  slow: {
+    name: 'allowed, with a slow rate limiter',
+    send: (v, k) =>
+      check(v, k.main.key, ok('gpt-4', 'classify', 'Is this a question?'), {
+        'X-Test-Fault': `slow=${SLOW_MS}`,
+      }),
+    status: 200,
+    reasons: [],
+  },
   health: { name: 'health', send: (v) => v.fetch('/health'), status: 200 },
 };
 
@@ -158,6 +186,8 @@ const PHASE1: Array<[Kind, number]> = [
   [KINDS.badJson!, 1],
   [KINDS.noKey!, 1],
   [KINDS.notFound!, 1],
+  [KINDS.serverError!, 1],
+  [KINDS.slow!, 1],
 ];
 /** Phase 2: distinct counts per kind, so a mixed-up label cannot pass. */
 const PHASE2: Array<[Kind, number]> = [
@@ -173,7 +203,10 @@ const PHASE2: Array<[Kind, number]> = [
   [KINDS.noKey!, 2],
   [KINDS.notFound!, 1],
   [KINDS.health!, 2],
+  [KINDS.serverError!, 3],
+  [KINDS.slow!, 4],
 ];
+/** Phase 2 ends with one traced request (see TRACEPARENT): allowed, fail_open. */
 
 /** A counter series the traffic fully determines: its value after phase 1 and after phase 2. */
 interface Expect {
@@ -195,21 +228,23 @@ function expectations(keys: Keys, health0: number): Expect[] {
   const blocked = (model: string, operation: string, reason: string, v1: number) =>
     E('governance_blocked_total', { model, operation, reason }, 1, v1);
   return [
-    // 200s: allowed + 5 (or 6) blocked + 2 under the small quota; then 5 allowed + 15 (or 21) blocked.
-    check('200', 8 + S1, 28 + S1 + S2),
+    // 200s: allowed + 5 (or 6) blocked + 2 under the small quota + 1 slow; then 5 allowed +
+    // 15 (or 21) blocked + 4 slow + the traced one.
+    check('200', 9 + S1, 34 + S1 + S2),
     check('429', 1, 5),
     check('400', 1, 4),
     check('401', 1, 3),
+    check('500', 1, 4),
     E('requests_total', { method: 'GET', endpoint: 'unmatched', status: '404' }, 1, 2),
-    E('requests_total', { method: 'POST', endpoint: '/admin/keys', status: '201' }, 2, 2),
+    E('requests_total', { method: 'POST', endpoint: '/admin/keys', status: '201' }, 3, 3),
     E(
       'requests_total',
       { method: 'GET', endpoint: '/health', status: '200' },
       health0,
       health0 + 2,
     ),
-    E('request_latency_ms_count', { endpoint: '/v1/check' }, 11 + S1, 40 + S1 + S2),
-    E('governance_allowed_total', { model: 'gpt-4', operation: 'classify' }, 3, 8),
+    E('request_latency_ms_count', { endpoint: '/v1/check' }, 13 + S1, 50 + S1 + S2),
+    E('governance_allowed_total', { model: 'gpt-4', operation: 'classify' }, 4, 14),
     blocked('claude-3', 'classify', 'model_not_allowed', 2),
     blocked('external-model', 'classify', 'external_model_detected', 3),
     blocked('gpt-4', 'generate', 'operation_not_allowed', 4),
@@ -217,12 +252,13 @@ function expectations(keys: Keys, health0: number): Expect[] {
     blocked('gpt-4', 'classify', 'input_too_large', 6),
     blocked('gpt-4', 'classify', 'contains_secret', 7),
     E('rate_limit_hits_total', { api_key_id: keys.rl.id }, 1, 5),
-    // One audit event per decision: 9 in phase 1 (incl. the 429), 24 in phase 2.
-    E('logs_queued_total', {}, 9 + S1, 33 + S1 + S2),
-    E('governance_check_latency_ms_count', { stage: 'rate_limit' }, 9 + S1, 33 + S1 + S2),
-    E('governance_check_latency_ms_count', { stage: 'validation' }, 8 + S1, 28 + S1 + S2),
-    E('governance_check_latency_ms_count', { stage: 'scoring' }, 8 + S1, 28 + S1 + S2),
-    E('governance_check_latency_ms_count', { stage: 'logging' }, 8 + S1, 28 + S1 + S2),
+    // One audit event per decision: 10 in phase 1 (incl. the 429), 29 in phase 2 (the 500s
+    // fail before any decision).
+    E('logs_queued_total', {}, 10 + S1, 39 + S1 + S2),
+    E('governance_check_latency_ms_count', { stage: 'rate_limit' }, 10 + S1, 39 + S1 + S2),
+    E('governance_check_latency_ms_count', { stage: 'validation' }, 9 + S1, 34 + S1 + S2),
+    E('governance_check_latency_ms_count', { stage: 'scoring' }, 9 + S1, 34 + S1 + S2),
+    E('governance_check_latency_ms_count', { stage: 'logging' }, 9 + S1, 34 + S1 + S2),
   ];
 }
 
@@ -248,13 +284,23 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
   const stack = new Stack();
   let vakt: Vakt;
   let prom: PrometheusServer;
+  let sentry: SentrySink;
+  let traced: Response;
+  let tracedBody: { decision_id: string; allowed: boolean };
   let keys: Keys;
   let expected: Expect[];
   /** The one evaluation time (seconds) of every query. */
   let T: number;
 
   beforeAll(async () => {
-    vakt = await stack.startVakt({ adminToken: ADMIN_TOKEN, metricsToken: METRICS_TOKEN });
+    sentry = await startSentrySink();
+    vakt = await stack.startVakt({
+      adminToken: ADMIN_TOKEN,
+      metricsToken: METRICS_TOKEN,
+      // The real vakt with faults injected into its dependencies on request (X-Test-Fault).
+      script: 'test/node/support/fault-worker.ts',
+      vars: { SENTRY_DSN: `http://public@127.0.0.1:${sentry.port}/${SENTRY_PROJECT}` },
+    });
     const create = async (body: unknown) => {
       const r = await vakt.admin('/admin/keys', body);
       expect(r.status, await r.clone().text()).toBe(201);
@@ -272,6 +318,7 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       }),
       // Two per hour: nothing refills during the test.
       rl: await create({ name: 'e2e-rl', policy: { rate_limit: { limit: 2, window_s: 3600 } } }),
+      fault: await create({ name: 'e2e-fault' }),
     };
 
     const send = async ([kind, n]: [Kind, number]) => {
@@ -324,6 +371,13 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     );
 
     for (const step of PHASE2) await send(step);
+    // Last, so its latency exemplar is the newest in its bucket when Prometheus scrapes.
+    traced = await check(vakt, keys.main.key, ok('gpt-4', 'classify', 'Is this a question?'), {
+      traceparent: TRACEPARENT,
+      'X-Test-Fault': `slow=${TRACED_SLOW_MS},rate-limiter`,
+    });
+    tracedBody = (await traced.json()) as { decision_id: string; allowed: boolean };
+    expect([traced.status, tracedBody.allowed]).toEqual([200, true]);
 
     // Until Prometheus' latest samples show every final count.
     await waitFor(
@@ -344,7 +398,10 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     T = Math.round(Date.now() / 1000 - 2.5);
   }, 240_000);
 
-  afterAll(() => stack.stop(), 30_000);
+  afterAll(async () => {
+    await stack.stop();
+    await sentry?.close();
+  }, 30_000);
 
   // -------------------------------------------------------------------- helpers (need `prom`, `T`)
   const instant = async (query: string, at: number = T): Promise<Sample[]> =>
@@ -461,6 +518,36 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     return want;
   };
 
+  // ------------------------------------------------------- one trace id, joined everywhere
+  it('a request sent with a known traceparent answers with that trace id (and vakt’s span) in traceparent', () => {
+    const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(traced.headers.get('traceparent') ?? '');
+    expect(m?.[1]).toBe(TRACE_ID);
+    expect(m?.[2]).not.toBe('00f067aa0ba902b7');
+    expect(traced.headers.get('Server-Timing')).toMatch(/^rate_limit;dur=\d/);
+  });
+
+  it('…and in the Sentry event it caused (the failed rate limiter), as the event’s trace context', async () => {
+    const events = await waitFor(
+      'the Sentry events of the injected faults',
+      async () => {
+        const envelopes = await sentryEvents(sentry.port, SENTRY_PROJECT);
+        return envelopes.some((e) => e.tags?.component === 'rate_limiter') ? envelopes : undefined;
+      },
+      30_000,
+    );
+    const spanId = /^00-[0-9a-f]{32}-([0-9a-f]{16})-01$/.exec(
+      traced.headers.get('traceparent')!,
+    )![1];
+    const rl = events.filter((e) => e.tags?.component === 'rate_limiter');
+    expect(rl).toHaveLength(1);
+    expect(rl[0]!.contexts?.trace).toMatchObject({ trace_id: TRACE_ID, span_id: spanId });
+    // The 500s were reported too, each under its own (new) trace.
+    const d1 = events.filter((e) => e.tags?.route === '/v1/check' && !e.tags?.component);
+    expect(d1.length).toBeGreaterThanOrEqual(1);
+    for (const e of d1)
+      expect((e.contexts?.trace as { trace_id: string }).trace_id).not.toBe(TRACE_ID);
+  });
+
   // ------------------------------------------------------------------------------ the raw data
   it('scrapes vakt with the bearer token from grafana/prometheus.yml (and vakt refuses it without)', async () => {
     const up = await instant('up');
@@ -487,8 +574,12 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
         ),
       ).toBe(true);
     }
-    // No 5xx was served: the traffic mix cannot cause one on purpose (see docs/observability.md).
-    expect(all.filter((s) => s.metric.status?.startsWith('5'))).toEqual([]);
+    // The only 5xx are the injected D1 outages on /v1/check.
+    expect(
+      all
+        .filter((s) => s.metric.status?.startsWith('5'))
+        .map((s) => [s.metric.method, s.metric.endpoint, s.metric.status]),
+    ).toEqual([['POST', '/v1/check', '500']]);
   });
 
   // ------------------------------------------------- every query of the original documentation
@@ -522,8 +613,8 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       one(allowed / (allowed + blocked)),
       'ratio',
     );
-    // Phase 2: 5 allowed, 15 blocked (21 with contains_secret).
-    expect(allowed / (allowed + blocked)).toBeCloseTo(5 / (20 + S2), 1);
+    // Phase 2: 10 allowed (5 + 4 slow + the traced one), 15 blocked (21 with contains_secret).
+    expect(allowed / (allowed + blocked)).toBeCloseTo(10 / (25 + S2), 1);
   });
 
   it.each([0.95, 0.99])(
@@ -598,8 +689,16 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     }
   });
 
-  it('increase(requests_total{status=~"5.*"}[1h]) is empty: no 5xx was served', async () => {
-    expect(await instant('increase(requests_total{status=~"5.*"}[1h])')).toEqual([]);
+  it('increase(requests_total{status=~"5.*"}[1h]) counts the injected 500s', async () => {
+    const want = await recompute('requests_total{status=~"5.*"}', '1h');
+    expectVector(
+      await instant('increase(requests_total{status=~"5.*"}[1h])'),
+      new Map(want.map((w) => [labelKey(w.labels), w.value])),
+      'increase 5xx',
+    );
+    // Read as traffic: 3 in phase 2, stretched by extrapolation by less than half.
+    expect(total(want)).toBeGreaterThanOrEqual(3);
+    expect(total(want)).toBeLessThan(4.5);
   });
 
   it('avg(rate(request_latency_ms_sum[5m]) / rate(request_latency_ms_count[5m]))', async () => {
@@ -827,12 +926,12 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     expect(await values('api_key_id')).toEqual([keys.rl.id]);
   });
 
-  it('dashboard stats read as the traffic: 5 allowed, 15 blocked, 4 rate-limited in the window', async () => {
+  it('dashboard stats read as the traffic: 10 allowed, 15 blocked, 4 rate-limited in the window', async () => {
     const val = async (q: string) => Number((await instant(interpolate(q)))[0]!.value[1]);
     // Extrapolation stretches the increase to the window edge: at most half a scrape interval
     // before the first and 1.1 after the last sample, relative to the ~10 s this test samples.
     for (const [q, n] of [
-      [QUERIES.allowed, 5],
+      [QUERIES.allowed, 10],
       [QUERIES.blocked, 15 + S2],
       [QUERIES.rateLimitHits, 4],
     ] as const) {
@@ -938,14 +1037,34 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       await sloExpect('vakt_slo:error_ratio', (n, w, t) => errorRatioAt(n, w, t)),
       'error_ratio',
     );
-    // No 5xx in this traffic: availability is perfect at every window.
+    // Read as traffic: the 500s make every availability window's ratio positive.
     for (const x of await instant('vakt_slo:error_ratio{slo="availability"}'))
-      expect(Number(x.value[1]), x.metric.window).toBe(0);
+      expect(Number(x.value[1]), x.metric.window).toBeGreaterThan(0);
+    // And the latency SLI's bad events include every injected slow request: in the raw samples
+    // (exact counts, no extrapolation) at least 4 slow + the traced one exceeded 50 ms in phase 2.
+    const first = async (sel: string) => {
+      const [series] = await matrix(sel, '1h');
+      const pts = points(series!);
+      return pts.at(-1)!.v - pts[0]!.v;
+    };
+    const slow =
+      (await first('request_latency_ms_count{endpoint="/v1/check"}')) -
+      (await first('request_latency_ms_bucket{endpoint="/v1/check",le="50"}'));
+    expect(slow).toBeGreaterThanOrEqual(5);
+    for (const x of await instant('vakt_slo:error_ratio{slo="latency",window="5m"}'))
+      expect(Number(x.value[1])).toBeGreaterThan(0);
   });
 
   /** What the left-hand side of each alert (its expression without the threshold) must answer. */
   const alertSides: Record<string, () => Promise<Map<string, number>>> = {
-    HighErrorRate: async () => new Map(), // no 5xx series exist
+    HighErrorRate: async () =>
+      sumBy(
+        (await recompute('requests_total{status=~"5.."}', '5m', true)).map((w) => ({
+          labels: dropLabels(w.labels, ['method', 'status']),
+          value: w.value,
+        })),
+        ['env', 'instance', 'job', 'endpoint'],
+      ),
     RateLimitSpike: async () =>
       new Map(
         (await recompute('rate_limit_hits_total', '5m', true)).map((w) => [

@@ -118,3 +118,23 @@ async function closeServer(server: Server, projects: Map<string, Project>): Prom
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
+
+/** The event payloads a project of a sink received (read through the control route). */
+export async function sentryEvents(
+  port: number,
+  project: number,
+): Promise<
+  Array<{ tags?: Record<string, string>; contexts?: Record<string, unknown>; transaction?: string }>
+> {
+  const res = await fetch(`http://127.0.0.1:${port}/__sink/envelopes/${project}`);
+  const envelopes = (await res.json()) as string[];
+  const events = [];
+  for (const raw of envelopes) {
+    const lines = raw.split('\n').filter(Boolean);
+    for (let i = 1; i + 1 < lines.length; i += 2) {
+      if ((JSON.parse(lines[i]!) as { type?: string }).type === 'event')
+        events.push(JSON.parse(lines[i + 1]!));
+    }
+  }
+  return events;
+}

@@ -138,6 +138,8 @@ export class Stack {
     metricsToken: string;
     /** Further `--var NAME:value` settings (e.g. METRICS_SHARDS). */
     vars?: Record<string, string>;
+    /** Worker entry instead of wrangler.toml's `main` (e.g. support/fault-worker.ts). */
+    script?: string;
     timeoutMs?: number;
   }): Promise<Vakt> {
     const persist = path.join(this.dir, 'wrangler-state');
@@ -156,6 +158,7 @@ export class Stack {
       WRANGLER,
       [
         'dev',
+        ...(opts.script ? [opts.script] : []),
         '--ip',
         '127.0.0.1',
         '--port',

@@ -1,0 +1,80 @@
+/**
+ * Test-only Worker entry for the end-to-end stack (`wrangler dev test/node/support/fault-worker.ts`
+ * with the project's wrangler.toml): the real vakt — same app, same Durable Object classes, same
+ * bindings — with faults injected into its dependencies when a request asks for them with the
+ * `X-Test-Fault` header. Only this entry reads that header; production builds never contain it.
+ *
+ * Faults (comma-separated):
+ * - `d1`               every D1 call throws, like a D1 outage (an API key not yet in the isolate's
+ *                      cache then fails authentication with an unexpected error: a 500);
+ * - `slow=<ms>`        the rate-limiter RPC answers `ms` later (a slow Durable Object);
+ * - `rate-limiter`     the rate-limiter RPC throws (vakt then applies RATE_LIMIT_FAILURE_MODE).
+ * The faults act on the dependency, so everything vakt does about them — status codes, metrics,
+ * Sentry reports, audit rows, traces — is the real code path.
+ */
+import worker, { Metrics, RateLimiter } from '../../../src/index';
+import type { Env } from '../../../src/env';
+
+export { Metrics, RateLimiter };
+
+interface Faults {
+  d1: boolean;
+  slowMs: number;
+  rateLimiterError: boolean;
+}
+
+function parseFaults(header: string): Faults {
+  const faults: Faults = { d1: false, slowMs: 0, rateLimiterError: false };
+  for (const part of header.split(',').map((p) => p.trim())) {
+    if (part === 'd1') faults.d1 = true;
+    else if (part === 'rate-limiter') faults.rateLimiterError = true;
+    else if (/^slow=\d+$/.test(part)) faults.slowMs = Number(part.slice(5));
+    else throw new Error(`unknown fault ${part}`);
+  }
+  return faults;
+}
+
+function failingDb(): D1Database {
+  return new Proxy({} as D1Database, {
+    get: () => () => {
+      throw new Error('D1_ERROR: injected outage (X-Test-Fault: d1)');
+    },
+  });
+}
+
+function faultyRateLimiter(ns: Env['RATE_LIMITER'], faults: Faults): Env['RATE_LIMITER'] {
+  return {
+    idFromName: (name: string) => ns.idFromName(name),
+    get: (id: DurableObjectId) => {
+      const stub = ns.get(id);
+      return {
+        async check(rule: Parameters<typeof stub.check>[0]) {
+          if (faults.slowMs > 0) await scheduler.wait(faults.slowMs);
+          if (faults.rateLimiterError)
+            throw new Error('rate limiter unavailable (X-Test-Fault: rate-limiter)');
+          return stub.check(rule);
+        },
+      };
+    },
+  } as unknown as Env['RATE_LIMITER'];
+}
+
+export default {
+  ...worker,
+  fetch(request, env, ctx) {
+    const header = request.headers.get('X-Test-Fault');
+    if (!header) return worker.fetch(request, env, ctx);
+    const faults = parseFaults(header);
+    const faulty: Env = {
+      ...env,
+      ...(faults.d1 ? { DB: failingDb() } : {}),
+      ...(faults.slowMs > 0 || faults.rateLimiterError
+        ? { RATE_LIMITER: faultyRateLimiter(env.RATE_LIMITER, faults) }
+        : {}),
+    };
+    return worker.fetch(request, faulty, ctx);
+  },
+} satisfies ExportedHandler<
+  Env,
+  Parameters<NonNullable<typeof worker.queue>>[0]['messages'][number]['body']
+>;
