@@ -10,7 +10,7 @@ import {
   type MetricDefinition,
   type MetricName,
 } from './definitions';
-import type { SeriesDelta } from './recorder';
+import type { Exemplar, SeriesDelta } from './recorder';
 
 interface SeriesBase {
   name: MetricName;
@@ -29,6 +29,11 @@ export interface HistogramState extends SeriesBase {
   buckets: number[];
   sum: number;
   count: number;
+  /**
+   * Per bucket, the newest exemplar seen (OpenMetrics). Kept in memory only — a METRICS object
+   * that restarts starts without them — and never part of the counts.
+   */
+  exemplars?: Array<Exemplar | null>;
 }
 export type SeriesState = CounterState | HistogramState;
 
@@ -87,9 +92,45 @@ export function validateDelta(d: SeriesDelta): string[] | null {
 }
 
 function cloneState(s: SeriesState): SeriesState {
-  return s.kind === 'counter'
-    ? { ...s, labels: [...s.labels] }
-    : { ...s, labels: [...s.labels], buckets: [...s.buckets] };
+  if (s.kind === 'counter') return { ...s, labels: [...s.labels] };
+  const copy: HistogramState = { ...s, labels: [...s.labels], buckets: [...s.buckets] };
+  if (s.exemplars) copy.exemplars = [...s.exemplars];
+  return copy;
+}
+
+const TRACE_ID = /^[0-9a-f]{32}$/;
+
+/** Whether `e` is a well-formed exemplar of bucket `i` of `def` (value inside the bucket). */
+function validExemplar(e: unknown, def: MetricDefinition | undefined, i: number): e is Exemplar {
+  if (e === null || typeof e !== 'object') return false;
+  const { traceId, value, ts } = e as Partial<Exemplar>;
+  const bounds = def?.buckets ?? [];
+  const upper = i < bounds.length ? (bounds[i] ?? Infinity) : Infinity;
+  const lower = i > 0 ? (bounds[i - 1] ?? -Infinity) : -Infinity;
+  return (
+    typeof traceId === 'string' &&
+    TRACE_ID.test(traceId) &&
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    value <= upper &&
+    value > lower &&
+    typeof ts === 'number' &&
+    Number.isFinite(ts)
+  );
+}
+
+/** Keeps, per bucket, the newer of the target's and the source's exemplars (bounded: one each). */
+function mergeExemplars(target: HistogramState, source: ReadonlyArray<unknown> | undefined): void {
+  if (!Array.isArray(source)) return;
+  const def = DEFS[target.name];
+  for (let i = 0; i < target.buckets.length && i < source.length; i++) {
+    const e = source[i];
+    if (!validExemplar(e, def, i)) continue;
+    const current = target.exemplars?.[i];
+    if (current && current.ts > e.ts) continue;
+    target.exemplars ??= new Array<Exemplar | null>(target.buckets.length).fill(null);
+    target.exemplars[i] = { traceId: e.traceId, value: e.value, ts: e.ts };
+  }
 }
 
 function emptyState(
@@ -118,6 +159,7 @@ function addInto(target: SeriesState, d: SeriesDelta | SeriesState): void {
     for (let i = 0; i < target.buckets.length; i++) target.buckets[i]! += d.buckets[i] ?? 0;
     target.sum += d.sum;
     target.count += d.count;
+    mergeExemplars(target, d.exemplars);
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import type { SeriesState } from './aggregate';
 import { METRIC_DEFINITIONS, type MetricDefinition, type MetricName } from './definitions';
+import type { Exemplar } from './recorder';
 
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
 
@@ -90,6 +91,12 @@ function labelPrefix(names: readonly string[], values: readonly string[]): strin
   return s;
 }
 
+/** An OpenMetrics exemplar suffix, or nothing. The trace id is hex (checked at ingest). */
+function exemplar(e: Exemplar | null | undefined): string {
+  if (!e) return '';
+  return ` # {trace_id="${e.traceId}"} ${formatValue(e.value)} ${(e.ts / 1000).toFixed(3)}`;
+}
+
 /** Renders every family of the catalogue from merged series plus computed gauges. */
 export function renderExposition(
   series: readonly SeriesState[],
@@ -136,14 +143,16 @@ export function renderExposition(
       const p = labelPrefix(def.labels, s.labels);
       const open = bucketName + (p === null ? '{le="' : p + ',le="');
       const tail = p === null ? '' : p + '}';
+      // Exemplars exist in OpenMetrics only: `… # {trace_id="…"} <value> <timestamp>`.
+      const ex = om ? s.exemplars : undefined;
       let cumulative = 0;
       for (let i = 0; i < bounds.length; i++) {
         cumulative += s.buckets[i] ?? 0;
-        out += open + bounds[i] + '"} ' + cumulative + '\n';
+        out += open + bounds[i] + '"} ' + cumulative + exemplar(ex?.[i]) + '\n';
       }
       cumulative += s.buckets[bounds.length] ?? 0;
       // +Inf and _count are the same number by construction (the bucket total).
-      out += open + '+Inf"} ' + cumulative + '\n';
+      out += open + '+Inf"} ' + cumulative + exemplar(ex?.[bounds.length]) + '\n';
       out += name + '_sum' + tail + ' ' + formatValue(s.sum) + '\n';
       out += name + '_count' + tail + ' ' + cumulative + '\n';
     }

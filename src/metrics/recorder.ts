@@ -26,6 +26,18 @@ export interface HistogramDelta {
   buckets: number[];
   sum: number;
   count: number;
+  /** Per bucket, the latest observation that carried a trace id (OpenMetrics exemplars). */
+  exemplars?: Array<Exemplar | null>;
+}
+
+/** One observation linked to its request's trace: an OpenMetrics exemplar. */
+export interface Exemplar {
+  /** W3C trace id (32 lowercase hex digits). */
+  traceId: string;
+  /** The observed value. */
+  value: number;
+  /** When it was observed, epoch milliseconds. */
+  ts: number;
 }
 
 export type SeriesDelta = CounterDelta | HistogramDelta;
@@ -40,7 +52,16 @@ export class MetricsRecorder {
     else this.#buffer.set(key, { kind: 'counter', name, labels: { ...labels }, value });
   }
 
-  observe<N extends HistogramName>(name: N, labels: LabelsOf<N>, value: number): void {
+  /**
+   * Records one observation. With `traceId`, it also becomes its bucket's exemplar (the latest
+   * one wins: one per bucket, so memory stays bounded by the series count).
+   */
+  observe<N extends HistogramName>(
+    name: N,
+    labels: LabelsOf<N>,
+    value: number,
+    traceId?: string,
+  ): void {
     const bounds = METRIC_DEFINITIONS[name].buckets;
     const key = seriesKey(name, labels);
     let h = this.#buffer.get(key);
@@ -60,6 +81,10 @@ export class MetricsRecorder {
     h.buckets[i] = (h.buckets[i] ?? 0) + 1;
     h.sum += value;
     h.count += 1;
+    if (traceId !== undefined) {
+      h.exemplars ??= new Array<Exemplar | null>(bounds.length + 1).fill(null);
+      h.exemplars[i] = { traceId, value, ts: Date.now() };
+    }
   }
 
   /** Takes everything recorded so far, leaving the buffer empty. */

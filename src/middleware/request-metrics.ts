@@ -30,7 +30,13 @@ export function requestMetrics() {
       const endpoint = endpointLabel(c);
       const method = METHODS.has(c.req.method) ? c.req.method : OTHER_METHOD;
       metrics.inc('requests_total', { method, endpoint, status: String(c.res.status) });
-      metrics.observe('request_latency_ms', { endpoint }, performance.now() - started);
+      // The request's trace id becomes its latency bucket's exemplar (OpenMetrics).
+      metrics.observe(
+        'request_latency_ms',
+        { endpoint },
+        performance.now() - started,
+        c.var.trace?.traceId,
+      );
       let ctx: { waitUntil(p: Promise<unknown>): void } | undefined;
       try {
         ctx = c.executionCtx;

@@ -186,7 +186,7 @@ checkRoutes.openapi(checkRoute, async (c) => {
  * span of the request. `start`/`end` are performance.now() readings.
  */
 function recordStage(c: Context<AppEnv>, stage: GovernanceStage, start: number, end: number): void {
-  metrics.observe('governance_check_latency_ms', { stage }, end - start);
+  metrics.observe('governance_check_latency_ms', { stage }, end - start, c.var.trace.traceId);
   c.var.trace.stage(stage, start, end);
 }
 

@@ -22,6 +22,18 @@ const DEFS: Record<string, MetricDefinition> = METRIC_DEFINITIONS;
 const NASTY = ['back\\slash', 'quote"d', 'new\nline', 'æøå 🚀', '', '{x="y"}', 'trailing\\'];
 
 /** Two shards' worth of traffic, with label values that need escaping. */
+function stripExemplars(states: SeriesState[]): SeriesState[] {
+  return states.map((x) => {
+    if (x.kind !== 'histogram') return x;
+    const { exemplars: _drop, ...rest } = x;
+    return rest;
+  });
+}
+
+/** A distinct, valid W3C trace id per (i, shard). */
+const traceId = (i: number, shard: number) =>
+  `${shard.toString(16)}${i.toString(16).padStart(4, '0')}`.padEnd(31, 'a') + 'f';
+
 function state(): SeriesState[] {
   const shards = [0, 1].map((shard) => {
     const r = new MetricsRecorder();
@@ -32,12 +44,18 @@ function state(): SeriesState[] {
         i + 1,
       );
       r.inc('requests_total', { method: 'POST', endpoint: v, status: '200' }, 1 + shard);
-      r.observe('request_latency_ms', { endpoint: v }, i * 700 + shard);
+      // Every other observation carries a trace id: it becomes its bucket's exemplar.
+      r.observe(
+        'request_latency_ms',
+        { endpoint: v },
+        i * 700 + shard,
+        i % 2 === 0 ? traceId(i, shard) : undefined,
+      );
     }
     for (let i = 0; i < 300; i++) r.inc('rate_limit_hits_total', { api_key_id: `key-${i}` }, i % 7);
     r.inc('governance_allowed_total', { model: 'claude-3', operation: 'chat' }, 41);
-    for (const ms of [0.05, 0.1, 0.2, 3, 999, 2000])
-      r.observe('governance_check_latency_ms', { stage: 'scoring' }, ms);
+    for (const [i, ms] of [0.05, 0.1, 0.2, 3, 999, 2000].entries())
+      r.observe('governance_check_latency_ms', { stage: 'scoring' }, ms, traceId(100 + i, shard));
     r.inc('logs_queued_total', {}, 10);
     r.inc('logs_written_total', {}, 7);
     const t = new SeriesTable();
@@ -165,6 +183,49 @@ describe.runIf(toolsAvailable('exposition checks'))(
       });
       const samples = parsed.flatMap((f) => f.samples);
       expect(canonicalLe(normalise(samples))).toEqual(canonicalLe(expectedSamples(series)));
+    });
+
+    it('OpenMetrics carries the newest trace id per bucket as an exemplar, read back by the strict parser', () => {
+      const got = pythonParse(om, 'openmetrics')
+        .flatMap((f) => f.samples)
+        .filter((s) => s.exemplar)
+        .map((s) => ({
+          name: s.name,
+          le: String(Number(s.labels.le === '+Inf' ? Infinity : s.labels.le)),
+          series: JSON.stringify(
+            Object.entries(s.labels)
+              .filter(([k]) => k !== 'le')
+              .sort(),
+          ),
+          exemplar: [s.exemplar!.labels, s.exemplar!.value],
+        }));
+      // From the state, not the text: every histogram bucket that has an exemplar, and no other.
+      const want = series.flatMap((s) => {
+        if (s.kind !== 'histogram' || !s.exemplars) return [];
+        const def = DEFS[s.name]!;
+        const labels = def.labels.map((l, i) => [l, s.labels[i]!] as [string, string]).sort();
+        return s.exemplars.flatMap((e, i) =>
+          e
+            ? [
+                {
+                  name: `${s.name}_bucket`,
+                  le: String(def.buckets![i] ?? Infinity),
+                  series: JSON.stringify(labels),
+                  exemplar: [{ trace_id: e.traceId }, e.value],
+                },
+              ]
+            : [],
+        );
+      });
+      const key = (x: { name: string; series: string; le: string }) => x.name + x.series + x.le;
+      expect(got.length).toBeGreaterThan(5);
+      expect([...got].sort((a, b) => (key(a) < key(b) ? -1 : 1))).toEqual(
+        [...want].sort((a, b) => (key(a) < key(b) ? -1 : 1)),
+      );
+      // Text 0.0.4 has no exemplars, and the counts are the same with or without them.
+      expect(prom).not.toContain(' # {');
+      const strip = (t: string) => t.replace(/ # \{[^}]*\} \S+ \S+$/gm, '');
+      expect(strip(om)).toBe(renderExposition(stripExemplars(series), GAUGES, 'openmetrics'));
     });
 
     it('the strict OpenMetrics parser rejects what breaks the spec (the check can fail)', () => {

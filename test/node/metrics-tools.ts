@@ -78,9 +78,14 @@ export function promtoolCheckMetrics(text: string): { code: number; problems: st
 export function promtoolParseOpenMetrics(text: string): { code: number; output: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'vakt-om-'));
   try {
+    // The timestamp goes after the value, before an exemplar (` # {…} value ts`) if there is one.
     const stamped = text
       .split('\n')
-      .map((l) => (l === '' || l.startsWith('#') ? l : `${l} 1700000000`))
+      .map((l) => {
+        if (l === '' || l.startsWith('#')) return l;
+        const ex = l.indexOf(' # {');
+        return ex === -1 ? `${l} 1700000000` : `${l.slice(0, ex)} 1700000000${l.slice(ex)}`;
+      })
       .join('\n');
     const file = path.join(dir, 'in.om');
     writeFileSync(file, stamped);
@@ -100,6 +105,8 @@ export interface ParsedSample {
   name: string;
   labels: Record<string, string>;
   value: number;
+  /** OpenMetrics exemplar, as prometheus_client read it. */
+  exemplar?: { labels: Record<string, string>; value: number; timestamp: number };
 }
 export interface ParsedFamily {
   name: string;
@@ -119,7 +126,8 @@ else:
 out = []
 for f in text_string_to_metric_families(text):
     out.append({'name': f.name, 'type': f.type, 'help': f.documentation, 'samples': [
-        {'name': s.name, 'labels': s.labels, 'value': s.value if math.isfinite(s.value) else str(s.value)}
+        {'name': s.name, 'labels': s.labels, 'value': s.value if math.isfinite(s.value) else str(s.value),
+         **({'exemplar': {'labels': s.exemplar.labels, 'value': s.exemplar.value, 'timestamp': float(s.exemplar.timestamp)}} if getattr(s, 'exemplar', None) else {})}
         for s in f.samples]})
 print(json.dumps(out))
 `;

@@ -548,6 +548,37 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       expect((e.contexts?.trace as { trace_id: string }).trace_id).not.toBe(TRACE_ID);
   });
 
+  it('…and in Prometheus’ exemplar API, on the latency buckets its slow request fell into', async () => {
+    // The traced request took over TRACED_SLOW_MS (its rate limiter was slowed), and was the
+    // last /v1/check request, so its exemplar is the newest of its bucket in both histograms.
+    const exemplarsOf = async (query: string) =>
+      prom.api<
+        Array<{
+          seriesLabels: Labels;
+          exemplars: Array<{ labels: Labels; value: string; timestamp: number }>;
+        }>
+      >('query_exemplars', { query, start: String(T - 600), end: String(T + 60) });
+    for (const [query, minMs] of [
+      [`request_latency_ms_bucket{endpoint="/v1/check"}`, TRACED_SLOW_MS],
+      [`governance_check_latency_ms_bucket{stage="rate_limit"}`, TRACED_SLOW_MS],
+    ] as const) {
+      const found = (await exemplarsOf(query)).flatMap((s) =>
+        s.exemplars
+          .filter((e) => e.labels.trace_id === TRACE_ID)
+          .map((e) => ({ le: s.seriesLabels.le!, value: Number(e.value) })),
+      );
+      expect(found.length, query).toBeGreaterThanOrEqual(1);
+      for (const f of found) {
+        // The exemplar sits on the bucket that holds its value.
+        expect(f.value, query).toBeGreaterThanOrEqual(minMs);
+        expect(f.le === '+Inf' || f.value <= Number(f.le), `${query} le=${f.le}`).toBe(true);
+      }
+    }
+    // Every exemplar Prometheus stored carries a well-formed trace id and nothing else.
+    for (const s of await exemplarsOf('request_latency_ms_bucket'))
+      for (const e of s.exemplars) expect(Object.keys(e.labels)).toEqual(['trace_id']);
+  });
+
   // ------------------------------------------------------------------------------ the raw data
   it('scrapes vakt with the bearer token from grafana/prometheus.yml (and vakt refuses it without)', async () => {
     const up = await instant('up');

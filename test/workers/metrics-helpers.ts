@@ -34,8 +34,10 @@ export function sample(
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(',');
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || !line) continue;
+  for (const raw of text.split('\n')) {
+    if (raw.startsWith('#') || !raw) continue;
+    // An OpenMetrics exemplar follows the value: `… 3 # {trace_id="…"} 1.5 1700000000.000`.
+    const line = raw.replace(/ # \{[^}]*\} \S+(?: \S+)?$/, '');
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
     const got = [...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)]

@@ -422,6 +422,57 @@ describe('GET /metrics', () => {
     expect(text.endsWith('# EOF\n')).toBe(true);
   });
 
+  it('carries a request’s trace id from its isolate through the METRICS objects to an OpenMetrics exemplar, counts unchanged', async () => {
+    const { key } = await newKey();
+    await settleMetrics();
+    const accept = { Accept: 'application/openmetrics-text; version=1.0.0' };
+    const before = await scrape(accept);
+    const traceIds: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const traceId = crypto.randomUUID().replace(/-/g, '');
+      traceIds.push(traceId);
+      const { res, done } = await call('/v1/check', {
+        ...checkInit(key, { model: 'gpt-4', operation: 'chat', input: 'hi' }),
+        headers: {
+          ...(checkInit(key, {}).headers as Record<string, string>),
+          traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+        },
+      });
+      expect(res.status).toBe(200);
+      await done;
+    }
+    await settleMetrics();
+    const text = await scrape(accept);
+    const exemplars = [
+      ...text.matchAll(
+        /^(\w+_bucket)\{([^}]*)\} (\d+) # \{trace_id="([0-9a-f]{32})"\} (\S+) (\S+)$/gm,
+      ),
+    ];
+    const mine = exemplars.filter((m) => traceIds.includes(m[4]!));
+    // The newest request's id is on a /v1/check latency bucket and on every stage's bucket.
+    const last = traceIds.at(-1)!;
+    const where = mine
+      .filter((m) => m[4] === last)
+      .map((m) => `${m[1]}{${m[2]!.replace(/,?le="[^"]*"/, '')}}`);
+    expect(where).toEqual(
+      expect.arrayContaining([
+        'request_latency_ms_bucket{endpoint="/v1/check"}',
+        ...['rate_limit', 'validation', 'scoring', 'logging'].map(
+          (stage) => `governance_check_latency_ms_bucket{stage="${stage}"}`,
+        ),
+      ]),
+    );
+    for (const m of mine) {
+      const le = /le="([^"]+)"/.exec(m[2]!)![1]!;
+      expect(Number(m[5])).toBeLessThanOrEqual(le === '+Inf' ? Infinity : Number(le));
+      expect(Math.abs(Number(m[6]) * 1000 - Date.now())).toBeLessThan(5 * 60_000);
+    }
+    // Exemplars change no count: the three requests are counted exactly.
+    expect(delta(before, text, 'request_latency_ms_count', { endpoint: '/v1/check' })).toBe(3);
+    // And the 0.0.4 format has none.
+    expect(await scrape()).not.toContain(' # {');
+  });
+
   it('is documented in /openapi.json with both media types', async () => {
     const { body } = await call('/openapi.json');
     const doc = JSON.parse(body) as {

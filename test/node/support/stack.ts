@@ -250,6 +250,8 @@ export class Stack {
         `--storage.tsdb.path=${path.join(this.dir, 'tsdb')}`,
         `--web.listen-address=127.0.0.1:${port}`,
         '--log.level=warn',
+        // Exemplars (OpenMetrics scrapes only) are kept and served at /api/v1/query_exemplars.
+        '--enable-feature=exemplar-storage',
       ],
       process.env,
     );
