@@ -110,6 +110,7 @@ export const QUERIES = {
   checkLatencyP95:
     'histogram_quantile(0.95, sum by (stage, le) (rate(governance_check_latency_ms_bucket[5m])))',
   blockedByReason: `sum by (reason) (increase(governance_blocked_total{${MODEL}}[1h]))`,
+  findingsByType: 'sum by (type, action) (increase(governance_findings_total[1h]))',
   errorRate5xx:
     `100 * (sum(rate(requests_total{status=~"5..",${CLIENT},${ENDPOINT}}[5m])) or vector(0))` +
     ` / sum(rate(requests_total{${CLIENT},${ENDPOINT}}[5m]))`,
@@ -407,7 +408,7 @@ export function buildDashboardModel(): Dashboard {
         .displayMode(BarGaugeDisplayMode.Gradient)
         .showUnfilled(true)
         .reduceOptions(lastValue())
-        .span(12)
+        .span(8)
         .height(8),
     )
     .withPanel(
@@ -429,7 +430,26 @@ export function buildDashboardModel(): Dashboard {
             .showLegend(true)
             .values([piechart.PieChartLegendValues.Value, piechart.PieChartLegendValues.Percent]),
         )
-        .span(12)
+        .span(8)
+        .height(8),
+    )
+    .withPanel(
+      new bargauge.PanelBuilder()
+        .title('Findings by Type (1h)')
+        .description(
+          'Detector findings in /v1/check input over the last hour, by type and the action the policy applied (block, redact, allow). One per occurrence; never the value (governance_findings_total).',
+        )
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.findingsByType, '{{type}} · {{action}}', true))
+        .unit('short')
+        .min(0)
+        .decimals(0)
+        .thresholds(thresholds([[null, 'blue']]))
+        .orientation(VizOrientation.Horizontal)
+        .displayMode(BarGaugeDisplayMode.Basic)
+        .showUnfilled(true)
+        .reduceOptions(lastValue())
+        .span(8)
         .height(8),
     )
 

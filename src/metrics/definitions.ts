@@ -60,6 +60,14 @@ export const METRIC_DEFINITIONS = {
     help: 'Requests decided by RATE_LIMIT_FAILURE_MODE because the rate limiter failed, by mode.',
     labels: ['mode'],
   },
+  // Addition (issue 17): what the detectors found, by type and the action the policy took.
+  // Both labels are closed vocabularies of vakt's own (DETECTOR_TYPES × block|redact|allow):
+  // never a value, never a caller string.
+  governance_findings_total: {
+    type: 'counter',
+    help: 'Detector findings in POST /v1/check input (one per occurrence), by detector type and the action the policy applied. Never the value.',
+    labels: ['type', 'action'],
+  },
   logs_written_total: {
     type: 'counter',
     help: 'Audit events written to the audit log (new rows only).',

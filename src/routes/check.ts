@@ -141,6 +141,8 @@ checkRoutes.openapi(checkRoute, async (c) => {
   recordStage(c, 'validation', t, validated);
   recordStage(c, 'scoring', validated, validated + evaluation.timings.scoring);
   if (evaluation.allowed) metrics.inc('governance_allowed_total', labels);
+  for (const f of evaluation.findings)
+    metrics.inc('governance_findings_total', { type: f.type, action: f.action });
   for (const reason of evaluation.reasons)
     metrics.inc('governance_blocked_total', { ...labels, reason });
 

@@ -117,6 +117,7 @@ describe('grafana/dashboard.json', () => {
         [
           ['Governance Check Latency by Stage (P95)', 'bargauge', 'ms'],
           ['Blocked Decisions by Reason (1h)', 'piechart', 'short'],
+          ['Findings by Type (1h)', 'bargauge', 'short'],
         ],
       ],
       ['Health', [['Error Rate (5xx)', 'stat', 'percent']]],

@@ -252,6 +252,9 @@ function expectations(keys: Keys, health0: number): Expect[] {
     blocked('gpt-4', 'classify', 'input_too_large', 6),
     blocked('gpt-4', 'classify', 'contains_secret', 7),
     E('rate_limit_hits_total', { api_key_id: keys.rl.id }, 1, 5),
+    // One finding per planted value: the fødselsnummer and the private key, both blocked.
+    E('governance_findings_total', { type: 'no_fodselsnummer', action: 'block' }, 1, 5),
+    E('governance_findings_total', { type: 'secret_private_key', action: 'block' }, S1, S1 + S2),
     // One audit event per decision: 10 in phase 1 (incl. the 429), 29 in phase 2 (the 500s
     // fail before any decision).
     E('logs_queued_total', {}, 10 + S1, 39 + S1 + S2),
@@ -840,6 +843,8 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     [QUERIES.logsDropped]: async () =>
       one(60 * total(await recompute('logs_dropped_total', '5m', true))),
     [QUERIES.checkLatencyP95]: () => quantileBy(0.95, 'governance_check_latency_ms', 'stage', '5m'),
+    [QUERIES.findingsByType]: async () =>
+      sumBy(await recompute('governance_findings_total', '1h'), ['type', 'action']),
     [QUERIES.blockedByReason]: async (sel) =>
       sumBy(
         (await recompute('governance_blocked_total', '1h')).filter((x) => passes(sel)(x.labels)),
