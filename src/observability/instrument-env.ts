@@ -87,7 +87,9 @@ function instrumentStub<S extends object>(stub: S, className: string): S {
             'rpc.service': className,
             'rpc.method': prop,
           },
-          () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args),
+          // Called as the stub hands it out, without a `this`: workerd's RPC methods are bound
+          // already, and one called with the stub as `this` tries to send the stub along.
+          () => (value as (...a: unknown[]) => Promise<unknown>)(...args),
         );
     },
   });
