@@ -111,6 +111,8 @@ export const QUERIES = {
     'histogram_quantile(0.95, sum by (stage, le) (rate(governance_check_latency_ms_bucket[5m])))',
   blockedByReason: `sum by (reason) (increase(governance_blocked_total{${MODEL}}[1h]))`,
   findingsByType: 'sum by (type, action) (increase(governance_findings_total[1h]))',
+  monitored: `sum(increase(governance_monitored_total{${MODEL}}[5m]))`,
+  monitoredByReason: `sum by (reason) (increase(governance_monitored_total{${MODEL}}[1h]))`,
   errorRate5xx:
     `100 * (sum(rate(requests_total{status=~"5..",${CLIENT},${ENDPOINT}}[5m])) or vector(0))` +
     ` / sum(rate(requests_total{${CLIENT},${ENDPOINT}}[5m]))`,
@@ -478,6 +480,37 @@ export function buildDashboardModel(): Dashboard {
         .textMode(BigValueTextMode.Value)
         .reduceOptions(lastValue())
         .span(8)
+        .height(5),
+    )
+
+    // Addition: policies in monitor mode (docs/governance-api.md) let calls through that
+    // enforce mode would block; these panels show what they would have blocked.
+    .withRow(new RowBuilder('Monitor Mode'))
+    .withPanel(
+      countStat(
+        'Monitored Would-Be Blocks (5m)',
+        'Blocking reasons that monitor-mode policies let through in the last 5 minutes (a decision with two reasons counts twice). Switching those keys to enforce would block these calls.',
+        QUERIES.monitored,
+        'purple',
+      ).span(8),
+    )
+    .withPanel(
+      new bargauge.PanelBuilder()
+        .title('Monitored Would-Be Blocks by Reason (1h)')
+        .description(
+          'governance_monitored_total by reason over the last hour: what enforce mode would have blocked for keys whose policy is in monitor mode.',
+        )
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.monitoredByReason, '{{reason}}', true))
+        .unit('short')
+        .min(0)
+        .decimals(0)
+        .thresholds(thresholds([[null, 'purple']]))
+        .orientation(VizOrientation.Horizontal)
+        .displayMode(BarGaugeDisplayMode.Gradient)
+        .showUnfilled(true)
+        .reduceOptions(lastValue())
+        .span(16)
         .height(5),
     );
 

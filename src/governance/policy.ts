@@ -30,6 +30,13 @@ const detectorActions = z
   .partialRecord(z.enum(DETECTOR_TYPES as [DetectorType, ...DetectorType[]]), z.enum(ACTIONS))
   .openapi({ description: 'Action per detector type; unnamed types use the category default.' });
 
+/**
+ * `enforce` blocks and redacts; `monitor` decides in full but blocks and alters nothing, and
+ * reports what enforce would have done (docs/governance-api.md "Monitor mode").
+ */
+export const MODES = ['enforce', 'monitor'] as const;
+export type Mode = (typeof MODES)[number];
+
 const maxChars = z.number().int().min(1).max(10_000_000);
 
 export const OutputPolicySchema = z
@@ -45,6 +52,13 @@ export const OutputPolicySchema = z
     example: { detectors: { email: 'block' } },
   });
 export type OutputPolicy = z.infer<typeof OutputPolicySchema>;
+
+const mode = z
+  .enum(MODES)
+  .optional()
+  .describe(
+    '`enforce` (the default when absent) or `monitor`: decide in full, but block and redact nothing; the response’s `monitor` says what enforce would have done.',
+  );
 
 export const RateLimitPolicySchema = z
   .strictObject({
@@ -68,6 +82,7 @@ export const PolicySchema = z
     secrets_action: z.enum(ACTIONS).describe('Action for secret types not named in `detectors`.'),
     max_input_chars: maxChars,
     rate_limit: RateLimitPolicySchema,
+    mode,
     output: OutputPolicySchema.optional(),
   })
   .openapi('Policy');
@@ -84,6 +99,7 @@ export const PolicyOverrideSchema = z
     secrets_action: z.enum(ACTIONS).optional(),
     max_input_chars: PolicySchema.shape.max_input_chars.optional(),
     rate_limit: RateLimitPolicySchema.partial().optional(),
+    mode,
     output: OutputPolicySchema.optional(),
   })
   .openapi('PolicyOverride', {
@@ -104,6 +120,7 @@ export function mergePolicy(base: Policy, override: PolicyOverride | null | unde
     max_input_chars: override.max_input_chars ?? base.max_input_chars,
     rate_limit: { ...base.rate_limit, ...override.rate_limit },
     // Absent fields stay absent, so policies written before they existed keep their version.
+    mode: override.mode ?? base.mode,
     output: mergeOutput(base.output, override.output),
   };
 }

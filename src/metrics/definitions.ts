@@ -37,6 +37,13 @@ export const METRIC_DEFINITIONS = {
     labels: ['model', 'operation', 'reason'],
     caps: { model: 200, operation: 100 },
   },
+  // Addition (docs/governance-api.md "Monitor mode"): what monitor mode let through.
+  governance_monitored_total: {
+    type: 'counter',
+    help: 'Monitor-mode decisions that enforce mode would have blocked, by model, operation and would-be reason (the call was allowed).',
+    labels: ['model', 'operation', 'reason'],
+    caps: { model: 200, operation: 100 },
+  },
   governance_check_latency_ms: {
     type: 'histogram',
     help: 'Time spent in each governance stage in milliseconds.',

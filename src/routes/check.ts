@@ -30,7 +30,7 @@ const checkRoute = createRoute({
   tags: ['Governance'],
   summary: 'Decide whether a model call is allowed',
   description:
-    'Checks model, operation, size, personal data and secrets of a prompt (`input`) or of a model’s answer (`output`) against the key’s policy and quota. A blocked call is still `200` with `allowed: false`. Output checks count against the same rate limit as input checks. Shapes, streaming and an end-to-end example: docs/governance-api.md.',
+    'Checks model, operation, size, personal data and secrets of a prompt (`input`) or of a model’s answer (`output`) against the key’s policy and quota. A blocked call is still `200` with `allowed: false`. Output checks count against the same rate limit as input checks. In monitor mode (policy `mode: "monitor"`) every call is allowed, nothing is redacted, and `monitor` says what enforce mode would have done. Shapes, streaming and an end-to-end example: docs/governance-api.md.',
   security: apiKeySecurity,
   middleware: [apiKeyAuth()] as const,
   request: {
@@ -140,14 +140,20 @@ checkRoutes.openapi(checkRoute, async (c) => {
   const validated = t + evaluation.timings.validation;
   recordStage(c, 'validation', t, validated);
   recordStage(c, 'scoring', validated, validated + evaluation.timings.scoring);
-  if (evaluation.allowed) metrics.inc('governance_allowed_total', labels);
+  // Monitor mode: the decision above is what enforce would do; the call goes through untouched.
+  const monitor = policy.mode === 'monitor';
+  const allowed = monitor || evaluation.allowed;
+  if (allowed) metrics.inc('governance_allowed_total', labels);
   for (const f of evaluation.findings)
     metrics.inc('governance_findings_total', { type: f.type, action: f.action });
   for (const reason of evaluation.reasons)
-    metrics.inc('governance_blocked_total', { ...labels, reason });
+    metrics.inc(monitor ? 'governance_monitored_total' : 'governance_blocked_total', {
+      ...labels,
+      reason,
+    });
 
   Object.assign(c.var.trace.attributes, {
-    'vakt.allowed': evaluation.allowed,
+    'vakt.allowed': allowed,
     'vakt.reasons': evaluation.reasons,
     'vakt.findings': evaluation.findings.length,
   });
@@ -155,8 +161,10 @@ checkRoutes.openapi(checkRoute, async (c) => {
   // Stage: logging
   t = performance.now();
   audit({
-    allowed: evaluation.allowed,
-    outcome: evaluation.allowed ? 'allowed' : 'blocked',
+    allowed,
+    // A monitored call was allowed; its reasons are the ones enforce mode would have blocked
+    // for. (Audit event v2 adds the outcome `monitored` for it; v1 has no such outcome.)
+    outcome: allowed ? 'allowed' : 'blocked',
     reasons: evaluation.reasons,
     finding_counts: countByType(evaluation.findings),
   });
@@ -165,12 +173,23 @@ checkRoutes.openapi(checkRoute, async (c) => {
   return c.json(
     {
       decision_id: decisionId,
-      allowed: evaluation.allowed,
-      reasons: evaluation.reasons,
-      findings: evaluation.findings,
+      allowed,
+      reasons: monitor ? [] : evaluation.reasons,
+      findings: monitor ? [] : evaluation.findings,
       direction,
-      [direction === 'output' ? 'redacted_output' : 'redacted_input']: evaluation.redacted,
+      [direction === 'output' ? 'redacted_output' : 'redacted_input']: monitor
+        ? null
+        : evaluation.redacted,
       skipped_parts: content.skippedParts,
+      ...(monitor
+        ? {
+            monitor: {
+              would_allow: evaluation.allowed,
+              reasons: evaluation.reasons,
+              findings: evaluation.findings,
+            },
+          }
+        : {}),
       policy_version: version,
       rate_limit: {
         limit: rl.decision.limit,

@@ -104,8 +104,24 @@ export const RateLimitStateSchema = z
   })
   .openapi('RateLimitState');
 
+export const MonitorSchema = z
+  .object({
+    would_allow: z.boolean(),
+    reasons: z.array(z.enum(REASONS)),
+    findings: z.array(FindingSchema),
+  })
+  .openapi('MonitorResult', {
+    description:
+      'Monitor mode only: what enforce mode would have decided. The decision itself allows everything and alters nothing.',
+    example: {
+      would_allow: false,
+      reasons: ['contains_personal_data'],
+      findings: [{ type: 'no_fodselsnummer', start: 4, end: 15, action: 'block', path: '' }],
+    },
+  });
+
 const redactedDescription = (field: string) =>
-  `The \`${field}\` with \`redact\` findings replaced by \`[TYPE]\`, same shape as sent; null unless something was redacted.`;
+  `The \`${field}\` with \`redact\` findings replaced by \`[TYPE]\`, same shape as sent; null unless something was redacted (always null in monitor mode).`;
 
 export const CheckResponseSchema = z
   .object({
@@ -127,6 +143,7 @@ export const CheckResponseSchema = z
     skipped_parts: z.number().int().openapi({
       description: 'Non-text parts (images, audio, files, documents) that were not scanned.',
     }),
+    monitor: MonitorSchema.optional(),
     policy_version: z.string(),
     rate_limit: RateLimitStateSchema,
   })

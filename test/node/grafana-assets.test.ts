@@ -122,6 +122,13 @@ describe('grafana/dashboard.json', () => {
       ],
       ['Health', [['Error Rate (5xx)', 'stat', 'percent']]],
       [
+        'Monitor Mode',
+        [
+          ['Monitored Would-Be Blocks (5m)', 'stat', 'short'],
+          ['Monitored Would-Be Blocks by Reason (1h)', 'bargauge', 'short'],
+        ],
+      ],
+      [
         'SLO',
         [
           ['Error Budget Remaining (30d)', 'stat', 'percentunit'],

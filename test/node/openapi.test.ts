@@ -58,6 +58,7 @@ describe('governance API v2 shapes in the document', () => {
     'Choice',
     'OutputBlock',
     'Finding',
+    'MonitorResult',
     'CheckResponse',
     'OutputPolicy',
   ];

@@ -54,6 +54,9 @@ const SECRET_INPUT =
 /** Extra requests per phase from the contains_secret kind: 1 in phase 1, 6 in phase 2. */
 const S1 = 1;
 const S2 = 6;
+/** Monitor-mode requests per phase (allowed; counted in governance_monitored_total). */
+const M1 = 1;
+const M2 = 2;
 
 /** One kind of request: how to send it and what it must do. */
 interface Kind {
@@ -67,6 +70,7 @@ interface Keys {
   rl: { id: string; key: string };
   /** Only ever used with the D1 fault, so it is never in an isolate's key cache. */
   fault: { id: string; key: string };
+  monitor: { id: string; key: string };
 }
 
 const check = (v: Vakt, key: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -127,6 +131,12 @@ const KINDS: Record<string, Kind> = {
     status: 200,
     reasons: ['contains_secret'],
   },
+  monitored: {
+    name: 'monitored (would be contains_personal_data)',
+    send: (v, k) => check(v, k.monitor.key, ok('gpt-4', 'summarize', PII_INPUT)),
+    status: 200,
+    reasons: [],
+  },
   rlAllowed: {
     name: 'allowed under the small quota',
     send: (v, k) => check(v, k.rl.key, ok('gpt-4', 'classify', 'hello')),
@@ -181,6 +191,7 @@ const PHASE1: Array<[Kind, number]> = [
   [KINDS.personalData!, 1],
   [KINDS.tooLarge!, 1],
   [KINDS.secret!, S1],
+  [KINDS.monitored!, M1],
   [KINDS.rlAllowed!, 2],
   [KINDS.rateLimited!, 1],
   [KINDS.badJson!, 1],
@@ -198,6 +209,7 @@ const PHASE2: Array<[Kind, number]> = [
   [KINDS.personalData!, 4],
   [KINDS.tooLarge!, 5],
   [KINDS.secret!, S2],
+  [KINDS.monitored!, M2],
   [KINDS.rateLimited!, 4],
   [KINDS.badJson!, 3],
   [KINDS.noKey!, 2],
@@ -229,22 +241,29 @@ function expectations(keys: Keys, health0: number): Expect[] {
     E('governance_blocked_total', { model, operation, reason }, 1, v1);
   return [
     // 200s: allowed + 5 (or 6) blocked + 2 under the small quota + 1 slow; then 5 allowed +
-    // 15 (or 21) blocked + 4 slow + the traced one.
-    check('200', 9 + S1, 34 + S1 + S2),
+    // 15 (or 21) blocked + 4 slow + the traced one; plus the monitored ones.
+    check('200', 9 + S1 + M1, 34 + S1 + S2 + M1 + M2),
     check('429', 1, 5),
     check('400', 1, 4),
     check('401', 1, 3),
     check('500', 1, 4),
     E('requests_total', { method: 'GET', endpoint: 'unmatched', status: '404' }, 1, 2),
-    E('requests_total', { method: 'POST', endpoint: '/admin/keys', status: '201' }, 3, 3),
+    E('requests_total', { method: 'POST', endpoint: '/admin/keys', status: '201' }, 4, 4),
     E(
       'requests_total',
       { method: 'GET', endpoint: '/health', status: '200' },
       health0,
       health0 + 2,
     ),
-    E('request_latency_ms_count', { endpoint: '/v1/check' }, 13 + S1, 50 + S1 + S2),
+    E('request_latency_ms_count', { endpoint: '/v1/check' }, 13 + S1 + M1, 50 + S1 + S2 + M1 + M2),
     E('governance_allowed_total', { model: 'gpt-4', operation: 'classify' }, 4, 14),
+    E('governance_allowed_total', { model: 'gpt-4', operation: 'summarize' }, M1, M1 + M2),
+    E(
+      'governance_monitored_total',
+      { model: 'gpt-4', operation: 'summarize', reason: 'contains_personal_data' },
+      M1,
+      M1 + M2,
+    ),
     blocked('claude-3', 'classify', 'model_not_allowed', 2),
     blocked('external-model', 'classify', 'external_model_detected', 3),
     blocked('gpt-4', 'generate', 'operation_not_allowed', 4),
@@ -252,16 +271,26 @@ function expectations(keys: Keys, health0: number): Expect[] {
     blocked('gpt-4', 'classify', 'input_too_large', 6),
     blocked('gpt-4', 'classify', 'contains_secret', 7),
     E('rate_limit_hits_total', { api_key_id: keys.rl.id }, 1, 5),
-    // One finding per planted value: the fødselsnummer and the private key, both blocked.
-    E('governance_findings_total', { type: 'no_fodselsnummer', action: 'block' }, 1, 5),
+    // One finding per planted value: the fødselsnummer (also in the monitored requests, where
+    // its action is still block) and the private key.
+    E(
+      'governance_findings_total',
+      { type: 'no_fodselsnummer', action: 'block' },
+      1 + M1,
+      5 + M1 + M2,
+    ),
     E('governance_findings_total', { type: 'secret_private_key', action: 'block' }, S1, S1 + S2),
     // One audit event per decision: 10 in phase 1 (incl. the 429), 29 in phase 2 (the 500s
-    // fail before any decision).
-    E('logs_queued_total', {}, 10 + S1, 39 + S1 + S2),
-    E('governance_check_latency_ms_count', { stage: 'rate_limit' }, 10 + S1, 39 + S1 + S2),
-    E('governance_check_latency_ms_count', { stage: 'validation' }, 9 + S1, 34 + S1 + S2),
-    E('governance_check_latency_ms_count', { stage: 'scoring' }, 9 + S1, 34 + S1 + S2),
-    E('governance_check_latency_ms_count', { stage: 'logging' }, 9 + S1, 34 + S1 + S2),
+    // fail before any decision), + the monitored ones.
+    E('logs_queued_total', {}, 10 + S1 + M1, 39 + S1 + S2 + M1 + M2),
+    ...(['rate_limit', 'validation', 'scoring', 'logging'] as const).map((stage) =>
+      E(
+        'governance_check_latency_ms_count',
+        { stage },
+        (stage === 'rate_limit' ? 10 : 9) + S1 + M1,
+        (stage === 'rate_limit' ? 39 : 34) + S1 + S2 + M1 + M2,
+      ),
+    ),
   ];
 }
 
@@ -322,6 +351,7 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       // Two per hour: nothing refills during the test.
       rl: await create({ name: 'e2e-rl', policy: { rate_limit: { limit: 2, window_s: 3600 } } }),
       fault: await create({ name: 'e2e-fault' }),
+      monitor: await create({ name: 'e2e-monitor', policy: { mode: 'monitor' } }),
     };
 
     const send = async ([kind, n]: [Kind, number]) => {
@@ -647,8 +677,9 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       one(allowed / (allowed + blocked)),
       'ratio',
     );
-    // Phase 2: 10 allowed (5 + 4 slow + the traced one), 15 blocked (21 with contains_secret).
-    expect(allowed / (allowed + blocked)).toBeCloseTo(10 / (25 + S2), 1);
+    // Phase 2: 10 allowed (5 + 4 slow + the traced one) + the monitored, 15 blocked (21 with
+    // contains_secret).
+    expect(allowed / (allowed + blocked)).toBeCloseTo((10 + M2) / (25 + S2 + M2), 1);
   });
 
   it.each([0.95, 0.99])(
@@ -887,6 +918,19 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       ),
     [QUERIES.checkLatencyP99]: () =>
       quantileBy(0.99, 'request_latency_ms', '', '5m', (l) => l.endpoint === slo.endpoint),
+    [QUERIES.monitored]: async (sel) =>
+      one(
+        total(
+          (await recompute('governance_monitored_total', '5m')).filter((x) =>
+            passes(sel)(x.labels),
+          ),
+        ),
+      ),
+    [QUERIES.monitoredByReason]: async (sel) =>
+      sumBy(
+        (await recompute('governance_monitored_total', '1h')).filter((x) => passes(sel)(x.labels)),
+        ['reason'],
+      ),
   };
   const baseLabels = (): Labels => ({
     env: 'local',
@@ -962,14 +1006,15 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     expect(await values('api_key_id')).toEqual([keys.rl.id]);
   });
 
-  it('dashboard stats read as the traffic: 10 allowed, 15 blocked, 4 rate-limited in the window', async () => {
+  it('dashboard stats read as the traffic: 10 (+2 monitored) allowed, 15 blocked, 4 rate-limited, 2 monitored in the window', async () => {
     const val = async (q: string) => Number((await instant(interpolate(q)))[0]!.value[1]);
     // Extrapolation stretches the increase to the window edge: at most half a scrape interval
     // before the first and 1.1 after the last sample, relative to the ~10 s this test samples.
     for (const [q, n] of [
-      [QUERIES.allowed, 10],
+      [QUERIES.allowed, 10 + M2],
       [QUERIES.blocked, 15 + S2],
       [QUERIES.rateLimitHits, 4],
+      [QUERIES.monitored, M2],
     ] as const) {
       const v = await val(q);
       expect(v, q).toBeGreaterThanOrEqual(n);
