@@ -16,6 +16,8 @@ export const PERSONAL_DATA_TYPES = [
   'email',
   'phone',
   'ip_address',
+  'person_name',
+  'postal_address',
 ] as const;
 
 export const SECRET_TYPES = [
