@@ -422,6 +422,67 @@ const GEN = {
       };
     return { value: v, prefix: `--${r.pick(['token', 'password'])}=`, variant: f };
   },
+  // Names and addresses (issue 15). Their own small lists, independent of the detectors' data.
+  person_name(r) {
+    const f = r.pick([
+      'Kari',
+      'Ola',
+      'Ingrid',
+      'Lars',
+      'Sofie',
+      'Henrik',
+      'Emma',
+      'Jonas',
+      'Sarah',
+      'Michael',
+      'Anne-Lise',
+      'Per Olav',
+    ]);
+    const l = r.pick([
+      'Nordmann',
+      'Hansen',
+      'Johansen',
+      'Olsen',
+      'Haugen',
+      'Lunde',
+      'Smith',
+      'Brown',
+      'Bakke',
+      'Fjeldstad',
+    ]);
+    const form = r.pick(['full', 'full', 'full', 'initial', 'last-first']);
+    if (form === 'initial') return { value: `${f[0]}. ${l}`, variant: form };
+    if (form === 'last-first') return { value: `${l}, ${f}`, variant: form, lastFirst: true };
+    return { value: `${f} ${l}`, variant: form };
+  },
+  postal_address(r) {
+    const [code, place] = r.pick([
+      ['0155', 'Oslo'],
+      ['0159', 'OSLO'],
+      ['5003', 'Bergen'],
+      ['7011', 'Trondheim'],
+      ['4006', 'Stavanger'],
+      ['9008', 'Tromsø'],
+      ['2615', 'Lillehammer'],
+      ['8006', 'BODØ'],
+    ]);
+    const street = r.pick([
+      'Storgata',
+      'Kirkeveien',
+      'Karl Johans gate',
+      'Øvre Slottsgate',
+      'Parkveien',
+      'Strandgata',
+      'Thorvald Meyers gate',
+      'Skoleveien',
+    ]);
+    const nr = `${r.int(1, 140)}${r.next() < 0.2 ? r.pick(['A', 'B', ' C']) : ''}`;
+    const form = r.pick(['full', 'full', 'street', 'pobox']);
+    if (form === 'pobox')
+      return { value: `Postboks ${r.int(1, 9999)}, ${code} ${place}`, variant: form };
+    if (form === 'street') return { value: `${street} ${nr}`, variant: form };
+    return { value: `${street} ${nr}, ${code} ${place}`, variant: form };
+  },
 };
 
 // ---------------------------------------------------------------- sentence templates
@@ -442,7 +503,7 @@ const T = {
       'Please update the record for SSN {} today.',
       'The applicant, fnr {}, lives in Bergen.',
     ],
-    bare: ['Søker: Kari Nordmann, {}, Bergen.', 'Employee {} joined in March.'],
+    bare: ['Søker: [[Kari Nordmann]], {}, Bergen.', 'Employee {} joined in March.'],
   },
   no_kontonummer: {
     no: [
@@ -479,7 +540,7 @@ const T = {
   phone: {
     no: ['Ring meg på tlf {} etter klokka fire.', 'Mobil: {}', 'Du når meg på telefon {}.'],
     en: ['Call me on {} after lunch.', 'Phone: {}', 'My mobile is {}.'],
-    bare: ['Kari, {}, Bergen.'],
+    bare: ['[[Kari Hansen]], {}, Bergen.'],
   },
   ip_address: {
     no: ['Innloggingen kom fra IP-adressen {} i natt.', 'Serveren svarer på {}.'],
@@ -518,13 +579,47 @@ const T = {
     en: ['The config has {} in it.', 'Run it with {} please.'],
     bare: ['{}'],
   },
+  person_name: {
+    no: [
+      'Pasienten {} ble innlagt i går.',
+      'Kunden {} ringer om fakturaen.',
+      'Saksbehandler er {}.',
+      'Hilsen {}',
+    ],
+    en: [
+      'Customer {} called about the refund.',
+      'Please forward this to {} today.',
+      'Kind regards, {}',
+    ],
+    bare: ['Møtet med {} er flyttet.'],
+  },
+  postal_address: {
+    no: ['Ny adresse er {}.', 'Pakken skal til {} innen fredag.', 'Hun bor i {} nå.'],
+    en: ['Our address is {}.', 'Please send the letter to {} by Monday.'],
+    bare: ['{}'],
+  },
 };
 
+/**
+ * The template with the value in place of `{}`; `[[…]]` in a template marks a person name that
+ * is part of the sentence (labelled too).
+ */
 function fill(template, value, prefix = '', suffix = '') {
   const at = template.indexOf('{}');
-  const text = template.slice(0, at) + prefix + value + suffix + template.slice(at + 2);
+  const raw = template.slice(0, at) + prefix + value + suffix + template.slice(at + 2);
   const start = at + prefix.length;
-  return { text, start, end: start + value.length };
+  const extra = [];
+  let text = '';
+  let shift = 0;
+  for (const part of raw.split(/(\[\[[^\]]*\]\])/)) {
+    if (part.startsWith('[[')) {
+      const name = part.slice(2, -2);
+      extra.push({ type: 'person_name', start: text.length, end: text.length + name.length });
+      text += name;
+      if (text.length - name.length < start) shift += 4;
+    } else text += part;
+  }
+  return { text, start: start - shift, end: start - shift + value.length, extra };
 }
 
 function positive(r, type, id) {
@@ -532,15 +627,20 @@ function positive(r, type, id) {
   const t = T[type];
   const useBare = !v.needsContext && t.bare && r.next() < 0.25;
   const lang = useBare ? r.pick(['no', 'en']) : r.pick(['no', 'en']);
-  const template = useBare ? r.pick(t.bare) : r.pick(t[lang]);
-  const { text, start, end } = fill(template, v.value, v.prefix, v.suffix);
+  // `Last, First` is how lists and forms write a name, not running prose.
+  const template = v.lastFirst
+    ? r.pick(['Navn: {}', 'Name: {}', 'Pasient: {}\nInnlagt 12.03.'])
+    : useBare
+      ? r.pick(t.bare)
+      : r.pick(t[lang]);
+  const { text, start, end, extra } = fill(template, v.value, v.prefix, v.suffix);
   return {
     id,
     lang,
     kind: 'positive',
     case: `${type}/${v.variant}${useBare ? '/bare' : ''}`,
     text,
-    labels: [{ type, start, end }],
+    labels: [{ type, start, end }, ...extra].sort((a, b) => a.start - b.start),
   };
 }
 
@@ -755,18 +855,40 @@ const NEAR = {
       `${r.int(2, 9)}${r.digits(7)}`,
     ]);
   },
+  'name-like': (r) =>
+    r.pick([
+      'Storgata er stengt hele helgen.',
+      'Møtet i Oslo ble flyttet til Bergen.',
+      'Equinor og Telenor la fram tall for Q3.',
+      'Riksvei 7 er stengt ved Gol.',
+      'Windows 11 krever TPM 2.0.',
+      'Sarpsborg 08 vant 2-0 over Odd.',
+      'The Annual Report was published in March.',
+      'Grand Hotel Oslo har 300 rom.',
+      'Kapittel 5 handler om personvern.',
+      `Postnummeret ${r.pick(['0150', '5003', '7011'])} dekker sentrum.`,
+      'Vi har kontor i Oslo, Bergen og Trondheim.',
+      'Rema 1000 i Storgata åpner 1. mars.',
+      'Microsoft Teams og Google Chrome er installert.',
+    ]),
 };
 
 // ---------------------------------------------------------------- assembly
 
 export const TYPES = Object.keys(GEN);
+/** Types added after the first corpus (issue 15). */
+const LATER_TYPES = new Set(['person_name', 'postal_address']);
 
 export function generateCorpus(seed = SEED, perType = 120, perNearMiss = 40) {
   const r = rng(seed);
   const records = [];
   let id = 0;
+  // Names and addresses draw from their own stream, so adding them left every other record as it
+  // was.
+  const r15 = rng(seed + 15);
   for (const type of TYPES)
-    for (let i = 0; i < perType; i++) records.push(positive(r, type, `p${id++}`));
+    for (let i = 0; i < perType; i++)
+      records.push(positive(LATER_TYPES.has(type) ? r15 : r, type, `p${id++}`));
   for (const [name, make] of Object.entries(NEAR)) {
     for (let i = 0; i < perNearMiss; i++) {
       records.push({

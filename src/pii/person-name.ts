@@ -26,19 +26,27 @@
 import {
   AMBIGUOUS,
   CUE_BEFORE,
+  ENGLISH,
   FIRST,
   FIRST_EN,
+  fold,
   getTables,
+  HASH_SEED,
+  hashStep,
   LAST,
+  LOWER,
   NON_NAME,
-  ENGLISH,
   ORG_MARKER,
   PARTICLE,
   PLACE,
   PLACE_PREP,
+  ROLE_END,
   SAY,
   STOP,
+  STREET,
+  TITLE,
   type Tables,
+  WordTable,
 } from './data';
 import { isDigit, isLetter, isWordChar, work } from './text';
 import type { Detection, Detector } from './types';
@@ -48,7 +56,7 @@ const INITIAL = 1 << 10; // `K.`
 const ALLCAPS = 1 << 11; // `NORDMANN`
 const GENITIVE = 1 << 12; // `Støres` (the stem is the name)
 const START = 1 << 13; // first word of a sentence, line or heading
-const ROLE = 1 << 14; // a capitalised title or role (`Statsminister`, `Høyre-leder`, `Dr`)
+const ROLE = 1 << 14; // a capitalised title or role (`Høyre-leder`)
 const HYPHEN_LOWER = 1 << 15; // `Oslo-mann`, `Jong-un`: a hyphenated word with a lower-case part
 
 const NAMEISH = FIRST | FIRST_EN | LAST;
@@ -99,112 +107,127 @@ function isOpener(c: number): boolean {
   );
 }
 
+/** Punctuation a word may follow directly: line breaks, `,` `;` `:` `.` `!` `?` `/`. */
+function isPrecedingPunct(c: number): boolean {
+  return (
+    c === 10 ||
+    c === 13 ||
+    c === 44 ||
+    c === 59 ||
+    c === 58 ||
+    c === 46 ||
+    c === 33 ||
+    c === 63 ||
+    c === 47
+  );
+}
+
+/** The capitalised words of a text, as parallel arrays. */
 interface Tokens {
   start: number[];
   end: number[];
   flags: number[];
-  key: string[];
+  /** Title-case folded hash of the word (of its stem for a genitive): names are remembered by it. */
+  hash: number[];
   /** Capitalised English function words minus Norwegian ones: > 0 means English text. */
   english: number;
 }
 
-function titleCase(s: string): string {
-  let out = '';
-  let up = true;
-  for (const ch of s.toLowerCase()) {
-    out += up ? ch.toUpperCase() : ch;
-    up = ch === '-';
-  }
-  return out;
-}
-
-/** Lexicon flags of a word, with genitive, hyphen and capitals handling. */
-function lookup(t: Tables, word: string, allCaps: boolean): [number, string] {
-  const key = allCaps ? titleCase(word) : word;
-  const f = t.words.get(key);
-  if (f !== undefined) return [f, key];
-  // Genitive: `Støres`, `Hansens`, `Kari Nordmanns`.
-  const last = key.charCodeAt(key.length - 1);
-  if (key.length > 3 && (last === 115 || last === 83)) {
-    const stem = key.slice(0, -1);
-    const g = t.words.get(stem);
-    if (g !== undefined && g & NAMEISH) return [g | GENITIVE, stem];
-  }
-  const dash = key.indexOf('-');
-  if (dash > 0) {
-    // `Anne-Lise` (both first names), `Berg-Hansen` (surnames), `Høyre-leder` (a role),
-    // `Oslo-mann` (a derived word).
-    let all = NAMEISH;
-    let firstAll = FIRST | FIRST_EN;
-    let lower = false;
-    let p = 0;
-    let partFlags = 0;
-    while (p <= key.length) {
-      let q = key.indexOf('-', p);
-      if (q < 0) q = key.length;
-      const part = key.slice(p, q);
-      if (part.length === 0) break;
-      if (isLowerLetter(part.charCodeAt(0))) {
-        lower = true;
-        if (q === key.length && hasRoleSuffix(t, part)) return [ROLE, key];
-      }
-      const pf = t.words.get(part) ?? 0;
-      if (p === 0) partFlags = pf;
-      all &= pf & NAMEISH ? NAMEISH : 0;
-      firstAll &= pf;
-      p = q + 1;
+/** Flags of a hyphenated word from its parts (`Anne-Lise`, `Berg-Hansen`, `Høyre-leder`). */
+function hyphenated(t: Tables, text: string, s: number, e: number): number {
+  let all = NAMEISH;
+  let firstAll = FIRST | FIRST_EN;
+  let lower = false;
+  let partFlags = 0;
+  let p = s;
+  while (p < e) {
+    let q = p;
+    while (q < e && text.charCodeAt(q) !== 45 && text.charCodeAt(q) !== 0x2010) q++;
+    if (q === p) break;
+    if (isLowerLetter(text.charCodeAt(p))) {
+      lower = true;
+      if (q === e && roleEnd(t, text, p, q)) return ROLE;
     }
-    if (lower) return [HYPHEN_LOWER | (partFlags & (NON_NAME | PLACE)), key];
-    if (firstAll & (FIRST | FIRST_EN)) return [firstAll & (FIRST | FIRST_EN), key];
-    if (all) return [LAST, key];
-    return [0, key];
+    const pf = t.wordTable.lookup(text, p, q);
+    if (p === s) partFlags = pf;
+    all &= pf & NAMEISH ? NAMEISH : 0;
+    firstAll &= pf;
+    p = q + 1;
   }
-  return [0, key];
+  if (lower) return HYPHEN_LOWER | (partFlags & (NON_NAME | PLACE));
+  if (firstAll & (FIRST | FIRST_EN)) return firstAll & (FIRST | FIRST_EN);
+  if (all) return LAST;
+  return 0;
 }
 
-function hasRoleSuffix(t: Tables, lower: string): boolean {
-  for (const s of t.roleSuffixes) if (lower.endsWith(s)) return true;
+/** Whether the lower-case word `text[s, e)` ends in a role (`kommunikasjonssjef`). */
+function roleEnd(t: Tables, text: string, s: number, e: number): boolean {
+  let h = HASH_SEED;
+  for (let i = e - 1; i > s && i >= e - 12; i--) {
+    h = hashStep(h, fold(text.charCodeAt(i), 1, LOWER));
+    if (e - i >= 3 && t.roleSuffixTable.findReversed(h, text, i, e) & ROLE_END) return true;
+  }
   return false;
 }
 
-/** Collects the capitalised words of `text` with their flags. */
+/** An upper-case letter at a word start. */
+const WORD_START_CAPITAL = /(?<![\p{L}\p{N}_])\p{Lu}/gu;
+
+/** Collects the capitalised words of `text` with their flags, in one pass. */
 function collect(text: string, t: Tables): Tokens {
   const start: number[] = [];
   const end: number[] = [];
   const flags: number[] = [];
-  const key: string[] = [];
-  const n = text.length;
-  let i = 0;
-  let steps = n;
+  const hash: number[] = [];
+  const table = t.wordTable;
+  let steps = text.length;
   let english = 0;
-  while (i < n) {
-    let c = text.charCodeAt(i);
-    // Skip to the next upper-case letter (most characters of any text end here).
-    while (!((c >= 65 && c <= 90) || (c >= 0xc0 && isUpperLetter(c)))) {
-      if (++i >= n) break;
-      c = text.charCodeAt(i);
-    }
-    if (i >= n) break;
-    const s = i;
+  // The regex engine finds word-initial capitals faster than a JavaScript loop (no match inside
+  // a word: `iPhone`, base64, camelCase).
+  const re = WORD_START_CAPITAL;
+  re.lastIndex = 0;
+  for (;;) {
+    const m = re.exec(text);
+    if (m === null) break;
+    const s = m.index;
+    const c = text.charCodeAt(s);
     const prev = text.charCodeAt(s - 1);
+    let h = hashStep(HASH_SEED, c);
+    let hPrev = HASH_SEED;
     let e = s + 1;
     let upper = 1;
+    let dash = false;
     for (;;) {
       const d = text.charCodeAt(e);
       if (isLetter(d)) {
-        if (isUpperLetter(d)) upper++;
+        if (d >= 65 && d <= 90) upper++;
+        else if (d >= 0xc0 && isUpperLetter(d)) upper++;
+        hPrev = h;
+        h = hashStep(h, fold(d, 1, TITLE));
         e++;
-      } else if ((d === 45 || d === 0x2010) && isLetter(text.charCodeAt(e + 1))) e += 2;
-      else if ((d === 39 || d === 0x2019) && e - s === 1 && isUpperLetter(text.charCodeAt(e + 1)))
-        e += 2; // O'Brien, D'Angelo
-      else break;
+      } else if ((d === 45 || d === 0x2010) && isLetter(text.charCodeAt(e + 1))) {
+        dash = true;
+        hPrev = h;
+        h = hashStep(h, d);
+        e++;
+      } else if (
+        (d === 39 || d === 0x2019) &&
+        e - s === 1 &&
+        isUpperLetter(text.charCodeAt(e + 1))
+      ) {
+        hPrev = h;
+        h = hashStep(h, d);
+        e++; // O'Brien, D'Angelo
+      } else break;
       if (e - s > 40) break;
     }
     steps += e - s;
-    i = e;
+    re.lastIndex = e;
     // Glued to a word, number, path, address or identifier: not a name (`iPhone`, `kari.Nordmann`,
     // `Kari.Nordmann@x.no`, `/Users/Kari`).
-    if (isWordChar(prev) || isDigit(text.charCodeAt(e))) continue;
+    if (isDigit(text.charCodeAt(e))) continue;
+    // After anything but a space, a bracket, a quote or punctuation (`%T`, `=Kari`, `$Name`).
+    if (s > 0 && !isOpener(prev) && !isPrecedingPunct(prev)) continue;
     if (
       (prev === 46 || prev === 64 || prev === 47 || prev === 92) &&
       isWordChar(text.charCodeAt(s - 2))
@@ -218,28 +241,49 @@ function collect(text: string, t: Tables): Tokens {
     }
     const len = e - s;
     let f: number;
-    let k: string;
     if (len === 1) {
       if (next === 46) {
         f = INITIAL;
         e++; // the period belongs to the initial
-        i = e;
+        re.lastIndex = e;
       } else f = STOP; // `I`, `A`, a lone letter
-      k = text[s]!;
     } else {
-      const allCaps = upper === len;
-      [f, k] = lookup(t, text.slice(s, e), allCaps);
-      if (allCaps) f |= ALLCAPS;
+      f = table.find(h, text, s, e);
+      if (f === 0) {
+        const last = text.charCodeAt(e - 1);
+        // Genitive: `Støres`, `Hansens`, `Kari Nordmanns`.
+        if (len > 3 && (last === 115 || last === 83)) {
+          const g = table.find(hPrev, text, s, e - 1);
+          if (g & NAMEISH) {
+            f = g | GENITIVE;
+            h = hPrev;
+          }
+        }
+        if (f === 0 && dash) f = hyphenated(t, text, s, e);
+      }
+      if (upper === len) f |= ALLCAPS;
     }
     if (isSentenceStart(text, s)) f |= START;
     if (f & STOP) english += f & ENGLISH ? 1 : -1;
     start.push(s);
     end.push(e);
     flags.push(f);
-    key.push(k);
+    hash.push(h);
   }
   work.steps += steps;
-  return { start, end, flags, key, english };
+  return { start, end, flags, hash, english };
+}
+
+const TITLE_ABBREVIATIONS = new WordTable(6, LOWER);
+for (const w of ['dr', 'mr', 'mrs', 'ms', 'prof', 'adv', 'st', 'sr', 'jr', 'fr'])
+  TITLE_ABBREVIATIONS.add(w, 1);
+
+/** Whether the `.` at `dot` ends a title (`Dr.`, `Mr.`, `prof.`) rather than a sentence. */
+function afterAbbreviation(text: string, dot: number): boolean {
+  let i = dot;
+  while (i > dot - 5 && i > 0 && isLetter(text.charCodeAt(i - 1))) i--;
+  if (i === dot || (i > 0 && isLetter(text.charCodeAt(i - 1)))) return false;
+  return TITLE_ABBREVIATIONS.lookup(text, i, dot) !== 0;
 }
 
 /** Whether the word at `s` starts a sentence, a line, a heading or the text. */
@@ -250,20 +294,30 @@ function isSentenceStart(text: string, s: number): boolean {
   if (i < 0) return true;
   if (i < limit) return false;
   const c = text.charCodeAt(i);
-  return (
-    c === 46 || c === 33 || c === 63 || c === 58 || c === 59 || c === 10 || c === 13 || c === 0x2026
-  );
+  if (c === 46 && afterAbbreviation(text, i)) return false;
+  // Not `:` — after `Saksbehandler:` or `Notat:` a capitalised word is a name or a noun, and the
+  // word before the colon is read as a cue.
+  return c === 46 || c === 33 || c === 63 || c === 59 || c === 10 || c === 13 || c === 0x2026;
 }
 
-/** The lower-cased word before `pos` (skipping spaces and one `.`, `,` or `:`), or ''. */
-function wordBefore(text: string, pos: number): string {
+/** Cue flags of the lower-cased word `text[s, e)`: a listed cue, or a role ending. */
+function cueOf(t: Tables, text: string, s: number, e: number): number {
+  if (e - s < 2 || e - s > 24) return 0;
+  const f = t.cueTable.lookup(text, s, e);
+  if (f) return f;
+  if (e - s > 4 && roleEnd(t, text, s, e)) return CUE_BEFORE;
+  return 0;
+}
+
+/** Cue flags of the word before `pos` (skipping spaces and one `.`, `,`, `:` or `!`). */
+function cueBefore(t: Tables, text: string, pos: number): number {
   let i = pos - 1;
   const limit = Math.max(0, pos - 40);
   let punct = 0;
   while (i >= limit) {
     const c = text.charCodeAt(i);
     if (c === 32 || c === 0xa0 || c === 10 || c === 13 || c === 9) i--;
-    else if ((c === 46 || c === 44 || c === 58) && punct === 0) {
+    else if ((c === 46 || c === 44 || c === 58 || c === 33) && punct === 0) {
       punct++;
       i--;
     } else break;
@@ -271,19 +325,19 @@ function wordBefore(text: string, pos: number): string {
   const e = i + 1;
   while (i >= limit && (isLetter(text.charCodeAt(i)) || text.charCodeAt(i) === 45)) i--;
   work.steps += pos - i;
-  if (e - (i + 1) > 24) return '';
-  return text.slice(i + 1, e).toLowerCase();
+  return cueOf(t, text, i + 1, e);
 }
 
-/** The lower-cased word after `pos` (skipping spaces), or ''. */
-function wordAfter(text: string, pos: number): string {
+/** Cue flags of the word after `pos` (skipping up to two spaces). */
+function cueAfter(t: Tables, text: string, pos: number): number {
   let i = pos;
   while (i < pos + 3 && isSpaceChar(text.charCodeAt(i))) i++;
   const s = i;
+  if (!isLowerLetter(text.charCodeAt(s))) return 0;
   while (i < s + 16 && isLetter(text.charCodeAt(i))) i++;
   work.steps += i - pos;
-  if (i === s || isLetter(text.charCodeAt(i))) return '';
-  return text.slice(s, i).toLowerCase();
+  if (isLetter(text.charCodeAt(i))) return 0;
+  return t.cueTable.lookup(text, s, i);
 }
 
 /** `(45)`, `(45 år)`, `, 45,` or a party in brackets `(H)`, `(Ap)` right after a name. */
@@ -329,37 +383,12 @@ function joins(text: string, t: Tables, a: number, b: number, prevFlags: number)
   while (i < b - 1) {
     let j = i;
     while (j < b - 1 && isLowerLetter(text.charCodeAt(j))) j++;
-    if (j === i || !((t.cues.get(text.slice(i, j)) ?? 0) & PARTICLE)) return false;
+    if (j === i || !(t.cueTable.lookup(text, i, j) & PARTICLE)) return false;
     if (!isSpaceChar(text.charCodeAt(j))) return false;
     i = j + 1;
   }
   return true;
 }
-
-function cueFlags(t: Tables, word: string): number {
-  if (word === '') return 0;
-  const f = t.cues.get(word) ?? 0;
-  if (f) return f;
-  return word.length > 4 && (hasRoleSuffix(t, word) || word.endsWith('årige')) ? CUE_BEFORE : 0;
-}
-
-const STREET_AFTER = new Set([
-  'gate',
-  'gata',
-  'vei',
-  'veien',
-  'veg',
-  'vegen',
-  'allé',
-  'alle',
-  'plass',
-  'gt',
-  'vn',
-  'torg',
-  'brygge',
-  'terrasse',
-  'plassen',
-]);
 
 /** Appends the person names in `text` to `out`. */
 export function scanPersonNames(text: string, out: Detection[]): void {
@@ -367,198 +396,51 @@ export function scanPersonNames(text: string, out: Detection[]): void {
   const tok = collect(text, t);
   const n = tok.start.length;
   if (n === 0) return;
-  const { start, end, flags, key } = tok;
+  const { start, end, flags, hash } = tok;
   const english = tok.english > 0;
-  // Spans already claimed by postal addresses (found before this detector runs).
-  const taken: Array<[number, number]> = [];
-  for (const d of out) if (d.type === 'postal_address') taken.push([d.start, d.end]);
+  // Spans already claimed by postal addresses (found before this detector runs), in order.
+  const taken: number[] = [];
+  for (const d of out) if (d.type === 'postal_address') taken.push(d.start, d.end);
   let takenAt = 0;
   const inAddress = (k: number): boolean => {
-    while (takenAt < taken.length && taken[takenAt]![1] <= start[k]!) takenAt++;
-    return takenAt < taken.length && taken[takenAt]![0] < end[k]!;
+    while (takenAt < taken.length && taken[takenAt + 1]! <= start[k]!) takenAt += 2;
+    return takenAt < taken.length && taken[takenAt]! < end[k]!;
   };
 
   const accepted = new Uint8Array(n); // 1 accepted, 2 part of an organisation/street (never)
-  const found: Array<[number, number]> = [];
-  const names = new Set<string>();
+  const found: number[] = [];
+  const names = new Set<number>();
   const accept = (a: number, b: number) => {
+    // A street (`Karl Johans gate`) is never a person; checked here, where it matters.
+    if (cueAfter(t, text, end[b]!) & STREET) return mark(a, b);
     for (let k = a; k <= b; k++) {
       accepted[k] = 1;
-      if (!(flags[k]! & (INITIAL | STOP))) names.add(key[k]!);
+      // Remembered for later mentions: surnames and unambiguous first names, not `Will`, `List`.
+      const f = flags[k]!;
+      if (!(f & (INITIAL | STOP | AMBIGUOUS)) && (f & (LAST | FIRST) || (f & LEXICAL) === 0))
+        names.add(hash[k]!);
     }
-    found.push([start[a]!, end[b]!]);
+    found.push(start[a]!, end[b]!);
+  };
+  const mark = (a: number, b: number) => {
+    for (let k = a; k <= b; k++) accepted[k] = 2;
   };
 
-  let k = 0;
-  while (k < n) {
-    // The chain of capitalised words joined by single spaces (or particles, or initials).
-    let c = k;
-    while (c + 1 < n && joins(text, t, end[c]!, start[c + 1]!, flags[c]!)) c++;
-    work.steps += c - k + 1;
-    classifyChain(k, c);
-    k = c + 1;
-  }
-
-  function classifyChain(a: number, b: number): void {
-    // A street (`Karl Johans gate`), an address part, or an organisation: never a person.
-    const after = wordAfter(text, end[b]!);
-    if (STREET_AFTER.has(after)) return mark(a, b);
-    for (let k = a; k <= b; k++) {
-      if (
-        flags[k]! & ORG_MARKER &&
-        !(k > a && flags[k]! & LAST && flags[k - 1]! & (FIRST | FIRST_EN))
-      ) {
-        return mark(a, b);
-      }
-    }
-    let cue = 0;
-    let k = a;
-    while (k <= b) {
-      const f = flags[k]!;
-      if (accepted[k] || inAddress(k)) {
-        k++;
-        continue;
-      }
-      if (
-        f & ROLE ||
-        (f & START && !(f & NAMEISH) && cueFlags(t, key[k]!.toLowerCase()) & CUE_BEFORE)
-      ) {
-        cue = CUE_BEFORE; // `Statsminister Erna Solberg`, `Advokat Lie`, `Mr Smith`, `Hei Kari`
-        k++;
-        continue;
-      }
-      if (f & (STOP | INITIAL) && !(f & INITIAL && k < b)) {
-        cue = 0;
-        k++;
-        continue;
-      }
-      // The name-like stretch from k.
-      let e = k;
-      while (e + 1 <= b && e - k < 5 && nameish(flags[e + 1]!) && !inAddress(e + 1)) e++;
-      // A trailing place that is no name is not part of it (`Kari Hansen Oslo`).
-      while (e > k && flags[e]! & PLACE && !(flags[e]! & NAMEISH)) e--;
-      const consumed = decide(k, e, cue, a);
-      cue = 0;
-      k = consumed + 1;
-    }
-  }
-
   /** Whether a word may continue a name (`Are` in `Jon Are Berg` is a first name here). */
-  function nameish(f: number): boolean {
+  const nameish = (f: number): boolean => {
     if (f & STOP && !(f & FIRST)) return false;
     if (f & (ORG_MARKER | ROLE | HYPHEN_LOWER)) return false;
     if (f & NON_NAME && !(f & NAMEISH)) return false;
     return true;
-  }
-
-  function mark(a: number, b: number): void {
-    for (let k = a; k <= b; k++) accepted[k] = 2;
-  }
-
-  /** Decides the stretch [k, e] (k's cue given); returns the last token index consumed. */
-  function decide(k: number, e: number, cueIn: number, chainStart: number): number {
-    const fk = flags[k]!;
-    // Initials need a surname or a capitalised word after them.
-    let first = k;
-    while (first <= e && flags[first]! & INITIAL) first++;
-    if (first > e) return e;
-    const before = k === chainStart ? cueFlags(t, wordBefore(text, start[k]!)) : cueIn;
-    const cue = cueIn | before;
-    const nextWord = wordAfter(text, end[e]!);
-    const sayAfter =
-      (t.cues.get(nextWord) ?? 0) & SAY && nextWord !== 'ifølge' && nextWord !== 'according';
-    const ageAfter = ageOrPartyAfter(text, end[e]!);
-    const strongCue = (cue & (CUE_BEFORE | SAY)) !== 0 || ageAfter;
-    const allCapsRun = (fk & ALLCAPS) !== 0;
-    if (allCapsRun) {
-      // `KARI NORDMANN`: only a first name and a surname from the registers.
-      if (e > k && flags[k]! & (FIRST | FIRST_EN) && flags[e]! & LAST) accept(k, e);
-      return e;
-    }
-    for (let j = k; j <= e; j++) if (flags[j]! & ALLCAPS) return e; // acronyms in the run
-    const fFirst = flags[first]!;
-    const fLast = flags[e]!;
-    const count = e - k + 1;
-
-    if (count >= 2) {
-      const lastOk =
-        fLast & (LAST | FIRST | FIRST_EN) || (fLast & LEXICAL) === 0 || fLast & GENITIVE;
-      const lastStrong = (fLast & LAST) !== 0 && !(fLast & (PLACE | NON_NAME));
-      if (fFirst & (FIRST | FIRST_EN) && lastOk && !(fLast & NON_NAME && !(fLast & NAMEISH))) {
-        // At a sentence start a name that is also a word needs a surname or a cue: `Per
-        // Sandberg` but not `Will Microsoft`, `Grace Period`, `August Bank`.
-        const wordLike =
-          fFirst & (NON_NAME | PLACE) ||
-          (fFirst & AMBIGUOUS && (!(fFirst & FIRST) || english)) ||
-          (fFirst & AMBIGUOUS && fLast & (PLACE | NON_NAME));
-        if (!wordLike || lastStrong || strongCue || !(fFirst & START)) {
-          accept(k, e);
-          return e;
-        }
-        return e;
-      }
-      // `K. Hansen`, `J. K. Rowling` — but not `oppgang B. Styret` (a sentence ends after `B.`).
-      const initialsOk =
-        first - k > 1 || fk & START || !/[a-zæøå] $/.test(text.slice(start[k]! - 2, start[k]));
-      if (k < first && initialsOk && (lastStrong || (fLast & LEXICAL) === 0)) {
-        accept(k, e); // `K. Hansen`, `J.K. Rowling`
-        return e;
-      }
-      let plain = !(fk & PLACE);
-      for (let j = k; j <= e; j++)
-        if (flags[j]! & NON_NAME && !(flags[j]! & NAMEISH)) plain = false;
-      if (plain && (strongCue || (sayAfter && !(fk & START)))) {
-        accept(k, e); // `statsminister Gahr Støre`, `sier Gahr Støre`
-        return e;
-      }
-      // An organisation or place run (`Nordea Markets`, `Oslo Børs`): skip to a first name in it.
-      if (fk & (NON_NAME | PLACE) && !(fk & NAMEISH)) {
-        let j = k + 1;
-        while (j <= e && !(flags[j]! & (FIRST | FIRST_EN))) j++;
-        return j - 1;
-      }
-      // Two or more capitalised words without a first name: try a name starting later
-      // (`Tidligere statsminister …` is handled by the role; `Oslo Kari Hansen` here).
-      return k;
-    }
-
-    // A single word.
-    const f = fk;
-    if (f & (NON_NAME | STOP) && !(f & NAMEISH)) return k;
-    if (f & NON_NAME && !(strongCue && f & NAMEISH)) return k;
-    if (f & HYPHEN_LOWER) return k;
-    // `Nordmann, Kari`: a surname, a comma, first names, then the end of the entry.
-    const lf = lastFirst(k);
-    if (lf > k) {
-      accept(k, lf);
-      return lf;
-    }
-    if (strongCue) {
-      if (!(f & PLACE && !(f & NAMEISH) && !ageAfter)) accept(k, k);
-      return k;
-    }
-    // The second word of a proper noun that does not start with a first name (`Helse Nord`).
-    if (k > chainStart && !(flags[k - 1]! & (ROLE | STOP | INITIAL))) return k;
-    const placePrep = (cueFlags(t, wordBefore(text, start[k]!)) & PLACE_PREP) !== 0;
-    if (f & NAMEISH && !(f & PLACE)) {
-      const enWord = f & FIRST_EN && !(f & (FIRST | LAST)) && f & AMBIGUOUS;
-      if (!(f & START) && !placePrep && !enWord) {
-        accept(k, k); // `møtte Hansen i går`
-        return k;
-      }
-      if (sayAfter && !(f & AMBIGUOUS)) {
-        accept(k, k); // `Hansen sier at …`
-        return k;
-      }
-    }
-    if (sayAfter && !(f & (START | PLACE)) && (f & LEXICAL) === 0) accept(k, k); // `…, mener Putin`
-    return k;
-  }
+  };
 
   /** `Nordmann, Kari` / `Smith, John`: returns the index of the last first name, or k. */
-  function lastFirst(k: number): number {
+  const lastFirst = (k: number): number => {
     const f = flags[k]!;
-    if (f & (PLACE | AMBIGUOUS | STOP | NON_NAME | HYPHEN_LOWER | ROLE) || k + 1 >= n) return k;
+    if (f & (STOP | NON_NAME | HYPHEN_LOWER | ROLE) || k + 1 >= n) return k;
+    if (f & (PLACE | AMBIGUOUS) && !(f & LAST)) return k; // `Oslo, Kari`; but `Lunde, Henrik`
+    if (f & (FIRST | FIRST_EN) && !(f & LAST)) return k; // `Mona, Randi`: two names
+    if (cueOf(t, text, start[k]!, end[k]!) & CUE_BEFORE) return k; // `Kona, Randi`: a role
     const s = end[k]!;
     if (text.charCodeAt(s) !== 44 || !isSpaceChar(text.charCodeAt(s + 1)) || start[k + 1] !== s + 2)
       return k;
@@ -576,22 +458,198 @@ export function scanPersonNames(text: string, out: Detection[]): void {
       c === 44 ||
       (c === 32 && text.charCodeAt(end[j]! + 1) === 40);
     return boundary ? j : k;
+  };
+
+  /** Decides the stretch [k, e] (`cueIn`: a role word before it in the run); returns the last
+   *  token index consumed. Context is read only when the words alone do not decide. */
+  const decide = (k: number, e: number, cueIn: number, chainStart: number): number => {
+    const fk = flags[k]!;
+    let first = k;
+    while (first <= e && flags[first]! & INITIAL) first++;
+    if (first > e) return e;
+    if (fk & ALLCAPS) {
+      // `KARI NORDMANN`: only a first name and a surname from the registers.
+      if (e > k && fk & (FIRST | FIRST_EN) && flags[e]! & LAST && flags[e]! & ALLCAPS) accept(k, e);
+      return e;
+    }
+    for (let j = k; j <= e; j++) if (flags[j]! & ALLCAPS) return e; // acronyms in the run
+    let before = -1; // lazily: cue flags of the word before the stretch
+    const cueB = () => {
+      if (before < 0) before = k === chainStart ? cueBefore(t, text, start[k]!) : 0;
+      return before | cueIn;
+    };
+    const ageAfter = () => ageOrPartyAfter(text, end[e]!);
+    const sayAfter = () => (cueAfter(t, text, end[e]!) & SAY) !== 0;
+    const fFirst = flags[first]!;
+    const fLast = flags[e]!;
+
+    if (e > k) {
+      const lastOk =
+        fLast & (LAST | FIRST | FIRST_EN) || (fLast & LEXICAL) === 0 || fLast & GENITIVE;
+      const lastStrong = (fLast & LAST) !== 0 && !(fLast & (PLACE | NON_NAME));
+      if (fFirst & (FIRST | FIRST_EN) && lastOk && !(fLast & NON_NAME && !(fLast & NAMEISH))) {
+        // At a sentence start a name that is also a word needs a surname or a cue: `Per
+        // Sandberg` but not `Will Microsoft`, `Grace Period`, `August Bank`.
+        const wordLike =
+          fFirst & (NON_NAME | PLACE) ||
+          (fFirst & AMBIGUOUS && (!(fFirst & FIRST) || english)) ||
+          (fFirst & AMBIGUOUS && fLast & (PLACE | NON_NAME));
+        if (
+          !wordLike ||
+          !(fFirst & START) ||
+          lastStrong ||
+          cueB() & (CUE_BEFORE | SAY) ||
+          ageAfter()
+        )
+          accept(k, e);
+        return e;
+      }
+      // `K. Hansen`, `J. K. Rowling` — but not `oppgang B. Styret` (a sentence ends after `B.`).
+      if (k < first && (lastStrong || (fLast & LEXICAL) === 0)) {
+        const p = text.charCodeAt(start[k]! - 2);
+        if (
+          lastStrong ||
+          first - k > 1 ||
+          fk & START ||
+          !(text.charCodeAt(start[k]! - 1) === 32 && isLowerLetter(p))
+        ) {
+          accept(k, e);
+          return e;
+        }
+      }
+      // An organisation or place run (`Nordea Markets`, `Oslo Børs`): skip to a first name in it.
+      if (fk & (NON_NAME | PLACE) && !(fk & NAMEISH)) {
+        let j = k + 1;
+        while (j <= e && !(flags[j]! & (FIRST | FIRST_EN))) j++;
+        return j - 1;
+      }
+      let plain = true;
+      for (let j = k; j <= e; j++)
+        if (flags[j]! & NON_NAME && !(flags[j]! & NAMEISH)) plain = false;
+      if (plain && (cueB() & (CUE_BEFORE | SAY) || ageAfter() || (!(fk & START) && sayAfter()))) {
+        accept(k, e); // `statsminister Gahr Støre`, `sier Gahr Støre`
+        return e;
+      }
+      // Two or more capitalised words without a first name: try a name starting later.
+      return k;
+    }
+
+    // A single word.
+    const f = fk;
+    if (f & (NON_NAME | STOP | HYPHEN_LOWER) && !(f & NAMEISH)) return k;
+    // `Nordmann, Kari`: a surname, a comma, first names, then the end of the entry.
+    const lf = lastFirst(k);
+    if (lf > k) {
+      accept(k, lf);
+      return lf;
+    }
+    if ((f & LEXICAL) === 0 && f & START) {
+      // An unknown word at a sentence start: only an age or party makes it a name (`Nakamura (31)`).
+      if (ageAfter()) accept(k, k);
+      return k;
+    }
+    if (f & NON_NAME) {
+      if (cueIn || ageAfter()) accept(k, k);
+      return k;
+    }
+    const cue = cueB();
+    if (cue & (CUE_BEFORE | SAY) || ageAfter()) {
+      // A cue across a sentence end (`Hei!\nPakken kom …`) only confirms a registered name.
+      const across = f & START && !(cueIn & CUE_BEFORE) && !(f & NAMEISH);
+      if (!across && !(f & PLACE && !(f & NAMEISH))) accept(k, k);
+      return k;
+    }
+    // The second word of a proper noun that does not start with a first name (`Helse Nord`).
+    if (k > chainStart && !(flags[k - 1]! & (ROLE | STOP | INITIAL))) return k;
+    if (f & NAMEISH && !(f & PLACE)) {
+      const enWord = f & FIRST_EN && !(f & (FIRST | LAST)) && f & AMBIGUOUS;
+      if (!(f & START) && !(cue & PLACE_PREP) && !enWord) {
+        accept(k, k); // `møtte Hansen i går`
+        return k;
+      }
+      if (!(f & AMBIGUOUS) && sayAfter()) {
+        accept(k, k); // `Hansen sier at …`
+        return k;
+      }
+    }
+    if (!(f & (START | PLACE)) && (f & LEXICAL) === 0 && sayAfter()) accept(k, k); // `…, mener Putin`
+    return k;
+  };
+
+  const classifyChain = (a: number, b: number): void => {
+    // An organisation (`Hansen Bygg AS`) is never a person.
+    for (let k = a; k <= b; k++) {
+      if (
+        flags[k]! & ORG_MARKER &&
+        !(k > a && flags[k]! & LAST && flags[k - 1]! & (FIRST | FIRST_EN))
+      )
+        return mark(a, b);
+    }
+    let cue = 0;
+    let k = a;
+    while (k <= b) {
+      const f = flags[k]!;
+      if (accepted[k] || inAddress(k)) {
+        k++;
+        continue;
+      }
+      if (
+        f & ROLE ||
+        (f & START &&
+          k < b &&
+          (!(f & NAMEISH) || f & AMBIGUOUS) &&
+          cueOf(t, text, start[k]!, end[k]!) & CUE_BEFORE)
+      ) {
+        cue = CUE_BEFORE; // `Statsminister Erna Solberg`, `Advokat Lie`, `Mr Smith`, `Hei Kari`
+        k++;
+        continue;
+      }
+      if (f & (STOP | INITIAL) && !(f & INITIAL && k < b) && !(f & FIRST && k < b)) {
+        cue = 0;
+        k++;
+        continue;
+      }
+      // The name-like stretch from k.
+      let e = k;
+      while (e + 1 <= b && e - k < 5 && nameish(flags[e + 1]!) && !inAddress(e + 1)) e++;
+      // A trailing place that is no name is not part of it (`Kari Hansen Oslo`).
+      while (e > k && flags[e]! & PLACE && !(flags[e]! & NAMEISH)) e--;
+      const consumed = decide(k, e, cue, a);
+      cue = 0;
+      k = consumed + 1;
+    }
+  };
+
+  let k = 0;
+  while (k < n) {
+    // The chain of capitalised words joined by single spaces (or particles, or initials).
+    let c = k;
+    while (c + 1 < n && joins(text, t, end[c]!, start[c + 1]!, flags[c]!)) c++;
+    work.steps += c - k + 1;
+    classifyChain(k, c);
+    k = c + 1;
   }
 
   // Later mentions of a found name's parts: `Solberg` after `Erna Solberg`, `Northugs` after
   // `Petter Northug`.
   if (names.size > 0) {
     const known = (k: number): boolean => {
-      const w = key[k]!;
-      return names.has(w) || (w.length > 3 && w.endsWith('s') && names.has(w.slice(0, -1)));
+      if (names.has(hash[k]!)) return true;
+      // A genitive of a name not in the registers: hash the word without its `s`.
+      const s = start[k]!;
+      const e = end[k]!;
+      if (e - s < 4 || text.charCodeAt(e - 1) !== 115) return false;
+      let h = HASH_SEED;
+      for (let i = s; i < e - 1; i++) h = hashStep(h, fold(text.charCodeAt(i), i - s, TITLE));
+      return names.has(h);
     };
     let addr = 0;
     for (let k = 0; k < n; k++) {
       if (accepted[k] || flags[k]! & (STOP | ALLCAPS | INITIAL | ORG_MARKER | ROLE) || !known(k))
         continue;
-      while (addr < taken.length && taken[addr]![1] <= start[k]!) addr++;
-      if (addr < taken.length && taken[addr]![0] < end[k]!) continue;
-      if (flags[k]! & PLACE && cueFlags(t, wordBefore(text, start[k]!)) & PLACE_PREP) continue;
+      while (addr < taken.length && taken[addr + 1]! <= start[k]!) addr += 2;
+      if (addr < taken.length && taken[addr]! < end[k]!) continue;
+      if (flags[k]! & PLACE && cueBefore(t, text, start[k]!) & PLACE_PREP) continue;
       let e = k;
       while (
         e + 1 < n &&
@@ -603,9 +661,12 @@ export function scanPersonNames(text: string, out: Detection[]): void {
       accept(k, e);
       k = e;
     }
-    found.sort((x, y) => x[0] - y[0]);
   }
-  for (const [s, e] of found) out.push({ type: 'person_name', start: s, end: e });
+  const spans: Detection[] = [];
+  for (let i = 0; i < found.length; i += 2)
+    spans.push({ type: 'person_name', start: found[i]!, end: found[i + 1]! });
+  spans.sort((x, y) => x.start - y.start);
+  for (const d of spans) out.push(d);
 }
 
 export const personName: Detector = {

@@ -19,33 +19,32 @@
  * Linear: one pass finds the numbers; the reads before (≤ 80 chars) and after (≤ 80) each are
  * bounded, and the scan resumes after a match.
  */
-import { getTables, FIRST, FIRST_EN, LAST, PLACE, type Tables } from './data';
+import {
+  fold,
+  FIRST,
+  FIRST_EN,
+  getTables,
+  HASH_SEED,
+  hashStep,
+  LAST,
+  LOWER,
+  PLACE,
+  S_ABBR,
+  S_PO_BOX,
+  S_PREFIX,
+  S_ROAD,
+  S_WORD,
+  SUFFIX_STRONG,
+  SUFFIX_WEAK,
+  type Tables,
+} from './data';
 import { isDigit, isLetter, work } from './text';
 import type { Detection, Detector } from './types';
-
-const WEAK_SUFFIXES = new Set(
-  (
-    'bakken bakke bakkane lia lien liene åsen haugen høgda høyden jordet løkka løkken lunden myra ' +
-    'moen skogen toppen kollen vollen hagen hagan parken engen enga flata sletta stranda dalen ' +
-    'berget bråten bråtan tangen vangen ringen tunet tun grenda grend kroken'
-  ).split(' '),
-);
-
-/** Roads known by number, not street addresses. */
-const ROADS = new Set(
-  (
-    'riksvei riksveg riksveien fylkesvei fylkesveg fylkesveien europavei europaveien motorvei ' +
-    'motorveien hovedvei hovedveien kommunevei skogsvei gangvei sykkelvei privatvei ' +
-    'omkjøringsvei omkjøringsveien rv fv ev'
-  ).split(' '),
-);
-
-const PO_BOX = new Set(['postboks', 'boks', 'pb', 'pb.', 'box']);
 
 /** Words before a street that say an address follows. */
 const ADDRESS_CUES = new Set(
   (
-    'i på til adresse adressen adr adr. address addresse bosatt bor fra c/o besøksadresse ' +
+    'i på til adresse adressen adr address addresse bosatt bor fra c/o besøksadresse ' +
     'postadresse gateadresse hjemmeadresse leveringsadresse fakturaadresse'
   ).split(' '),
 );
@@ -67,9 +66,18 @@ function isSpaceChar(c: number): boolean {
   return c === 32 || c === 0xa0 || c === 0x202f;
 }
 
-function endsWithSuffix(lower: string, suffixes: readonly string[]): string | null {
-  for (const s of suffixes) if (lower.length >= s.length + 2 && lower.endsWith(s)) return s;
-  return null;
+/** Suffix flags of the word `text[s, e)` read backwards: `Storgata` → strong, `Solbakken` → weak. */
+function suffixOf(t: Tables, text: string, s: number, e: number): number {
+  let h = HASH_SEED;
+  let best = 0;
+  for (let i = e - 1; i >= s + 2 && i >= e - 12; i--) {
+    h = hashStep(h, fold(text.charCodeAt(i), 1, LOWER));
+    if (e - i >= 2) {
+      const f = t.suffixTable.findReversed(h, text, i, e);
+      if (f) best = f; // the longest suffix decides (`-stien` over `-en`)
+    }
+  }
+  return best;
 }
 
 /** A capitalised word (letters, inner `-`, a trailing `.` for `St.`) ending just before `e`. */
@@ -105,14 +113,23 @@ function postcodeAfter(t: Tables, text: string, pos: number): number {
   }
   if (seps === 0) return -1;
   for (let k = 0; k < 4; k++) if (!isDigit(text.charCodeAt(i + k))) return -1;
-  if (isDigit(text.charCodeAt(i + 4)) || !isSpaceChar(text.charCodeAt(i + 4))) return -1;
-  const code = Number(text.slice(i, i + 4));
+  if (!isSpaceChar(text.charCodeAt(i + 4))) return -1;
+  const code =
+    (text.charCodeAt(i) - 48) * 1000 +
+    (text.charCodeAt(i + 1) - 48) * 100 +
+    (text.charCodeAt(i + 2) - 48) * 10 +
+    (text.charCodeAt(i + 3) - 48);
   const place = t.postal[code];
   if (!place) return -1;
   let p = i + 5;
   while (isSpaceChar(text.charCodeAt(p)) && p < i + 8) p++;
-  const written = text.slice(p, p + place.length);
-  if (written.length !== place.length || written.toUpperCase() !== place) return -1;
+  if (p + place.length > text.length) return -1;
+  for (let k = 0; k < place.length; k++) {
+    const a = text.charCodeAt(p + k);
+    const b = place.charCodeAt(k);
+    // The register is upper case; the text may be `Oslo` or `OSLO`.
+    if (a !== b && fold(a, 1, LOWER) !== fold(b, 1, LOWER)) return -1;
+  }
   if (isLetter(text.charCodeAt(p + place.length))) return -1;
   return p + place.length;
 }
@@ -120,38 +137,35 @@ function postcodeAfter(t: Tables, text: string, pos: number): number {
 /** Appends the postal addresses in `text` to `out`. */
 export function scanPostalAddresses(text: string, out: Detection[]): void {
   const t = getTables();
-  const n = text.length;
-  let i = 0;
   let resume = 0;
-  let steps = n;
-  while (i < n) {
-    let c = text.charCodeAt(i);
-    while (c < 48 || c > 57) {
-      if (++i >= n) break;
-      c = text.charCodeAt(i);
-    }
-    if (i >= n) break;
-    const ns = i;
-    while (i < n && isDigit(text.charCodeAt(i))) i++;
-    const ne = i;
+  let steps = text.length;
+  // A house number follows a space and does not start with 0; the regex engine finds these
+  // faster than a JavaScript loop.
+  const re = SPACE_DIGIT;
+  re.lastIndex = 0;
+  for (;;) {
+    const m = re.exec(text);
+    if (m === null) break;
+    const ns = m.index + 1;
+    let ne = ns + 1;
+    while (ne < ns + 5 && isDigit(text.charCodeAt(ne))) ne++;
     steps += ne - ns;
-    if (ns < resume || ne - ns > 4 || text.charCodeAt(ns) === 48) continue;
-    const prev = text.charCodeAt(ns - 1);
-    if (!isSpaceChar(prev)) continue;
+    if (ns < resume || isDigit(text.charCodeAt(ne))) continue;
     const match = matchAt(t, text, ns, ne);
     if (match) {
       out.push({ type: 'postal_address', start: match[0], end: match[1] });
       resume = match[1];
-      i = Math.max(i, match[1]);
+      re.lastIndex = Math.max(re.lastIndex, match[1]);
     }
   }
   work.steps += steps;
 }
 
+const SPACE_DIGIT = /[ \u00a0\u202f][1-9]/g;
+
 /** The address span around the house number `text[ns, ne)`, or null. */
 function matchAt(t: Tables, text: string, ns: number, ne: number): [number, number] | null {
-  work.steps += 160;
-  // The word before the number.
+  // The word before the number (cheap checks first: most numbers in text are not house numbers).
   const we = ns - 1;
   let ws = we;
   if (text.charCodeAt(ws - 1) === 46) ws--;
@@ -161,14 +175,15 @@ function matchAt(t: Tables, text: string, ns: number, ne: number): [number, numb
     (isLetter(text.charCodeAt(ws - 1)) || text.charCodeAt(ws - 1) === 45)
   )
     ws--;
-  if (
-    ws === we ||
-    (ws > 0 && (isDigit(text.charCodeAt(ws - 1)) || isLetter(text.charCodeAt(ws - 1))))
-  )
-    return null;
-  const word = text.slice(ws, we);
-  const lower = word.toLowerCase();
-  const capital = isUpper(word.charCodeAt(0));
+  work.steps += we - ws;
+  if (we - ws < 2) return null;
+  const b = text.charCodeAt(ws - 1);
+  if (ws > 0 && (isDigit(b) || isLetter(b))) return null;
+  const capital = isUpper(text.charCodeAt(ws));
+  const kind = t.streetTable.lookup(text, ws, we);
+  if (kind & S_ROAD) return null;
+  const suffix = kind ? 0 : suffixOf(t, text, ws, we);
+  if (!capital && !kind && !(suffix & SUFFIX_STRONG)) return null;
 
   // After the number: a letter, a range, then maybe the postnummer.
   let e = ne;
@@ -191,22 +206,21 @@ function matchAt(t: Tables, text: string, ns: number, ne: number): [number, numb
     isLetter(z) ||
     isDigit(z) ||
     z === 37 /* % */ ||
-    (z === 44 && isDigit(text.charCodeAt(e + 1))) ||
-    (z === 46 && isDigit(text.charCodeAt(e + 1))) ||
-    z === 58
+    z === 58 /* : */ ||
+    ((z === 44 || z === 46) && isDigit(text.charCodeAt(e + 1)))
   )
     return null;
-  const unit = nextWord(text, e);
-  if (UNITS.has(unit)) return null;
   let postEnd = postcodeAfter(t, text, e);
 
   // PO boxes: `Postboks 123, 0102 Oslo`, `Postboks 6706 St. Olavs plass, 0130 Oslo`, `PO Box 5`.
-  if (PO_BOX.has(lower) || lower === 'pb.') {
+  if (kind & S_PO_BOX) {
     let start = ws;
-    if (lower === 'box') {
-      const p = text.slice(Math.max(0, ws - 5), ws).toLowerCase();
-      if (!/(?:^|\s)p\.?\s?o\.?\s$/.test(p)) return null;
-      start = ws - (p.length - p.search(/p\.?\s?o\.?\s$/));
+    if (fold(text.charCodeAt(ws), 1, LOWER) === 98 && we - ws === 3) {
+      // `box` only as `PO Box` / `P.O. Box`.
+      const p = text.slice(Math.max(0, ws - 6), ws).toLowerCase();
+      const m = /p\.?\s?o\.?\s$/.exec(p);
+      if (!m) return null;
+      start = ws - (p.length - m.index);
     }
     if (postEnd < 0) {
       // A delivery point between the number and the postnummer.
@@ -221,11 +235,11 @@ function matchAt(t: Tables, text: string, ns: number, ne: number): [number, numb
     }
     return postEnd > 0 ? [start, postEnd] : null;
   }
-  if (ROADS.has(lower.replace(/\.$/, ''))) return null;
+  if (UNITS.has(nextWord(text, e))) return null;
 
   let start = -1;
   let strong = false;
-  if ((t.streetWords.has(lower) || t.streetAbbreviations.has(lower)) && (!capital || postEnd > 0)) {
+  if (kind & (S_WORD | S_ABBR) && (!capital || postEnd > 0)) {
     // `Karl Johans gate 22`: capitalised words before the generic.
     let s = ws;
     let words = 0;
@@ -239,45 +253,30 @@ function matchAt(t: Tables, text: string, ns: number, ne: number): [number, numb
     start = s;
     strong = true;
   } else if (capital) {
-    const suffix = endsWithSuffix(lower, t.streetSuffixes) ?? endsWithAbbrev(lower, t);
     start = ws;
     if (suffix) {
-      const flags = t.words.get(word) ?? 0;
-      strong = !WEAK_SUFFIXES.has(suffix) || !(flags & (FIRST | FIRST_EN | LAST | PLACE));
+      const flags = t.wordTable.lookup(text, ws, we);
+      strong = !(suffix & SUFFIX_WEAK) || !(flags & (FIRST | FIRST_EN | LAST | PLACE));
     } else if (postEnd < 0) return null;
-    // Prefix words: `Øvre Slottsgate`, `Gamle Drammensvei`, `St. Olavs gate`.
+    // Prefix words: `Øvre Slottsgate`, `Gamle Drammensvei`, `St. Olavs gate`; any capitalised
+    // words when a postnummer confirms the address.
     for (let words = 0; words < 3 && isSpaceChar(text.charCodeAt(start - 1)); words++) {
       const w = capWordBefore(text, start - 1);
       if (w < 0) break;
-      const pw = text.slice(w, start - 1);
-      if (
-        !t.streetPrefixes.has(pw) &&
-        pw !== 'St.' &&
-        pw !== 'Sankt' &&
-        !(suffix === null && postEnd > 0)
-      )
-        break;
+      const prefix =
+        t.streetTable.lookup(text, w, start - 1) & S_PREFIX ||
+        text.startsWith('St.', w) ||
+        text.startsWith('Sankt', w);
+      if (!prefix && !(suffix === 0 && postEnd > 0)) break;
       start = w;
     }
   } else {
-    // Lower case: `bor i storgata 5`.
-    const suffix = endsWithSuffix(lower, t.streetSuffixes);
-    if (!suffix || WEAK_SUFFIXES.has(suffix)) return null;
+    // Lower case: `bor i storgata 5`, with an address word before it.
     start = ws;
-    const before = prevWord(text, ws);
-    strong = ADDRESS_CUES.has(before);
+    strong = ADDRESS_CUES.has(prevWord(text, ws));
   }
   if (!strong && postEnd < 0 && !ADDRESS_CUES.has(prevWord(text, start))) return null;
   return [start, postEnd > 0 ? postEnd : e];
-}
-
-function endsWithAbbrev(lower: string, t: Tables): string | null {
-  // `Storgt.`, `Kirkevn.`
-  for (const a of t.streetAbbreviations) {
-    if (a.endsWith('.') && a.length >= 3 && lower.length > a.length + 1 && lower.endsWith(a))
-      return a;
-  }
-  return null;
 }
 
 function nextWord(text: string, pos: number): string {

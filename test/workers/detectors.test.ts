@@ -51,7 +51,7 @@ describe('fødselsnummer vs kontonummer in text', () => {
   it.each<[string, string[]]>([
     ['Fødselsnummer: 15038500047', ['no_fodselsnummer:15038500047']],
     ['Pasient 150385 00047 innlagt', ['no_fodselsnummer:150385 00047']],
-    ['Søker: Kari, 15038500047, Bergen.', ['no_fodselsnummer:15038500047']],
+    ['Søker: Kari, 15038500047, Bergen.', ['person_name:Kari', 'no_fodselsnummer:15038500047']],
     ['kontonr 15038500047', ['no_kontonummer:15038500047']],
     ['Betal til 1503.85.00047', ['no_kontonummer:1503.85.00047']],
     ['Konto 1234 56 78903', ['no_kontonummer:1234 56 78903']],

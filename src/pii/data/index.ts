@@ -22,13 +22,142 @@ export const CUE_BEFORE = 1;
 export const SAY = 2;
 export const PLACE_PREP = 4;
 export const PARTICLE = 8;
+export const STREET = 16; // a street generic after a name: `Karl Johans gate`
+export const ROLE_END = 32;
+
+/** Flags of a lower-cased word before a house number (`streetTable`). */
+export const S_WORD = 1; // gate, vei, allé …
+export const S_ABBR = 2; // gt., vn.
+export const S_PO_BOX = 4; // postboks, boks, pb
+export const S_ROAD = 8; // riksvei, fylkesvei …: roads known by number
+export const S_PREFIX = 16; // øvre, nedre, gamle …
+/** Flags of a street suffix (`suffixTable`, reversed). */
+export const SUFFIX_STRONG = 1; // -veien, -gata
+export const SUFFIX_WEAK = 2; // -bakken, -haugen: also surnames and places
+
+/** Case folding of a word for lookups: `TITLE` keeps the first character (`KARI` → `Kari`). */
+export const TITLE = 0;
+export const LOWER = 1;
+
+/** The folded char code at position `pos` of a word. */
+export function fold(c: number, pos: number, mode: number): number {
+  if (mode === TITLE && pos === 0) return c;
+  if ((c >= 65 && c <= 90) || (c >= 0xc0 && c <= 0xde && c !== 0xd7)) return c + 32;
+  return c;
+}
+
+export const HASH_SEED = 0x811c9dc5;
+/** FNV-1a step: scanners hash a word as they read it, so a lookup allocates nothing. */
+export function hashStep(h: number, c: number): number {
+  return Math.imul(h ^ c, 0x01000193);
+}
+
+/**
+ * A hash table from words to flags, looked up with a hash the scanner computed and the word's
+ * position in the text (verified char by char, so a hash collision never matches).
+ */
+export class WordTable {
+  readonly #mask: number;
+  readonly #hashes: Int32Array;
+  readonly #slots: Int32Array;
+  readonly #keys: string[] = [''];
+  readonly #flags: number[] = [0];
+  constructor(
+    bits: number,
+    readonly mode: number,
+  ) {
+    this.#mask = (1 << bits) - 1;
+    this.#hashes = new Int32Array(1 << bits);
+    this.#slots = new Int32Array(1 << bits);
+  }
+
+  add(word: string, flag: number): void {
+    let h = HASH_SEED;
+    let key = '';
+    for (let i = 0; i < word.length; i++) {
+      const c = fold(word.charCodeAt(i), i, this.mode);
+      h = hashStep(h, c);
+      key += String.fromCharCode(c);
+    }
+    let i = h & this.#mask;
+    while (this.#slots[i] !== 0) {
+      const k = this.#slots[i]!;
+      if (this.#hashes[i] === h && this.#keys[k] === key) {
+        this.#flags[k]! |= flag;
+        return;
+      }
+      i = (i + 1) & this.#mask;
+    }
+    this.#hashes[i] = h;
+    this.#slots[i] = this.#keys.length;
+    this.#keys.push(key);
+    this.#flags.push(flag);
+  }
+
+  /** Flags of `text[s, e)` whose folded hash is `h` (0 when absent). */
+  find(h: number, text: string, s: number, e: number): number {
+    let i = h & this.#mask;
+    while (this.#slots[i] !== 0) {
+      if (this.#hashes[i] === h) {
+        const k = this.#slots[i]!;
+        const key = this.#keys[k]!;
+        if (key.length === e - s) {
+          let j = 0;
+          while (j < key.length && key.charCodeAt(j) === fold(text.charCodeAt(s + j), j, this.mode))
+            j++;
+          if (j === key.length) return this.#flags[k]!;
+        }
+      }
+      i = (i + 1) & this.#mask;
+    }
+    return 0;
+  }
+
+  /** Flags of `text[s, e)` read backwards (`h` hashed from `e - 1` down to `s`). */
+  findReversed(h: number, text: string, s: number, e: number): number {
+    let i = h & this.#mask;
+    while (this.#slots[i] !== 0) {
+      if (this.#hashes[i] === h) {
+        const k = this.#slots[i]!;
+        const key = this.#keys[k]!;
+        if (key.length === e - s) {
+          let j = 0;
+          while (
+            j < key.length &&
+            key.charCodeAt(j) === fold(text.charCodeAt(e - 1 - j), j, this.mode)
+          )
+            j++;
+          if (j === key.length) return this.#flags[k]!;
+        }
+      }
+      i = (i + 1) & this.#mask;
+    }
+    return 0;
+  }
+
+  /** Flags of `text[s, e)` (hashing it here). */
+  lookup(text: string, s: number, e: number): number {
+    let h = HASH_SEED;
+    for (let i = s; i < e; i++) h = hashStep(h, fold(text.charCodeAt(i), i - s, this.mode));
+    return this.find(h, text, s, e);
+  }
+}
 
 export interface Tables {
   /** Capitalised word → flags. */
   readonly words: Map<string, number>;
+  /** The same, for scanners: title-case folded (`KARI` finds `Kari`). */
+  readonly wordTable: WordTable;
   /** Lower-case word → cue flags. */
   readonly cues: Map<string, number>;
+  readonly cueTable: WordTable;
+  /** Role endings, reversed (`leder` → `redel`), lower case: read a word backwards to match. */
+  readonly roleSuffixTable: WordTable;
   readonly roleSuffixes: readonly string[];
+  /** Lower-case words before a house number. */
+  readonly streetTable: WordTable;
+  /** Street suffixes and abbreviated suffixes, reversed (`veien` → `neiev`, `gt.` → `.tg`). */
+  readonly suffixTable: WordTable;
   /** Postnummer → poststed (upper case, as in the register), or undefined. */
   readonly postal: readonly (string | undefined)[];
   readonly poBox: Uint8Array;
@@ -100,9 +229,53 @@ export function getTables(): Tables {
   cue(L.SAY_VERBS, SAY);
   cue(L.PLACE_PREPOSITIONS, PLACE_PREP);
   cue(L.PARTICLES, PARTICLE);
+  cue(
+    [
+      'gate',
+      'gata',
+      'vei',
+      'veien',
+      'veg',
+      'vegen',
+      'allé',
+      'alle',
+      'plass',
+      'gt',
+      'vn',
+      'torg',
+      'brygge',
+      'terrasse',
+      'plassen',
+    ],
+    STREET,
+  );
+  const wordTable = new WordTable(16, TITLE);
+  for (const [w, f] of words) if (!w.includes(' ')) wordTable.add(w, f);
+  const cueTable = new WordTable(12, LOWER);
+  for (const [w, f] of cues) cueTable.add(w, f);
+  const roleSuffixTable = new WordTable(9, LOWER);
+  for (const r of [...L.ROLE_SUFFIXES]) roleSuffixTable.add([...r].reverse().join(''), ROLE_END);
+  const streetTable = new WordTable(10, LOWER);
+  for (const w of G.STREET_WORDS.split('|')) streetTable.add(w, S_WORD);
+  for (const w of G.STREET_ABBREVIATIONS.split('|')) streetTable.add(w, S_ABBR);
+  for (const w of G.STREET_PREFIXES.split('|')) streetTable.add(w, S_PREFIX);
+  for (const w of L.PO_BOX_WORDS) streetTable.add(w, S_PO_BOX);
+  for (const w of L.ROADS) streetTable.add(w, S_ROAD);
+  const suffixTable = new WordTable(10, LOWER);
+  const weak = new Set(L.WEAK_STREET_SUFFIXES);
+  const rev = (w: string) => [...w].reverse().join('');
+  for (const w of G.STREET_SUFFIXES.split('|'))
+    suffixTable.add(rev(w), weak.has(w) ? SUFFIX_WEAK : SUFFIX_STRONG);
+  for (const w of G.STREET_ABBREVIATIONS.split('|'))
+    if (w.length >= 3 && w.endsWith('.')) suffixTable.add(rev(w), SUFFIX_STRONG);
   tables = {
+    streetTable,
+    suffixTable,
     words,
+    wordTable,
     cues,
+    cueTable,
+    roleSuffixTable,
     roleSuffixes: L.ROLE_SUFFIXES,
     postal,
     poBox,

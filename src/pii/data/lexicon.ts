@@ -32,7 +32,7 @@ Gi Bruk Legg Sjekk Lag Skriv Oversett Oppsummer Forklar Lag Finn Vis Husk Hjelp 
 
 /** Capitalised English words that start sentences or headings and are not names. */
 export const STOP_WORDS_EN = words(`
-I You He She We They It This That These Those There Here What Who Whom Whose Where When Why How
+The A An I You He She We They It This That These Those There Here What Who Whom Whose Where When Why How
 Which If Then Than But And Or Nor So Yet Because Although Though While As At In On To From With
 Without Of For By About Into Over Under After Before Since Until During Between Among Through
 Also Not No Yes Please Thanks Thank Hi Hello Dear Regards Best Kind Cheers Sincerely My Your His
@@ -52,12 +52,11 @@ It's I'm I've I'll We're They're Don't Can't Won't Isn't Let's What's Who's Mr M
 /** Capitalised words that are not a person on their own but may be part of one's name. */
 export const AMBIGUOUS_EXTRA = words(`
 Mai Juni Juli August April Januar Desember May June July Will Mark Bill Grace Hope Joy Faith Rose
-Claude Gemini Finn Frank Else Even Are Tore Bent Sunniva Storm Per Dag Liv Hans Ola Tor Ask Tom
-Odd Solveig Sol Iris Hedda Wenche Vår Rut Jo Bo Mona Rita Eli Max Sky Summer Dawn Eve Grace Young
-Stone Lane Miles Reed Ward Wade Chase Dean Drew Glen Pat Rich Sandy Art Guy Jack Victor Norma
-Page Bay Penny Ruby Amber Crystal Dusty Rusty Woody Hunter Cliff Brook Brooks Paris Jordan Kent
-Lincoln Washington Sydney Florence Georgia Virginia Carolina Austin Dallas Houston Orlando
-Chelsea Madison Troy Sherman Pierce Lee Les Lou Ray
+Claude Gemini Finn Frank Else Even Are Tore Bent Storm Per Dag Liv Hans Ask Tom Odd Sol Iris Vår
+Jo Bo Max Sky Summer Dawn Eve Young Stone Lane Miles Reed Ward Wade Chase Dean Drew Glen Pat Rich
+Sandy Art Guy Jack Victor Norma Page Bay Penny Ruby Amber Crystal Dusty Rusty Woody Hunter Cliff
+Brook Brooks Paris Jordan Kent Lincoln Washington Sydney Florence Georgia Virginia Carolina Austin
+Dallas Houston Orlando Chelsea Madison Troy Sherman Pierce Lee Les Lou Ray
 `);
 
 /** Capitalised words that are never a person's name in the text vakt sees. */
@@ -145,7 +144,7 @@ moren faren mamma pappa søster søsteren bror broren sønn sønnen datter datte
 kone ektemann ektefelle samboer kjæresten venn vennen venninne venninnen bestemor bestefar
 farmor farfar mormor morfar onkel tante fetter kusine gutten jenta kollega kollegaen sjefen
 medarbeider medlem deltaker vinner søker søkeren avsender mottaker kontaktperson kontakt
-fastlege tannlege psykolog rådgiver konsulent daglig hilsen mvh hei hallo heisann kjære takk
+fastlege tannlege psykolog rådgiver konsulent daglig skipper hilsen mvh hei hallo heisann kjære takk
 mr mrs ms miss mx sir dame lord lady senator governor mayor chancellor judge officer sgt
 sergeant captain capt coach patient customer client employee user tenant applicant colleague
 manager ceo cfo cto founder author reporter actor actress singer player striker midfielder
@@ -182,3 +181,20 @@ export const PLACE_PREPOSITIONS = words(`i på ved utenfor nær mot in at near`)
 export const PARTICLES = words(
   `van von de der den da di du del della la le af ter ten zu dos das bin ibn al el`,
 );
+
+/** Street suffixes that are also surnames and places (`Solbakken`, `Haugen`, `Lia`). */
+export const WEAK_STREET_SUFFIXES = words(`
+bakken bakke bakkane lia lien liene åsen haugen høgda høyden jordet løkka løkken lunden myra
+moen skogen toppen kollen vollen hagen hagan parken engen enga flata sletta stranda dalen berget
+bråten bråtan tangen vangen ringen tunet tun grenda grend kroken
+`);
+
+/** Roads known by number, not street addresses (`Riksvei 7`, `Fylkesvei 241`). */
+export const ROADS = words(`
+riksvei riksveg riksveien fylkesvei fylkesveg fylkesveien europavei europaveien motorvei
+motorveien hovedvei hovedveien kommunevei skogsvei gangvei sykkelvei privatvei omkjøringsvei
+omkjøringsveien rv fv ev
+`);
+
+/** Words for a PO box (`Postboks 123`, `Pb. 5`, `PO Box 55`). */
+export const PO_BOX_WORDS = words(`postboks boks pb pb. box`);
