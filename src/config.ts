@@ -53,7 +53,14 @@ const jsonVar = <T extends z.ZodType>(schema: T) =>
 const DEFAULT_POLICY: Policy = {
   models: ['gpt-4*', 'gpt-3.5*', 'claude-*'],
   operations: ['classify', 'summarize', 'extract', 'translate', 'generate', 'chat'],
-  detectors: { email: 'redact', phone: 'redact', ip_address: 'redact' },
+  // Names and addresses redact by default: turning them on must not start blocking traffic.
+  detectors: {
+    email: 'redact',
+    phone: 'redact',
+    ip_address: 'redact',
+    person_name: 'redact',
+    postal_address: 'redact',
+  },
   default_detector_action: 'block',
   secrets_action: 'block',
   max_input_chars: 100_000,

@@ -122,13 +122,14 @@ function isPrecedingPunct(c: number): boolean {
   );
 }
 
-/** The capitalised words of a text, as parallel arrays. */
+/** The capitalised words of a text, as parallel typed arrays (`n` of them). */
 interface Tokens {
-  start: number[];
-  end: number[];
-  flags: number[];
+  n: number;
+  start: Int32Array;
+  end: Int32Array;
+  flags: Int32Array;
   /** Title-case folded hash of the word (of its stem for a genitive): names are remembered by it. */
-  hash: number[];
+  hash: Int32Array;
   /** Capitalised English function words minus Norwegian ones: > 0 means English text. */
   english: number;
 }
@@ -175,10 +176,14 @@ const WORD_START_CAPITAL = /(?<![\p{L}\p{N}_])\p{Lu}/gu;
 
 /** Collects the capitalised words of `text` with their flags, in one pass. */
 function collect(text: string, t: Tables): Tokens {
-  const start: number[] = [];
-  const end: number[] = [];
-  const flags: number[] = [];
-  const hash: number[] = [];
+  // Typed arrays, grown by doubling: hashes are not small integers, and plain arrays of them
+  // would allocate a number per word.
+  let cap = 256;
+  let start = new Int32Array(cap);
+  let end = new Int32Array(cap);
+  let flags = new Int32Array(cap);
+  let hash = new Int32Array(cap);
+  let n = 0;
   const table = t.wordTable;
   let steps = text.length;
   let english = 0;
@@ -186,10 +191,9 @@ function collect(text: string, t: Tables): Tokens {
   // a word: `iPhone`, base64, camelCase).
   const re = WORD_START_CAPITAL;
   re.lastIndex = 0;
-  for (;;) {
-    const m = re.exec(text);
-    if (m === null) break;
-    const s = m.index;
+  // `test` (not `exec`): no match object per word; the match is the one character before lastIndex.
+  while (re.test(text)) {
+    const s = re.lastIndex - 1;
     const c = text.charCodeAt(s);
     const prev = text.charCodeAt(s - 1);
     let h = hashStep(HASH_SEED, c);
@@ -265,13 +269,26 @@ function collect(text: string, t: Tables): Tokens {
     }
     if (isSentenceStart(text, s)) f |= START;
     if (f & STOP) english += f & ENGLISH ? 1 : -1;
-    start.push(s);
-    end.push(e);
-    flags.push(f);
-    hash.push(h);
+    if (n === cap) {
+      cap *= 2;
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(cap);
+        b.set(a);
+        return b;
+      };
+      start = grow(start);
+      end = grow(end);
+      flags = grow(flags);
+      hash = grow(hash);
+    }
+    start[n] = s;
+    end[n] = e;
+    flags[n] = f;
+    hash[n] = h;
+    n++;
   }
   work.steps += steps;
-  return { start, end, flags, hash, english };
+  return { n, start, end, flags, hash, english };
 }
 
 const TITLE_ABBREVIATIONS = new WordTable(6, LOWER);
@@ -394,7 +411,7 @@ function joins(text: string, t: Tables, a: number, b: number, prevFlags: number)
 export function scanPersonNames(text: string, out: Detection[]): void {
   const t = getTables();
   const tok = collect(text, t);
-  const n = tok.start.length;
+  const n = tok.n;
   if (n === 0) return;
   const { start, end, flags, hash } = tok;
   const english = tok.english > 0;
@@ -473,13 +490,8 @@ export function scanPersonNames(text: string, out: Detection[]): void {
       return e;
     }
     for (let j = k; j <= e; j++) if (flags[j]! & ALLCAPS) return e; // acronyms in the run
-    let before = -1; // lazily: cue flags of the word before the stretch
-    const cueB = () => {
-      if (before < 0) before = k === chainStart ? cueBefore(t, text, start[k]!) : 0;
-      return before | cueIn;
-    };
-    const ageAfter = () => ageOrPartyAfter(text, end[e]!);
-    const sayAfter = () => (cueAfter(t, text, end[e]!) & SAY) !== 0;
+    // Context is read lazily, inline (no closures: this runs for every capitalised word).
+    let before = -1; // cue flags of the word before the stretch
     const fFirst = flags[first]!;
     const fLast = flags[e]!;
 
@@ -498,17 +510,19 @@ export function scanPersonNames(text: string, out: Detection[]): void {
           !wordLike ||
           !(fFirst & START) ||
           lastStrong ||
-          cueB() & (CUE_BEFORE | SAY) ||
-          ageAfter()
+          ((before < 0 ? (before = k === chainStart ? cueBefore(t, text, start[k]!) : 0) : before) |
+            cueIn) &
+            (CUE_BEFORE | SAY) ||
+          ageOrPartyAfter(text, end[e]!)
         )
           accept(k, e);
         return e;
       }
       // `K. Hansen`, `J. K. Rowling` — but not `oppgang B. Styret` (a sentence ends after `B.`).
-      if (k < first && (lastStrong || (fLast & LEXICAL) === 0)) {
+      if (k < first && (fLast & LAST || (fLast & LEXICAL) === 0)) {
         const p = text.charCodeAt(start[k]! - 2);
         if (
-          lastStrong ||
+          fLast & LAST ||
           first - k > 1 ||
           fk & START ||
           !(text.charCodeAt(start[k]! - 1) === 32 && isLowerLetter(p))
@@ -526,7 +540,14 @@ export function scanPersonNames(text: string, out: Detection[]): void {
       let plain = true;
       for (let j = k; j <= e; j++)
         if (flags[j]! & NON_NAME && !(flags[j]! & NAMEISH)) plain = false;
-      if (plain && (cueB() & (CUE_BEFORE | SAY) || ageAfter() || (!(fk & START) && sayAfter()))) {
+      if (
+        plain &&
+        (((before < 0 ? (before = k === chainStart ? cueBefore(t, text, start[k]!) : 0) : before) |
+          cueIn) &
+          (CUE_BEFORE | SAY) ||
+          ageOrPartyAfter(text, end[e]!) ||
+          (!(fk & START) && (cueAfter(t, text, end[e]!) & SAY) !== 0))
+      ) {
         accept(k, e); // `statsminister Gahr Støre`, `sier Gahr Støre`
         return e;
       }
@@ -545,15 +566,17 @@ export function scanPersonNames(text: string, out: Detection[]): void {
     }
     if ((f & LEXICAL) === 0 && f & START) {
       // An unknown word at a sentence start: only an age or party makes it a name (`Nakamura (31)`).
-      if (ageAfter()) accept(k, k);
+      if (ageOrPartyAfter(text, end[e]!)) accept(k, k);
       return k;
     }
     if (f & NON_NAME) {
-      if (cueIn || ageAfter()) accept(k, k);
+      if (cueIn || ageOrPartyAfter(text, end[e]!)) accept(k, k);
       return k;
     }
-    const cue = cueB();
-    if (cue & (CUE_BEFORE | SAY) || ageAfter()) {
+    const cue =
+      (before < 0 ? (before = k === chainStart ? cueBefore(t, text, start[k]!) : 0) : before) |
+      cueIn;
+    if (cue & (CUE_BEFORE | SAY) || ageOrPartyAfter(text, end[e]!)) {
       // A cue across a sentence end (`Hei!\nPakken kom …`) only confirms a registered name.
       const across = f & START && !(cueIn & CUE_BEFORE) && !(f & NAMEISH);
       if (!across && !(f & PLACE && !(f & NAMEISH))) accept(k, k);
@@ -567,12 +590,13 @@ export function scanPersonNames(text: string, out: Detection[]): void {
         accept(k, k); // `møtte Hansen i går`
         return k;
       }
-      if (!(f & AMBIGUOUS) && sayAfter()) {
+      if (!(f & AMBIGUOUS) && (cueAfter(t, text, end[e]!) & SAY) !== 0) {
         accept(k, k); // `Hansen sier at …`
         return k;
       }
     }
-    if (!(f & (START | PLACE)) && (f & LEXICAL) === 0 && sayAfter()) accept(k, k); // `…, mener Putin`
+    if (!(f & (START | PLACE)) && (f & LEXICAL) === 0 && (cueAfter(t, text, end[e]!) & SAY) !== 0)
+      accept(k, k); // `…, mener Putin`
     return k;
   };
 

@@ -143,10 +143,8 @@ export function scanPostalAddresses(text: string, out: Detection[]): void {
   // faster than a JavaScript loop.
   const re = SPACE_DIGIT;
   re.lastIndex = 0;
-  for (;;) {
-    const m = re.exec(text);
-    if (m === null) break;
-    const ns = m.index + 1;
+  while (re.test(text)) {
+    const ns = re.lastIndex - 1;
     let ne = ns + 1;
     while (ne < ns + 5 && isDigit(text.charCodeAt(ne))) ne++;
     steps += ne - ns;

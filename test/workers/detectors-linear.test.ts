@@ -45,6 +45,21 @@ const ADVERSARIAL: [string, string][] = [
   ['IBAN starts', 'NO12 '],
   ['context words', 'fnr kontonr org.nr tlf '],
   ['plus signs', '+4'],
+  // person_name and postal_address
+  ['capitalised words', 'Kari '],
+  ['a run of capitalised words', 'Ola Kari Nordmann Hansen Berg '],
+  ['capitals glued to capitals', 'KARI'],
+  ['initials', 'K. '],
+  ['Last, First', 'Hansen, Kari '],
+  ['particles', 'Ludwig van '],
+  ['roles', 'advokat Lie '],
+  ['verbs of saying', 'sier Hansen '],
+  ['genitives', 'Hansens '],
+  ['street generics', 'gate 1 '],
+  ['streets', 'Storgata 1 '],
+  ['streets with postnummer', 'Storgata 5, 0155 Oslo '],
+  ['PO boxes', 'Postboks 1 '],
+  ['numbers after spaces', ' 1'],
 ];
 
 describe('linear-time scanning', () => {

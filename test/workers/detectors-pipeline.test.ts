@@ -33,6 +33,34 @@ describe('detectors in the check pipeline', () => {
     expect(JSON.stringify(d.findings)).not.toContain('912');
   });
 
+  it('redacts person names and postal addresses with the default policy', async () => {
+    const { key } = await createKey();
+    const d = await decide(
+      key,
+      'Kunden Kari Nordmann, Storgata 5, 0155 Oslo, ringer om lånet. Nordmann vil ha avdragsfrihet.',
+    );
+    expect(d.allowed).toBe(true);
+    expect(d.reasons).toEqual([]);
+    expect(d.redacted_input).toBe(
+      'Kunden [PERSON_NAME], [POSTAL_ADDRESS], ringer om lånet. [PERSON_NAME] vil ha avdragsfrihet.',
+    );
+    expect(d.findings.map((f) => [f.type, f.action])).toEqual([
+      ['person_name', 'redact'],
+      ['postal_address', 'redact'],
+      ['person_name', 'redact'],
+    ]);
+  });
+
+  it('blocks names when a key policy says block', async () => {
+    const { key } = await createKey({
+      name: 'block-names',
+      policy: { detectors: { person_name: 'block' } },
+    });
+    const d = await decide(key, 'Send svaret til advokat Lie i morgen.');
+    expect(d).toMatchObject({ allowed: false, reasons: ['contains_personal_data'] });
+    expect(d.findings).toEqual([{ type: 'person_name', start: 24, end: 27, action: 'block' }]);
+  });
+
   it('redacts a D-nummer, a kontonummer and an org.nr when the policy says redact', async () => {
     const { key } = await createKey({
       name: 'redact-all',

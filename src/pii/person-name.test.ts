@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { scanText } from './index';
+
+/** The person names found in `text`, as strings. */
+function names(text: string): string[] {
+  return scanText(text)
+    .filter((d) => d.type === 'person_name')
+    .map((d) => text.slice(d.start, d.end));
+}
+
+describe('person_name: found', () => {
+  it.each<[string, string[]]>([
+    // First name + surname, with and without registers' help.
+    ['Kunden Kari Nordmann ringer om lånet.', ['Kari Nordmann']],
+    ['Møtet med Ingrid Solheim ble flyttet.', ['Ingrid Solheim']],
+    ['Statsminister Jonas Gahr Støre (Ap) svarte.', ['Jonas Gahr Støre']],
+    ['Vi snakket med Boris Johnson i går.', ['Boris Johnson']],
+    // Hyphenated and double first names, particles, initials.
+    ['Saken gjelder Anne-Lise Berg.', ['Anne-Lise Berg']],
+    ['Ole Gunnar Solskjær trente laget.', ['Ole Gunnar Solskjær']],
+    ['Manager Erik ten Hag praised the team.', ['Erik ten Hag']],
+    ['Boken er skrevet av J. K. Rowling.', ['J. K. Rowling']],
+    ['Brevet er signert K. Hansen.', ['K. Hansen']],
+    // Genitive -s.
+    ['Høyre-leder Erna Solbergs forslag ble nedstemt.', ['Erna Solbergs']],
+    // Names that are also words, with a surname after them.
+    ['Per Sandberg var i Oslo.', ['Per Sandberg']],
+    ['Dag Hammarskjöld var generalsekretær.', ['Dag Hammarskjöld']],
+    // Titles, roles and relations.
+    ['Møtet med advokat Lie ble utsatt.', ['Lie']],
+    ['Pasient Olav Haugen (67) er innlagt.', ['Olav Haugen']],
+    ['Dear Mr Jones, thank you for your letter.', ['Jones']],
+    ['Dr. Nakamura will see you now.', ['Nakamura']],
+    ['Fastlege dr. Eide er varslet.', ['Eide']],
+    ['Hei Kari, takk for sist!', ['Kari']],
+    ['Mvh\nOla Nordmann', ['Ola Nordmann']],
+    // Verbs of saying and ages.
+    ['– Vi er fornøyd, sier Putin.', ['Putin']],
+    ['Kristian (12) og Emma (9) var savnet.', ['Kristian', 'Emma']],
+    // Last, First.
+    ['Nordmann, Kari (45) er innlagt.', ['Nordmann, Kari']],
+    ['Navn: Hansen, Ola', ['Hansen, Ola']],
+    // Capitals.
+    ['NAVN: KARI HANSEN', ['KARI HANSEN']],
+    // Later mentions of a found name.
+    ['Erna Solberg talte. Solberg sier hun er fornøyd.', ['Erna Solberg', 'Solberg']],
+    ['Petter Northug ble dømt. Northugs forsvarer anker.', ['Petter Northug', 'Northugs']],
+    // A single registered name inside a sentence.
+    ['Jeg møtte Hansen i går.', ['Hansen']],
+  ])('%j', (text, expected) => {
+    expect(names(text)).toEqual(expected);
+  });
+});
+
+describe('person_name: hard negatives', () => {
+  it.each<[string]>([
+    ['Det var en fin dag i Oslo og Bergen.'],
+    ['Per dato har vi 45 kunder i Trondheim.'],
+    ['Equinor og Telenor la fram tall for Q3.'],
+    ['Vi flytter kontoret til Karl Johans gate i mai.'],
+    ['Kari Hansen Bygg AS har levert tilbud.'],
+    ['Sykehuset Innlandet må kutte stillinger.'],
+    ['Analytiker i Nordea Markets mener oppgangen er overdrevet.'],
+    ['Will Microsoft buy Activision? Mark my words.'],
+    ['The meeting is on Monday in May.'],
+    ['Møtet er på mandag i Lillehammer.'],
+    ['Microsoft Teams og Google Chrome er installert.'],
+    ['Hei!\nPakken min står som levert.'],
+    ['Styret innhenter tilbud på oppgang B. Styret møtes igjen i mars.'],
+    ['kari.nordmann@example.no og Ola.Nordmann@example.no'],
+    ['Se /Users/Kari/Documents for filene.'],
+    ['iPhone 15 er på tilbud.'],
+    ['Bussen går fra Mo i Rana klokken 12.'],
+    ['Politiet opplyser at ingen er skadd, opplyser Slottet.'],
+  ])('%j', (text) => {
+    expect(names(text)).toEqual([]);
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { scanText } from './index';
+
+/** The postal addresses found in `text`, as strings. */
+function addresses(text: string): string[] {
+  return scanText(text)
+    .filter((d) => d.type === 'postal_address')
+    .map((d) => text.slice(d.start, d.end));
+}
+
+describe('postal_address: found', () => {
+  it.each<[string, string[]]>([
+    ['Kunden bor i Storgata 5, 0155 Oslo.', ['Storgata 5, 0155 Oslo']],
+    ['Han bor i Karl Johans gate 22, 0159 OSLO.', ['Karl Johans gate 22, 0159 OSLO']],
+    ['Ny adresse: Kirkeveien 64 B, 0364 Oslo.', ['Kirkeveien 64 B, 0364 Oslo']],
+    ['Leveres til Øvre Slottsgate 3.', ['Øvre Slottsgate 3']],
+    ['Kontoret er i Kongens gt. 2, 0153 Oslo.', ['Kongens gt. 2, 0153 Oslo']],
+    ['Vi holder til i Strandveien 50, 1366 Lysaker.', ['Strandveien 50, 1366 Lysaker']],
+    [
+      'Butikken ligger i Markens gate 31, 4611 Kristiansand S.',
+      ['Markens gate 31, 4611 Kristiansand S'],
+    ],
+    ['Adressen er Rådhusgata 5B.', ['Rådhusgata 5B']],
+    ['Huset i Skolegata 5-7 er solgt.', ['Skolegata 5-7']],
+    // A street on one line, the postnummer on the next.
+    ['Kari Nordmann\nFjellveien 7\n5019 Bergen', ['Fjellveien 7\n5019 Bergen']],
+    // No street generic, but a valid postnummer with its own place.
+    ['Hovland 12, 5200 Os', ['Hovland 12, 5200 Os']],
+    // Landform suffixes that are also surnames: with an address word, or a postnummer.
+    ['Hun flyttet til Solbakken 5 i fjor.', ['Solbakken 5']],
+    ['Adressen er Solbakken 3, 1850 Mysen.', ['Solbakken 3, 1850 Mysen']],
+    // Lower case, after an address word.
+    ['jeg bor i storgata 5 nå', ['storgata 5']],
+    // PO boxes need the postnummer.
+    ['Send det til Postboks 123 Sentrum, 0102 Oslo.', ['Postboks 123 Sentrum, 0102 Oslo']],
+    ['Postadresse: Postboks 4 Blindern, 0313 Oslo', ['Postboks 4 Blindern, 0313 Oslo']],
+    ['PO Box 55, 0102 Oslo is the address.', ['PO Box 55, 0102 Oslo']],
+  ])('%j', (text, expected) => {
+    expect(addresses(text)).toEqual(expected);
+  });
+
+  it('keeps the street when the poststed does not belong to the postnummer', () => {
+    expect(addresses('Storgata 5, 0155 Bergen')).toEqual(['Storgata 5']);
+  });
+});
+
+describe('postal_address: hard negatives', () => {
+  it.each<[string]>([
+    ['Storgata er stengt for trafikk hele helgen.'],
+    ['Bussen kjører ikke gjennom Kirkeveien før i august.'],
+    ['Riksvei 7 er stengt mellom Gol og Geilo.'],
+    ['Fylkesvei 241 er stengt etter et ras.'],
+    ['Sarpsborg 08 vant 2-0 over Odd.'],
+    ['Windows 11 krever TPM 2.0.'],
+    ['Postnummeret 0150 dekker deler av sentrum.'],
+    ['Kapittel 5 handler om personvern.'],
+    ['Gate 23 på Gardermoen er stengt.'],
+    ['Plass 3 gikk til Lillehammer IL.'],
+    ['Storgata 5 km lenger nord er stengt.'],
+    ['Bakken 5 meter fra huset raste ut.'],
+    ['Boligprisene i Bergen steg 4,5 prosent.'],
+    ['Rema 1000 i Storgata åpner 1. mars.'],
+    ['Postboks 123 uten postnummer er ingen adresse.'],
+    ['Totalt 5003 BERGEN-kunder fikk brevet.'],
+  ])('%j', (text) => {
+    expect(addresses(text)).toEqual([]);
+  });
+});
