@@ -49,9 +49,7 @@ export function loadLabelledSet() {
       .filter((l) => !l.startsWith('#'))
       .join('\n');
     const lines = content.includes('@lines\n');
-    const parts = lines
-      ? content.split('@lines\n')[1].split('\n')
-      : content.split(/\n---\n/);
+    const parts = lines ? content.split('@lines\n')[1].split('\n') : content.split(/\n---\n/);
     parts
       .map((p) => p.trim())
       .filter(Boolean)

@@ -6,7 +6,10 @@ import { getTables } from '../../src/pii/data';
 
 describe('gazetteer module', () => {
   it('is what scripts/gen-gazetteer.mjs builds from scripts/gazetteer-sources/', async () => {
-    const committed = readFileSync(new URL('../../src/pii/data/gazetteer.ts', import.meta.url), 'utf8');
+    const committed = readFileSync(
+      new URL('../../src/pii/data/gazetteer.ts', import.meta.url),
+      'utf8',
+    );
     expect(committed === (await buildGazetteer())).toBe(true);
   });
 
