@@ -34,9 +34,9 @@ const MB = Buffer.byteLength(text, 'utf8') / 1e6;
 const WORKER = `
 import { scanText, detectors } from './src/pii/index.ts';
 import { releaseTokens } from './src/pii/numbers.ts';
-// The scan without the person_name and postal_address detectors (issue 15), timed in the same
-// run: the whole-scan cost of names and addresses as a ratio on the same machine state.
-const NEW = new Set(['person_name', 'postal_address']);
+// The scan without the names-and-addresses detector (issue 15; it reports person_name and
+// postal_address), timed in the same run: its whole-scan cost as a ratio on the same machine state.
+const NEW = new Set(['person_name']);
 const older = detectors.filter((d) => !NEW.has(d.type));
 function scanOlder(text) {
   const out = [];
@@ -338,13 +338,10 @@ console.log(
 const olderMs = median(vakt.olderTimes);
 const fullMs = median(vakt.times);
 console.log(
-  `\nNames and addresses (issue 15), same run: the scan without person_name and postal_address ${olderMs.toFixed(1)} ms (${(MB / (olderMs / 1000)).toFixed(1)} MB/s), with them ${fullMs.toFixed(1)} ms (${(MB / (fullMs / 1000)).toFixed(1)} MB/s): ${(olderMs / fullMs).toFixed(2)}× the throughput. Alone: ${Object.entries(
+  `\nNames and addresses (issue 15), same run: the scan without the person_name/postal_address detector ${olderMs.toFixed(1)} ms (${(MB / (olderMs / 1000)).toFixed(1)} MB/s), with them ${fullMs.toFixed(1)} ms (${(MB / (fullMs / 1000)).toFixed(1)} MB/s): ${(olderMs / fullMs).toFixed(2)}× the throughput. Alone: ${Object.values(
     vakt.perType,
   )
-    .map(
-      ([t, xs]) =>
-        `${t} ${median(xs).toFixed(1)} ms (${(MB / (median(xs) / 1000)).toFixed(0)} MB/s)`,
-    )
+    .map((xs) => `${median(xs).toFixed(1)} ms (${(MB / (median(xs) / 1000)).toFixed(0)} MB/s)`)
     .join(', ')}.`,
 );
 

@@ -12,12 +12,11 @@ import { iban } from './iban';
 import { ipAddress } from './ip-address';
 import { jwt } from './jwt';
 import { kontonummer } from './kontonummer';
+import { namesAndAddresses } from './names-addresses';
 import { releaseTokens } from './numbers';
 import { organisasjonsnummer } from './organisasjonsnummer';
 import { paymentCard } from './payment-card';
-import { personName } from './person-name';
 import { phone } from './phone';
-import { postalAddress } from './postal-address';
 import { privateKey } from './private-key';
 import { slackToken } from './slack-token';
 import { stripeKey } from './stripe-key';
@@ -44,9 +43,7 @@ export const detectors: readonly Detector[] = [
   stripeKey,
   googleApiKey,
   genericSecret,
-  // Addresses before names: the name detector skips words inside an address (`Karl Johans gate 1`).
-  postalAddress,
-  personName,
+  namesAndAddresses,
 ];
 
 /** Every validated detection in `text`, sorted by start offset (then longest first). */

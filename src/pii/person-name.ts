@@ -17,8 +17,8 @@
  * Words that are also everyday words (Dag, Liv, Per, Will, Grace) or places (Lund, Moss) need more
  * than the register: a surname after them, or a cue. Sentence-initial words, function words,
  * months, organisations (a run with `AS`, `Kommune`, `Sykehus` …), places, products and street
- * names (`Karl Johans gate`) are not names. Postal addresses found before (the registry runs
- * `postal_address` first) are skipped.
+ * names (`Karl Johans gate`) are not names. Words inside a postal address (decided first, from the
+ * same reading of the text: `names-addresses.ts`) are skipped.
  *
  * Linear: one pass over the text collects capitalised words; each is looked up once; the reads
  * around a word (previous and next word, an age in brackets) are bounded.
@@ -49,7 +49,7 @@ import {
   WordTable,
 } from './data';
 import { isDigit, isLetter, isWordChar, work } from './text';
-import type { Detection, Detector } from './types';
+import type { Detection } from './types';
 
 // Token flags beyond the lexicon's (which use the low 9 bits).
 const INITIAL = 1 << 10; // `K.`
@@ -123,7 +123,7 @@ function isPrecedingPunct(c: number): boolean {
 }
 
 /** The capitalised words of a text, as parallel typed arrays (`n` of them). */
-interface Tokens {
+export interface Tokens {
   n: number;
   start: Int32Array;
   end: Int32Array;
@@ -132,6 +132,12 @@ interface Tokens {
   hash: Int32Array;
   /** Capitalised English function words minus Norwegian ones: > 0 means English text. */
   english: number;
+  /**
+   * Possible house numbers, for the address detector: offsets of a digit 1–9 after a capitalised
+   * word and a space (`Storgata 5`), or after a capitalised word, a short lower-case word and a
+   * space (`Karl Johans gate 22`, `Kongens gt. 2`).
+   */
+  numbers: number[];
 }
 
 /** Flags of a hyphenated word from its parts (`Anne-Lise`, `Berg-Hansen`, `Høyre-leder`). */
@@ -175,7 +181,7 @@ function roleEnd(t: Tables, text: string, s: number, e: number): boolean {
 const WORD_START_CAPITAL = /(?<![\p{L}\p{N}_])\p{Lu}/gu;
 
 /** Collects the capitalised words of `text` with their flags, in one pass. */
-function collect(text: string, t: Tables): Tokens {
+export function collect(text: string, t: Tables): Tokens {
   // Typed arrays, grown by doubling: hashes are not small integers, and plain arrays of them
   // would allocate a number per word.
   let cap = 256;
@@ -187,6 +193,7 @@ function collect(text: string, t: Tables): Tokens {
   const table = t.wordTable;
   let steps = text.length;
   let english = 0;
+  const numbers: number[] = [];
   // The regex engine finds word-initial capitals faster than a JavaScript loop (no match inside
   // a word: `iPhone`, base64, camelCase).
   const re = WORD_START_CAPITAL;
@@ -238,6 +245,17 @@ function collect(text: string, t: Tables): Tokens {
     )
       continue;
     const next = text.charCodeAt(e);
+    if (next === 32 || next === 0xa0) {
+      const d = text.charCodeAt(e + 1);
+      if (d >= 49 && d <= 57) numbers.push(e + 1);
+      else if (d >= 97 && d <= 122) {
+        let w = e + 2;
+        while (w < e + 11 && isLetter(text.charCodeAt(w))) w++;
+        if (text.charCodeAt(w) === 46) w++; // `gt.`
+        const g = text.charCodeAt(w + 1);
+        if (isSpaceChar(text.charCodeAt(w)) && g >= 49 && g <= 57) numbers.push(w + 1);
+      }
+    }
     if (next === 64 || next === 95 || next === 47) continue;
     if (next === 46 && isWordChar(text.charCodeAt(e + 1))) {
       // `K.` in `J.K. Rowling` is an initial; `Kari.Nordmann` is an identifier.
@@ -288,7 +306,7 @@ function collect(text: string, t: Tables): Tokens {
     n++;
   }
   work.steps += steps;
-  return { n, start, end, flags, hash, english };
+  return { n, start, end, flags, hash, english, numbers };
 }
 
 const TITLE_ABBREVIATIONS = new WordTable(6, LOWER);
@@ -410,14 +428,24 @@ function joins(text: string, t: Tables, a: number, b: number, prevFlags: number)
 /** Appends the person names in `text` to `out`. */
 export function scanPersonNames(text: string, out: Detection[]): void {
   const t = getTables();
-  const tok = collect(text, t);
+  scanNames(text, t, collect(text, t), [], out);
+}
+
+/**
+ * The names among the collected words. `taken`: `[start, end, …]` of the postal addresses found in
+ * the same text (ascending); words inside them are not names.
+ */
+export function scanNames(
+  text: string,
+  t: Tables,
+  tok: Tokens,
+  taken: readonly number[],
+  out: Detection[],
+): void {
   const n = tok.n;
   if (n === 0) return;
   const { start, end, flags, hash } = tok;
   const english = tok.english > 0;
-  // Spans already claimed by postal addresses (found before this detector runs), in order.
-  const taken: number[] = [];
-  for (const d of out) if (d.type === 'postal_address') taken.push(d.start, d.end);
   let takenAt = 0;
   const inAddress = (k: number): boolean => {
     while (takenAt < taken.length && taken[takenAt + 1]! <= start[k]!) takenAt += 2;
@@ -692,9 +720,3 @@ export function scanPersonNames(text: string, out: Detection[]): void {
   spans.sort((x, y) => x.start - y.start);
   for (const d of spans) out.push(d);
 }
-
-export const personName: Detector = {
-  type: 'person_name',
-  category: 'personal_data',
-  scan: scanPersonNames,
-};

@@ -2,7 +2,7 @@
  * Norwegian postal addresses: a street with a house number (and letter), optionally followed by
  * `, NNNN POSTSTED`, and `Postboks N, NNNN POSTSTED`.
  *
- * Anchored on short numbers (1–4 digits at a word start). The word before a number decides:
+ * Anchored on house numbers (1–4 digits after a space). The word before a number decides:
  * - a street generic as its own word after a capitalised name (`Karl Johans gate 22`,
  *   `Dronning Eufemias gate 16`, `Henrik Ibsens vei 3`, `Kongens gt. 5`);
  * - a capitalised compound with a street suffix (`Storgata 5`, `Kirkeveien 12 B`,
@@ -11,19 +11,18 @@
  *   an address word before;
  * - `Postboks`/`Boks`/`Pb.`/`PO Box` + number, with a postnummer;
  * - any capitalised name + number when a valid `NNNN POSTSTED` follows (`Hovland 12, 5200 Os`);
- * - lower-case compounds (`storgata 5`) after `i`, `på`, `adresse` … or with a postnummer.
  * The postnummer must exist in the Posten/Bring register and the poststed after it must be the
  * register's place for that code; then the finding covers it too. Road numbers (`Riksvei 7`,
  * `E6`), amounts, percentages and a bare `Storgata` are not addresses.
  *
- * Linear: one pass finds the numbers; the reads before (≤ 80 chars) and after (≤ 80) each are
- * bounded, and the scan resumes after a match.
+ * Linear: the candidates are the numbers after capitalised words (noted by the name detector's one
+ * reading of the text, `names-addresses.ts`); the reads before (≤ 80 chars) and after (≤ 80) each
+ * are bounded, and the scan resumes after a match.
  */
 import {
   fold,
   FIRST,
   FIRST_EN,
-  getTables,
   HASH_SEED,
   hashStep,
   LAST,
@@ -39,7 +38,6 @@ import {
   type Tables,
 } from './data';
 import { isDigit, isLetter, work } from './text';
-import type { Detection, Detector } from './types';
 
 /** Words before a street that say an address follows. */
 const ADDRESS_CUES = new Set(
@@ -134,35 +132,8 @@ function postcodeAfter(t: Tables, text: string, pos: number): number {
   return p + place.length;
 }
 
-/** Appends the postal addresses in `text` to `out`. */
-export function scanPostalAddresses(text: string, out: Detection[]): void {
-  const t = getTables();
-  let resume = 0;
-  let steps = text.length;
-  // A house number follows a space and does not start with 0; the regex engine finds these
-  // faster than a JavaScript loop.
-  const re = SPACE_DIGIT;
-  re.lastIndex = 0;
-  while (re.test(text)) {
-    const ns = re.lastIndex - 1;
-    let ne = ns + 1;
-    while (ne < ns + 5 && isDigit(text.charCodeAt(ne))) ne++;
-    steps += ne - ns;
-    if (ns < resume || isDigit(text.charCodeAt(ne))) continue;
-    const match = matchAt(t, text, ns, ne);
-    if (match) {
-      out.push({ type: 'postal_address', start: match[0], end: match[1] });
-      resume = match[1];
-      re.lastIndex = Math.max(re.lastIndex, match[1]);
-    }
-  }
-  work.steps += steps;
-}
-
-const SPACE_DIGIT = /[ \u00a0\u202f][1-9]/g;
-
 /** The address span around the house number `text[ns, ne)`, or null. */
-function matchAt(t: Tables, text: string, ns: number, ne: number): [number, number] | null {
+export function matchAt(t: Tables, text: string, ns: number, ne: number): [number, number] | null {
   // The word before the number (cheap checks first: most numbers in text are not house numbers).
   const we = ns - 1;
   let ws = we;
@@ -302,9 +273,3 @@ function prevWord(text: string, pos: number): string {
     i--;
   return text.slice(i, e).toLowerCase().replace(/[.:]$/, '');
 }
-
-export const postalAddress: Detector = {
-  type: 'postal_address',
-  category: 'personal_data',
-  scan: scanPostalAddresses,
-};

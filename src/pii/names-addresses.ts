@@ -1,0 +1,38 @@
+/**
+ * The person_name and postal_address detectors share one reading of the text: the capitalised
+ * words (`person-name.ts`, `collect`) and, noted on the way, the numbers right after them, which
+ * are the only house numbers an address can have (`Storgata 5`, `Karl Johans gate 22`). Addresses
+ * are decided first (`postal-address.ts`), then names, which skip the words of an address.
+ */
+import { getTables } from './data';
+import { collect, scanNames } from './person-name';
+import { matchAt } from './postal-address';
+import { isDigit } from './text';
+import type { Detection, Detector } from './types';
+
+export function scanNamesAndAddresses(text: string, out: Detection[]): void {
+  const t = getTables();
+  const tok = collect(text, t);
+  const taken: number[] = [];
+  let resume = 0;
+  for (const ns of tok.numbers) {
+    if (ns < resume) continue;
+    let ne = ns + 1;
+    while (ne < ns + 5 && isDigit(text.charCodeAt(ne))) ne++;
+    if (isDigit(text.charCodeAt(ne))) continue;
+    const m = matchAt(t, text, ns, ne);
+    if (m) {
+      out.push({ type: 'postal_address', start: m[0], end: m[1] });
+      taken.push(m[0], m[1]);
+      resume = m[1];
+    }
+  }
+  scanNames(text, t, tok, taken, out);
+}
+
+/** Reports `postal_address` and `person_name` (registered once). */
+export const namesAndAddresses: Detector = {
+  type: 'person_name',
+  category: 'personal_data',
+  scan: scanNamesAndAddresses,
+};
