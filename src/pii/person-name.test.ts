@@ -45,8 +45,9 @@ describe('person_name: found', () => {
     // Later mentions of a found name.
     ['Erna Solberg talte. Solberg sier hun er fornøyd.', ['Erna Solberg', 'Solberg']],
     ['Petter Northug ble dømt. Northugs forsvarer anker.', ['Petter Northug', 'Northugs']],
-    // A single registered name inside a sentence.
+    // A single registered name inside a sentence, or a registered surname opening one.
     ['Jeg møtte Hansen i går.', ['Hansen']],
+    ['Haaland er tilbake i trening.', ['Haaland']],
   ])('%j', (text, expected) => {
     expect(names(text)).toEqual(expected);
   });

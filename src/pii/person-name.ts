@@ -622,6 +622,16 @@ export function scanNames(
         accept(k, k); // `Hansen sier at …`
         return k;
       }
+      // A registered surname opening a sentence, then a lower-case word: `Haaland er tilbake`.
+      if (
+        f & LAST &&
+        !(f & (AMBIGUOUS | FIRST | FIRST_EN)) &&
+        isSpaceChar(text.charCodeAt(end[e]!)) &&
+        isLowerLetter(text.charCodeAt(end[e]! + 1))
+      ) {
+        accept(k, k);
+        return k;
+      }
     }
     if (!(f & (START | PLACE)) && (f & LEXICAL) === 0 && (cueAfter(t, text, end[e]!) & SAY) !== 0)
       accept(k, k); // `…, mener Putin`
