@@ -58,7 +58,9 @@ describe('detectors in the check pipeline', () => {
     });
     const d = await decide(key, 'Send svaret til advokat Lie i morgen.');
     expect(d).toMatchObject({ allowed: false, reasons: ['contains_personal_data'] });
-    expect(d.findings).toEqual([{ type: 'person_name', start: 24, end: 27, action: 'block' }]);
+    expect(d.findings).toEqual([
+      { type: 'person_name', start: 24, end: 27, action: 'block', path: '' },
+    ]);
   });
 
   it('redacts a D-nummer, a kontonummer and an org.nr when the policy says redact', async () => {
