@@ -18,6 +18,7 @@ import { instrumentedEnv } from './observability/instrument-env';
 import { reportError } from './observability/report';
 import { adminAuditRoutes } from './routes/admin-audit';
 import { adminKeyRoutes } from './routes/admin-keys';
+import { adminMetricsRoutes } from './routes/admin-metrics';
 import { checkRoutes } from './routes/check';
 import { metricsRoutes } from './routes/metrics';
 import { systemRoutes } from './routes/system';
@@ -86,6 +87,7 @@ app.route('/', systemRoutes);
 app.route('/', checkRoutes);
 app.route('/', adminKeyRoutes);
 app.route('/', adminAuditRoutes);
+app.route('/', adminMetricsRoutes);
 app.route('/', metricsRoutes);
 
 app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKeyBearer', {

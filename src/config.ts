@@ -7,6 +7,9 @@ import { z } from '@hono/zod-openapi';
 import type { Env } from './env';
 import { ProblemError, toPointer } from './errors';
 import { PolicySchema, policyVersion, type Policy } from './governance/policy';
+import { OVERFLOW_LABEL_VALUE } from './metrics/definitions';
+import { EXTERNAL_MODEL_LABEL } from './metrics/labels';
+import { isCleanIdentifier } from './pii/identifier';
 
 export const RATE_LIMIT_FAILURE_MODES = ['fail_open', 'fail_closed'] as const;
 export type RateLimitFailureMode = (typeof RATE_LIMIT_FAILURE_MODES)[number];
@@ -67,6 +70,44 @@ const DEFAULT_POLICY: Policy = {
   rate_limit: { limit: 60, window_s: 60 },
 };
 
+/**
+ * Models vakt recognises. An entry without `*` is an exact model id, with `*` a pattern. Each
+ * entry is also a possible value of the public `model` metric label (src/metrics/labels.ts), so
+ * it must be a plain identifier with no personal data, and not a reserved label value.
+ */
+const DEFAULT_KNOWN_MODELS = [
+  'gpt-4',
+  'gpt-4o',
+  'gpt-4o-mini',
+  'gpt-4.1',
+  'gpt-4.1-mini',
+  'gpt-3.5-turbo',
+  'o1',
+  'o1-mini',
+  'o3',
+  'o3-mini',
+  'gpt-*',
+  'o1*',
+  'o3*',
+  'claude-*',
+  'mistral-*',
+  'gemini-*',
+  'llama-*',
+  'command-*',
+];
+
+const knownModelEntry = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:/*@-]+$/, 'entries use letters, digits, . _ : / @ - and * as wildcard')
+  .refine((m) => m.toLowerCase() !== EXTERNAL_MODEL_LABEL && m !== OVERFLOW_LABEL_VALUE, {
+    message: `"${EXTERNAL_MODEL_LABEL}" and "${OVERFLOW_LABEL_VALUE}" are reserved label values`,
+  })
+  .refine(isCleanIdentifier, {
+    message: 'looks like personal data or a secret; entries become public metric label values',
+  });
+
 const EnvSchema = z.object({
   ENVIRONMENT: z.string().min(1).default('production'),
   RELEASE: z.string().min(1).default('unknown'),
@@ -90,9 +131,9 @@ const EnvSchema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).max(128).default('vakt'),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
   DEFAULT_POLICY: jsonVar(PolicySchema).default(DEFAULT_POLICY),
-  KNOWN_MODELS: jsonVar(z.strictObject({ patterns: z.array(z.string().min(1)).min(1) })).default({
-    patterns: ['gpt-*', 'claude-*', 'mistral-*', 'gemini-*', 'llama-*'],
-  }),
+  KNOWN_MODELS: jsonVar(
+    z.strictObject({ patterns: z.array(knownModelEntry).min(1).max(500) }),
+  ).default({ patterns: DEFAULT_KNOWN_MODELS }),
 });
 
 const cache = new WeakMap<Env, Promise<Config>>();

@@ -17,6 +17,7 @@ export const METRIC_DEFINITIONS = {
     help: 'HTTP requests handled, by method, route pattern and status code.',
     labels: ['method', 'endpoint', 'status'],
     caps: { endpoint: 100, status: 60 },
+    maxSeries: 1000,
   },
   request_latency_ms: {
     type: 'histogram',
@@ -24,18 +25,21 @@ export const METRIC_DEFINITIONS = {
     labels: ['endpoint'],
     buckets: REQUEST_LATENCY_BUCKETS_MS,
     caps: { endpoint: 100 },
+    maxSeries: 101,
   },
   governance_allowed_total: {
     type: 'counter',
     help: 'Governance decisions that allowed the call, by model and operation.',
     labels: ['model', 'operation'],
     caps: { model: 200, operation: 100 },
+    maxSeries: 2000,
   },
   governance_blocked_total: {
     type: 'counter',
     help: 'Governance decisions that blocked the call, by model, operation and reason.',
     labels: ['model', 'operation', 'reason'],
     caps: { model: 200, operation: 100 },
+    maxSeries: 4000,
   },
   // Addition (docs/governance-api.md "Monitor mode"): what monitor mode let through.
   governance_monitored_total: {
@@ -43,29 +47,34 @@ export const METRIC_DEFINITIONS = {
     help: 'Monitor-mode decisions that enforce mode would have blocked, by model, operation and would-be reason (the call was allowed).',
     labels: ['model', 'operation', 'reason'],
     caps: { model: 200, operation: 100 },
+    maxSeries: 4000,
   },
   governance_check_latency_ms: {
     type: 'histogram',
     help: 'Time spent in each governance stage in milliseconds.',
     labels: ['stage'],
     buckets: CHECK_LATENCY_BUCKETS_MS,
+    maxSeries: 16,
   },
   rate_limit_hits_total: {
     type: 'counter',
     help: 'Requests refused by the rate limiter, by API key id.',
     labels: ['api_key_id'],
     caps: { api_key_id: 1000 },
+    maxSeries: 1001,
   },
   logs_queued_total: {
     type: 'counter',
     help: 'Audit events sent to the audit queue.',
     labels: [],
+    maxSeries: 1,
   },
   // Addition to the original catalogue (docs/rate-limit.md): the rate limiter's failure policy.
   rate_limit_failures_total: {
     type: 'counter',
     help: 'Requests decided by RATE_LIMIT_FAILURE_MODE because the rate limiter failed, by mode.',
     labels: ['mode'],
+    maxSeries: 4,
   },
   // Addition (issue 17): what the detectors found, by type and the action the policy took.
   // Both labels are closed vocabularies of vakt's own (DETECTOR_TYPES × block|redact|allow):
@@ -79,26 +88,41 @@ export const METRIC_DEFINITIONS = {
     type: 'counter',
     help: 'Audit events written to the audit log (new rows only).',
     labels: [],
+    maxSeries: 1,
   },
   logs_dropped_total: {
     type: 'counter',
     help: 'Audit events that could not be stored in the audit log.',
     labels: [],
+    maxSeries: 1,
   },
   async_logger_queue_size: {
     type: 'gauge',
     help: 'Audit events queued but not yet written or dropped.',
     labels: [],
+    maxSeries: 1,
   },
   async_logger_queue_maxsize: {
     type: 'gauge',
     help: 'Configured audit backlog bound (AUDIT_QUEUE_MAXSIZE).',
     labels: [],
+    maxSeries: 1,
+  },
+  // Addition (docs/metrics.md, "Cardinality caps"): written by the METRICS objects themselves,
+  // never recorded by an isolate; `family` is a name of this catalogue.
+  metrics_series_folded_total: {
+    type: 'counter',
+    help: 'Events recorded into an overflow series ("other") instead of their own because a label or series cap of the family was full, by family.',
+    labels: ['family'],
+    maxSeries: 64,
   },
 } as const satisfies Record<string, MetricDefinition>;
 
 /** Label value that every value past a label's cap folds into (see docs/metrics.md). */
 export const OVERFLOW_LABEL_VALUE = 'other';
+
+/** The family that counts folded events; only the METRICS objects write it. */
+export const FOLDED_FAMILY = 'metrics_series_folded_total';
 
 export interface MetricDefinition {
   type: 'counter' | 'histogram' | 'gauge';
@@ -111,6 +135,13 @@ export interface MetricDefinition {
    * OVERFLOW_LABEL_VALUE. Enforced by the METRICS objects, so it holds across isolates.
    */
   caps?: Readonly<Record<string, number>>;
+  /**
+   * Hard cap on the family's series, the overflow series included: once the family holds
+   * `maxSeries - 1` ordinary series, a new one folds into the series whose labels are all
+   * OVERFLOW_LABEL_VALUE. Enforced at ingest by each METRICS object and again at merge.
+   * Unlabelled families have exactly one series (maxSeries 1).
+   */
+  maxSeries: number;
 }
 
 /** Throws with a precise message if a definition breaks the exposition rules. Run at load. */
@@ -142,7 +173,15 @@ export function validateDefinitions(defs: Record<string, MetricDefinition>): voi
       if (!def.labels.includes(label)) throw new Error(`${where}: cap on unknown label ${label}`);
       if (!Number.isInteger(max) || max < 1) throw new Error(`${where}: cap must be ≥ 1`);
     }
+    const minSeries = def.labels.length === 0 ? 1 : 2;
+    if (!Number.isInteger(def.maxSeries) || def.maxSeries < minSeries)
+      throw new Error(`${where}: maxSeries must be an integer ≥ ${minSeries}`);
+    if (def.labels.length === 0 && def.maxSeries !== 1)
+      throw new Error(`${where}: an unlabelled family has exactly one series (maxSeries 1)`);
   }
+  const folded = defs[FOLDED_FAMILY];
+  if (folded && folded.maxSeries < Object.keys(defs).length)
+    throw new Error(`metric ${FOLDED_FAMILY}: maxSeries must cover every family of the catalogue`);
 }
 
 validateDefinitions(METRIC_DEFINITIONS);

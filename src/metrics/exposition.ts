@@ -3,8 +3,8 @@
  *
  * Rules followed (Prometheus "Exposition formats" and the OpenMetrics 1.0 spec):
  * - every family gets HELP and TYPE, in catalogue order; series sorted by label values;
- * - label values escape `\`, `"` and newline; HELP escapes `\` and newline (plus `"` in
- *   OpenMetrics);
+ * - label values are made well-formed (U+FFFD for a lone surrogate), then escape `\`, `"` and
+ *   newline; HELP escapes `\` and newline (plus `"` in OpenMetrics);
  * - histogram buckets are cumulative, `le="+Inf"` equals `_count`, followed by `_sum`, `_count`;
  * - OpenMetrics names a counter family without `_total` (samples keep it) and ends with `# EOF`.
  */
@@ -26,7 +26,14 @@ export interface GaugeValue {
 
 const DEFS: Record<string, MetricDefinition> = METRIC_DEFINITIONS;
 
-export function escapeLabelValue(v: string): string {
+/**
+ * A label value as both formats spell it. The value is made well-formed first (a lone surrogate
+ * becomes U+FFFD): the body is UTF-8, and a lone surrogate would encode as bytes that are not
+ * UTF-8, which makes Prometheus reject the whole scrape. Label values come from closed
+ * vocabularies, so this is a last guard, not the rule.
+ */
+export function escapeLabelValue(value: string): string {
+  const v = value.isWellFormed() ? value : value.toWellFormed();
   return /[\\"\n]/.test(v)
     ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
     : v;

@@ -1,6 +1,7 @@
 /**
  * METRICS: one shard of the cross-isolate metric totals (see docs/metrics.md). Isolates send
- * delta batches (`ingest`), /metrics reads every shard (`snapshot`) and merges them.
+ * delta batches (`ingest`), /metrics reads every shard (`snapshot`) and merges them, and the
+ * maintenance route deletes series (`deleteSeries`).
  *
  * Exactly-once: each flush carries an id; the id and the new totals are written in one storage
  * transaction, so a retried flush is recognised and skipped, and a crash leaves either both or
@@ -16,8 +17,8 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
-import { SeriesTable, type MetricsFlush, type SeriesState } from './aggregate';
-import type { MetricName } from './definitions';
+import { SeriesTable, type MetricsFlush, type SeriesFilter, type SeriesState } from './aggregate';
+import { METRIC_DEFINITIONS, type MetricName } from './definitions';
 
 /**
  * How long a flush id is remembered: twice the time a sender keeps retrying one
@@ -28,6 +29,11 @@ export const DEDUPE_RETENTION_MS = 20 * 60 * 1000;
 const PRUNE_EVERY_MS = 60 * 1000;
 /** A flush larger than this is refused (senders split at 5,000; see flush.ts). */
 const MAX_DELTAS_PER_FLUSH = 50_000;
+
+export interface DeleteResult {
+  /** Series that matched the filter in this shard (deleted unless it was a dry run). */
+  matched: number;
+}
 
 export interface IngestResult {
   /** False when this id was already applied (a retry); the totals did not change. */
@@ -122,6 +128,40 @@ export class Metrics extends DurableObject<Env> {
   /** This shard's totals. */
   snapshot(): SeriesState[] {
     return this.#load().all();
+  }
+
+  /**
+   * Maintenance (POST /admin/metrics/delete-series): deletes the series matching `filter` from
+   * storage and memory in one step, and rebuilds the cap bookkeeping so the room they held is
+   * free again. Flush ids are kept, so a retried flush that was already applied stays skipped:
+   * deleting never causes double counting. Increments still in an isolate's buffer for a
+   * deleted series recreate it with just those increments.
+   */
+  deleteSeries(filter: SeriesFilter, dryRun = false): DeleteResult {
+    const defs: Record<string, unknown> = METRIC_DEFINITIONS;
+    if (
+      typeof filter !== 'object' ||
+      filter === null ||
+      (filter.family !== undefined && !Object.hasOwn(defs, filter.family)) ||
+      (filter.family === undefined && Object.keys(filter.labels ?? {}).length === 0)
+    ) {
+      throw new TypeError('malformed series filter');
+    }
+    const table = this.#load();
+    const victims = table.matching(filter);
+    if (dryRun || victims.length === 0) return { matched: victims.length };
+    const sql = this.ctx.storage.sql;
+    this.ctx.storage.transactionSync(() => {
+      for (const s of victims)
+        sql.exec(
+          'DELETE FROM series WHERE name = ? AND labels = ?',
+          s.name,
+          JSON.stringify(s.labels),
+        );
+    });
+    // Memory follows storage only once the transaction has committed.
+    table.remove(victims);
+    return { matched: victims.length };
   }
 
   #load(): SeriesTable {

@@ -33,28 +33,46 @@ describe('metric definitions', () => {
   });
 
   it.each<[string, Record<string, MetricDefinition>, RegExp]>([
-    ['a counter without _total', { hits: { type: 'counter', help: 'h', labels: [] } }, /_total/],
-    ['an invalid name', { 'a-b_total': { type: 'counter', help: 'h', labels: [] } }, /name/],
-    ['empty help', { a_total: { type: 'counter', help: ' ', labels: [] } }, /help/],
+    [
+      'a counter without _total',
+      { hits: { type: 'counter', help: 'h', labels: [], maxSeries: 1 } },
+      /_total/,
+    ],
+    [
+      'an invalid name',
+      { 'a-b_total': { type: 'counter', help: 'h', labels: [], maxSeries: 1 } },
+      /name/,
+    ],
+    ['empty help', { a_total: { type: 'counter', help: ' ', labels: [], maxSeries: 1 } }, /help/],
     [
       'a reserved label',
-      { a_total: { type: 'counter', help: 'h', labels: ['__name'] } },
+      { a_total: { type: 'counter', help: 'h', labels: ['__name'], maxSeries: 9 } },
       /invalid label/,
     ],
     [
       'le on a histogram',
-      { h: { type: 'histogram', help: 'h', labels: ['le'], buckets: [1] } },
+      { h: { type: 'histogram', help: 'h', labels: ['le'], buckets: [1], maxSeries: 9 } },
       /reserved/,
     ],
     [
       'unsorted buckets',
-      { h: { type: 'histogram', help: 'h', labels: [], buckets: [2, 1] } },
+      { h: { type: 'histogram', help: 'h', labels: [], buckets: [2, 1], maxSeries: 1 } },
       /increase/,
     ],
     [
       'a cap on an unknown label',
-      { a_total: { type: 'counter', help: 'h', labels: ['x'], caps: { y: 3 } } },
+      { a_total: { type: 'counter', help: 'h', labels: ['x'], caps: { y: 3 }, maxSeries: 9 } },
       /unknown label/,
+    ],
+    [
+      'a labelled family without a series cap',
+      { a_total: { type: 'counter', help: 'h', labels: ['x'] } as unknown as MetricDefinition },
+      /maxSeries/,
+    ],
+    [
+      'a series cap with no room for the overflow series',
+      { a_total: { type: 'counter', help: 'h', labels: ['x'], maxSeries: 1 } },
+      /maxSeries/,
     ],
   ])('rejects %s', (_, defs, message) => {
     expect(() => validateDefinitions(defs)).toThrow(message);
@@ -78,6 +96,33 @@ describe('validateDelta', () => {
     ['wrong kind', { kind: 'histogram', name: 'logs_queued_total', labels: {}, value: 1 }],
     ['extra label', { kind: 'counter', name: 'logs_queued_total', labels: { a: 'b' }, value: 1 }],
     ['negative value', { kind: 'counter', name: 'logs_queued_total', labels: {}, value: -1 }],
+    [
+      'a label value with a lone surrogate',
+      {
+        kind: 'counter',
+        name: 'rate_limit_hits_total',
+        labels: { api_key_id: 'k\udc00' },
+        value: 1,
+      },
+    ],
+    [
+      'a label value with NUL (the series key separator)',
+      {
+        kind: 'counter',
+        name: 'rate_limit_hits_total',
+        labels: { api_key_id: 'a\u0000b' },
+        value: 1,
+      },
+    ],
+    [
+      'the folded-events family (written by the METRICS objects only)',
+      {
+        kind: 'counter',
+        name: 'metrics_series_folded_total',
+        labels: { family: 'requests_total' },
+        value: 1,
+      },
+    ],
     ['NaN value', { kind: 'counter', name: 'logs_queued_total', labels: {}, value: NaN }],
     [
       'count not matching buckets',
@@ -114,8 +159,174 @@ describe('SeriesTable', () => {
     const t = new SeriesTable();
     const deltas = Array.from({ length: 1002 }, (_, i) => hit(`k${i}`));
     t.commit(t.plan(deltas, 1).updates);
-    expect(t.size).toBe(1001);
+    // 1000 admitted + "other", plus metrics_series_folded_total{family="rate_limit_hits_total"}.
+    expect(t.size).toBe(1002);
     expect(find(t.all(), 'rate_limit_hits_total', ['other'])).toMatchObject({ value: 2 });
+  });
+});
+
+const allowed = (model: string, operation: string, value = 1): SeriesDelta => ({
+  kind: 'counter',
+  name: 'governance_allowed_total',
+  labels: { model, operation },
+  value,
+});
+const sumOf = (series: SeriesState[], name: string) =>
+  series.reduce((n, s) => n + (s.name === name && s.kind === 'counter' ? s.value : 0), 0);
+/** `count` distinct (model, operation) pairs: 200 models (the label cap) × enough operations. */
+const pairs = (count: number, offset = 0) =>
+  Array.from({ length: count }, (_, i) => [
+    `m${(i + offset) % 200}`,
+    `o${Math.floor((i + offset) / 200)}`,
+  ]);
+
+describe('series caps', () => {
+  it('folds new series past a family cap into the all-"other" series and counts what it folded', () => {
+    const cap = METRIC_DEFINITIONS.governance_allowed_total.maxSeries;
+    const t = new SeriesTable();
+    const deltas = pairs(cap + 200).map(([m, o]) => allowed(m!, o!, 2));
+    t.commit(t.plan(deltas, 1).updates);
+    const family = t.all().filter((s) => s.name === 'governance_allowed_total');
+    expect(family).toHaveLength(cap);
+    expect(t.ordinaryCount('governance_allowed_total')).toBe(cap - 1);
+    // 201 series did not fit (cap − 1 ordinary + the overflow series), 2 events each.
+    expect(find(t.all(), 'governance_allowed_total', ['other', 'other'])).toMatchObject({
+      value: 201 * 2,
+    });
+    expect(
+      find(t.all(), 'metrics_series_folded_total', ['governance_allowed_total']),
+    ).toMatchObject({ value: 201 * 2 });
+    expect(sumOf(t.all(), 'governance_allowed_total')).toBe((cap + 200) * 2);
+    // An admitted series keeps counting; a new one folds, and is counted as folded.
+    t.commit(t.plan([allowed('m0', 'o0', 5), allowed('m1', 'o99', 3)], 2).updates);
+    expect(find(t.all(), 'governance_allowed_total', ['m0', 'o0'])).toMatchObject({ value: 7 });
+    expect(find(t.all(), 'governance_allowed_total', ['m1', 'o99'])).toBeUndefined();
+    expect(
+      find(t.all(), 'metrics_series_folded_total', ['governance_allowed_total']),
+    ).toMatchObject({ value: 201 * 2 + 3 });
+  });
+
+  it('counts label-cap folds as folded too', () => {
+    const t = new SeriesTable();
+    t.commit(
+      t.plan(
+        Array.from({ length: 1003 }, (_, i) => hit(`k${i}`, 2)),
+        1,
+      ).updates,
+    );
+    expect(find(t.all(), 'rate_limit_hits_total', ['other'])).toMatchObject({ value: 6 });
+    expect(find(t.all(), 'metrics_series_folded_total', ['rate_limit_hits_total'])).toMatchObject({
+      value: 6,
+    });
+  });
+
+  it('caps every family, also across shards at merge, conserving every event', () => {
+    const cap = METRIC_DEFINITIONS.governance_allowed_total.maxSeries;
+    // Shard 0 holds pairs 0..1499 (first seen at t=1), shard 1 pairs 1000..2499 (t=2).
+    const shards = [0, 1].map((s) => {
+      const t = new SeriesTable();
+      t.commit(
+        t.plan(
+          pairs(1500, s * 1000).map(([m, o]) => allowed(m!, o!)),
+          1 + s,
+        ).updates,
+      );
+      return t.all();
+    });
+    const merged = mergeSnapshots(shards);
+    const family = merged.filter((s) => s.name === 'governance_allowed_total');
+    expect(family).toHaveLength(cap);
+    expect(sumOf(merged, 'governance_allowed_total')).toBe(3000);
+    // The 1999 kept are the earliest: all of shard 0's 1500, then shard 1's by label order.
+    expect(find(merged, 'governance_allowed_total', ['m0', 'o0'])).toMatchObject({ value: 1 });
+    expect(find(merged, 'governance_allowed_total', ['m0', 'o5'])).toMatchObject({ value: 2 });
+    const other = find(merged, 'governance_allowed_total', ['other', 'other'])!;
+    expect(other).toMatchObject({
+      value:
+        3000 -
+        sumOf(
+          family.filter((s) => s !== other),
+          'governance_allowed_total',
+        ),
+    });
+    expect(find(merged, 'metrics_series_folded_total', ['governance_allowed_total'])).toMatchObject(
+      {
+        value: (other as { value: number }).value,
+      },
+    );
+    // Every labelled family has a folded-events series from the start.
+    expect(
+      find(mergeSnapshots([]), 'metrics_series_folded_total', ['requests_total']),
+    ).toMatchObject({ value: 0 });
+  });
+
+  it.each(Object.entries(METRIC_DEFINITIONS))('%s has a hard series cap', (_name, def) => {
+    expect(def.maxSeries).toBeGreaterThanOrEqual(1);
+    const capped = Object.entries('caps' in def ? def.caps : {});
+    // Where label caps bound the family on their own, the series cap is not tighter than them.
+    if (capped.length === def.labels.length && capped.length === 1)
+      expect(def.maxSeries).toBe(capped[0]![1] + 1);
+  });
+});
+
+describe('well-formed label values', () => {
+  it('merges series whose stored values only differ in lone surrogates, and renders valid UTF-8', () => {
+    // As stored before ill-formed values were refused (validateDelta now rejects them).
+    const legacy: SeriesState[] = ['gpt-4\udc00', 'gpt-4\udc01'].map((model, i) => ({
+      kind: 'counter',
+      name: 'governance_allowed_total',
+      labels: [model, 'chat'],
+      firstSeen: i,
+      value: 2 + i,
+    }));
+    const merged = mergeSnapshots([legacy]);
+    expect(find(merged, 'governance_allowed_total', ['gpt-4\ufffd', 'chat'])).toMatchObject({
+      value: 5,
+    });
+    for (const format of ['prometheus', 'openmetrics'] as const) {
+      const text = renderExposition(merged, [], format);
+      const bytes = new TextEncoder().encode(text);
+      expect(new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)).toBe(text);
+      expect(text).toContain('governance_allowed_total{model="gpt-4\ufffd",operation="chat"} 5');
+    }
+    expect(escapeLabelValue('a\ud800"b')).toBe('a\ufffd\\"b');
+  });
+});
+
+describe('maintenance deletes', () => {
+  it('removes matching series and frees their room under the caps', () => {
+    const t = new SeriesTable();
+    t.commit(
+      t.plan(
+        Array.from({ length: 1001 }, (_, i) => hit(`k${i}`)),
+        1,
+      ).updates,
+    );
+    expect(find(t.all(), 'rate_limit_hits_total', ['other'])).toMatchObject({ value: 1 });
+    const victims = t.matching({ family: 'rate_limit_hits_total', labels: { api_key_id: 'k7' } });
+    expect(victims.map((s) => s.labels)).toEqual([['k7']]);
+    t.remove(victims);
+    expect(t.ordinaryCount('rate_limit_hits_total')).toBe(999);
+    // The freed room admits one new value; the next folds again.
+    t.commit(t.plan([hit('new-a', 4), hit('new-b', 1)], 2).updates);
+    expect(find(t.all(), 'rate_limit_hits_total', ['new-a'])).toMatchObject({ value: 4 });
+    expect(find(t.all(), 'rate_limit_hits_total', ['new-b'])).toBeUndefined();
+    expect(find(t.all(), 'rate_limit_hits_total', ['other'])).toMatchObject({ value: 2 });
+  });
+
+  it('matches a stored ill-formed value by the well-formed value /metrics shows, and only its labels', () => {
+    const legacy: SeriesState = {
+      kind: 'counter',
+      name: 'governance_allowed_total',
+      labels: ['gpt-4\udc00', 'chat'],
+      firstSeen: 0,
+      value: 1,
+    };
+    const t = new SeriesTable([legacy]);
+    t.commit(t.plan([allowed('gpt-4', 'chat'), hit('k')], 1).updates);
+    expect(t.matching({ labels: { model: 'gpt-4\ufffd' } })).toEqual([legacy]);
+    expect(t.matching({ family: 'rate_limit_hits_total', labels: { model: 'gpt-4' } })).toEqual([]);
+    expect(t.matching({ family: 'governance_allowed_total' })).toHaveLength(2);
   });
 });
 

@@ -78,7 +78,7 @@ describe.runIf(toolsAvailable('wrangler dev /metrics checks'))(
       expect(prom).toContain(want);
       expect(prom).toContain('governance_allowed_total{model="gpt-4",operation="chat"} 12');
       expect(prom).toContain(
-        'governance_blocked_total{model="claude-3",operation="chat",reason="model_not_allowed"} 5',
+        'governance_blocked_total{model="claude-*",operation="chat",reason="model_not_allowed"} 5',
       );
       expect(prom).toContain('requests_total{method="GET",endpoint="unmatched",status="404"} 3');
 

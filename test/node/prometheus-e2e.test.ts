@@ -264,7 +264,7 @@ function expectations(keys: Keys, health0: number): Expect[] {
       M1,
       M1 + M2,
     ),
-    blocked('claude-3', 'classify', 'model_not_allowed', 2),
+    blocked('claude-*', 'classify', 'model_not_allowed', 2),
     blocked('external-model', 'classify', 'external_model_detected', 3),
     blocked('gpt-4', 'generate', 'operation_not_allowed', 4),
     blocked('gpt-4', 'classify', 'contains_personal_data', 5),
@@ -1002,7 +1002,7 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       return ((await r.json()) as { data: string[] }).data;
     };
     expect(await values('endpoint')).toEqual(['/admin/keys', '/health', '/v1/check', 'unmatched']);
-    expect(await values('model')).toEqual(['claude-3', 'external-model', 'gpt-4']);
+    expect(await values('model')).toEqual(['claude-*', 'external-model', 'gpt-4']);
     expect(await values('api_key_id')).toEqual([keys.rl.id]);
   });
 

@@ -25,4 +25,26 @@ describe('configuration', () => {
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(200);
   });
+
+  it.each([
+    ['personal data', 'kari.nordmann@example.no', /personal data/],
+    ['a long digit run', 'gpt-01010012356', /personal data/],
+    ['a reserved label value', 'external-model', /reserved/],
+    ['characters outside the identifier set', 'gpt 4', /letters, digits/],
+  ])(
+    'refuses a KNOWN_MODELS entry with %s (entries are public metric label values)',
+    async (_what, entry, message) => {
+      const ctx = createExecutionContext();
+      const badEnv = { ...env, KNOWN_MODELS: { patterns: ['gpt-*', entry] } };
+      const res = await app.fetch(new Request('https://vakt.test/health'), badEnv, ctx);
+      await waitOnExecutionContext(ctx);
+      expect(res.status).toBe(503);
+      const text = await res.text();
+      expect(text).not.toContain('kari.nordmann');
+      const body = JSON.parse(text) as { errors: { path: string; message: string }[] };
+      expect(body.errors).toEqual([
+        { path: '/KNOWN_MODELS/patterns/1', message: expect.stringMatching(message) },
+      ]);
+    },
+  );
 });

@@ -132,7 +132,8 @@ describe('exact counts', () => {
     ).toBe(allowed + 3);
     expect(
       delta(before, after, 'governance_blocked_total', {
-        model: 'claude-3',
+        // claude-3 is not an exact KNOWN_MODELS id: labelled by the pattern it matches.
+        model: 'claude-*',
         operation: 'chat',
         reason: 'model_not_allowed',
       }),
@@ -363,11 +364,15 @@ describe('the METRICS object', () => {
     await stub.ingest(flush('c2', deltas.slice(600)));
     // A value admitted before the cap was reached keeps its own series.
     await stub.ingest(flush('c3', [hits('key-0005', 4), hits('late-key', 2)]));
-    const snap = await stub.snapshot();
+    const snap = (await stub.snapshot()).filter((s) => s.name === 'rate_limit_hits_total');
     expect(snap).toHaveLength(1001);
     expect(snap.find((s) => s.labels[0] === 'other')).toMatchObject({ value: 5 });
     expect(snap.find((s) => s.labels[0] === 'key-0005')).toMatchObject({ value: 5 });
     expect(snap.some((s) => s.labels[0] === 'late-key')).toBe(false);
+    // What folded (3 + 2 events) is counted, in the same transaction as the totals.
+    expect(
+      (await stub.snapshot()).find((s) => s.name === 'metrics_series_folded_total'),
+    ).toMatchObject({ labels: ['rate_limit_hits_total'], value: 5 });
   });
 
   it('ignores deltas that do not fit the catalogue', async () => {
@@ -397,6 +402,124 @@ describe('the METRICS object', () => {
       error = err;
     }
     expect(String(error)).toMatch(/malformed metrics flush/);
+  });
+});
+
+describe('closed label vocabularies', () => {
+  it('labels a caller model by its KNOWN_MODELS entry, never by the caller string', async () => {
+    const { key } = await newKey({ models: ['*'], rate_limit: { limit: 1000, window_s: 60 } });
+    await settleMetrics();
+    const before = await scrape();
+    const models = [
+      'gpt-4 kari.nordmann@example.no fnr 01010012356',
+      'gpt-4"} 1\nfake_total 1',
+      ...Array.from({ length: 100 }, (_, i) => `gpt-4-invented-${i}`),
+    ];
+    const results = await Promise.all(
+      models.map((model) =>
+        call('/v1/check', checkInit(key, { model, operation: 'chat', input: 'hi' })),
+      ),
+    );
+    await Promise.all(results.map((r) => r.done));
+    expect(results.map((r) => r.res.status)).toEqual(models.map(() => 200));
+    await settleMetrics();
+    const after = await scrape();
+    expect(
+      delta(before, after, 'governance_allowed_total', { model: 'gpt-*', operation: 'chat' }),
+    ).toBe(models.length);
+    for (const leak of ['kari', '01010012356', 'fake_total', 'invented'])
+      expect(after).not.toContain(leak);
+    const series = (text: string) => text.match(/^governance_allowed_total\{/gm)?.length ?? 0;
+    expect(series(after) - series(before)).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('POST /admin/metrics/delete-series', () => {
+  const deleteSeries = async (body: unknown, token = ADMIN_TOKEN) => {
+    const {
+      res,
+      body: text,
+      done,
+    } = await call('/admin/metrics/delete-series', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    await done;
+    return { status: res.status, body: JSON.parse(text) as Record<string, unknown> };
+  };
+
+  it('deletes a series stored before ill-formed values were refused, on every shard', async () => {
+    await settleMetrics();
+    // As an object that stored it before this release would hold it (ingest now refuses it).
+    for (const shard of [1, 3])
+      await runInDurableObject(metricsShard(env, shard), (_i, state) => {
+        state.storage.sql.exec(
+          `INSERT INTO series (name, labels, kind, first_seen, value) VALUES (?, ?, 'counter', 1, ?)`,
+          'governance_allowed_total',
+          JSON.stringify(['gpt-4\udc00', 'chat']),
+          shard,
+        );
+      });
+    await abortAllDurableObjects(); // the objects reload their tables from SQLite
+    const text = await scrape();
+    // A last guard keeps the scrape valid UTF-8: the lone surrogate is shown as U+FFFD.
+    expect(
+      sample(text, 'governance_allowed_total', { model: 'gpt-4\ufffd', operation: 'chat' }),
+    ).toBe(4);
+    const match = { family: 'governance_allowed_total', labels: { model: 'gpt-4\ufffd' } };
+    expect(await deleteSeries({ ...match, dry_run: true })).toEqual({
+      status: 200,
+      body: { matched: 2, deleted: 0, dry_run: true },
+    });
+    expect(await deleteSeries(match)).toEqual({
+      status: 200,
+      body: { matched: 2, deleted: 2, dry_run: false },
+    });
+    expect(await scrape()).not.toContain('gpt-4\ufffd');
+    // Idempotent, and it survives a restart (deleted from storage, not just memory).
+    await abortAllDurableObjects();
+    expect((await deleteSeries(match)).body).toMatchObject({ matched: 0 });
+    expect(await scrape()).not.toContain('gpt-4\ufffd');
+  });
+
+  it('never double counts: a flush applied before the delete stays applied once', async () => {
+    const stub = metricsShard(env, 2);
+    const failures = (value: number): MetricsFlush['deltas'][number] => ({
+      kind: 'counter',
+      name: 'rate_limit_failures_total',
+      labels: { mode: 'maint-mode' },
+      value,
+    });
+    const f = flush('before-delete', [failures(3)]);
+    expect((await stub.ingest(f)).applied).toBe(true);
+    expect(sample(await scrape(), 'rate_limit_failures_total', { mode: 'maint-mode' })).toBe(3);
+    const match = { family: 'rate_limit_failures_total', labels: { mode: 'maint-mode' } };
+    expect((await deleteSeries(match)).body).toMatchObject({ matched: 1 });
+    // A retry of the same flush is still recognised; new increments start a fresh series.
+    expect((await stub.ingest(f)).applied).toBe(false);
+    await stub.ingest(flush('after-delete', [failures(2)]));
+    expect(sample(await scrape(), 'rate_limit_failures_total', { mode: 'maint-mode' })).toBe(2);
+  });
+
+  it.each([
+    ['no family and no label', {}, '/'],
+    ['an unknown family', { family: 'nope_total' }, '/family'],
+    ['a gauge (computed, never stored)', { family: 'async_logger_queue_size' }, '/family'],
+    [
+      'a label the family lacks',
+      { family: 'requests_total', labels: { model: 'x' } },
+      '/labels/model',
+    ],
+    ['an unknown field', { family: 'requests_total', everything: true }, '/'],
+  ])('refuses %s with a 400 naming the field', async (_what, body, path) => {
+    const r = await deleteSeries(body);
+    expect(r.status).toBe(400);
+    expect((r.body.errors as { path: string }[]).map((e) => e.path)).toContain(path);
+  });
+
+  it('requires ADMIN_TOKEN', async () => {
+    expect((await deleteSeries({ family: 'requests_total' }, 'wrong')).status).toBe(401);
   });
 });
 
