@@ -9,9 +9,10 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { getConfig } from './config';
-import { ProblemError, sendProblem, validationError, type ProblemBody } from './errors';
+import { malformedJson, ProblemError, sendProblem, validationError } from './errors';
 import { tokenAuth } from './middleware/auth';
 import { requestId } from './middleware/request-id';
+import { wellFormedInput } from './middleware/well-formed';
 import { requestMetrics } from './middleware/request-metrics';
 import { traceContext } from './middleware/trace-context';
 import { instrumentedEnv } from './observability/instrument-env';
@@ -26,7 +27,8 @@ import { fieldErrors } from './schemas/issues';
 import type { AppEnv } from './types';
 
 export const app = new OpenAPIHono<AppEnv>({
-  // Schema failures from every route become one problem shape naming each field.
+  // Schema failures from every route become one problem shape naming each field, never
+  // echoing a client key or value that vakt's identifier rules flag (errors.ts, issueErrors).
   // The validator also hands over the submitted value (`data`; not in the hook's type): union
   // errors are resolved against it (src/schemas/issues.ts).
   defaultHook: (result) => {
@@ -82,6 +84,10 @@ app.use(async (c, next) => {
 });
 
 app.use('/admin/*', tokenAuth('ADMIN_TOKEN'));
+// Strings that are not well-formed (lone surrogates, bytes or percent-encoding that are not
+// UTF-8) are refused here for every route, before any validator or handler; like the size and
+// media-type checks above, before an API key is looked up (admin routes check their token first).
+app.use(wellFormedInput());
 
 app.route('/', systemRoutes);
 app.route('/', checkRoutes);
@@ -110,7 +116,7 @@ app.openAPIRegistry.registerComponent('securitySchemes', 'MetricsBearer', {
   scheme: 'bearer',
   description: 'METRICS_TOKEN (only when it is set).',
 });
-app.doc31('/openapi.json', (c) => ({
+app.doc31('/openapi.json', () => ({
   openapi: '3.1.0',
   info: {
     title: 'vakt',
@@ -118,7 +124,8 @@ app.doc31('/openapi.json', (c) => ({
     description:
       'AI-governance gateway: call POST /v1/check before sending a prompt to a language model. All errors are RFC 9457 problem+json.',
   },
-  servers: [{ url: new URL(c.req.url).origin }],
+  // Relative: the document never reflects the request's Host header.
+  servers: [{ url: '/' }],
 }));
 
 app.notFound((c) => {
@@ -130,7 +137,8 @@ app.notFound((c) => {
         type: 'urn:vakt:problem:method-not-allowed',
         title: 'Method Not Allowed',
         status: 405,
-        detail: `${c.req.method} is not supported here; use ${allowed.join(', ')}.`,
+        // A method is any token the client chose: name it only when it is a standard one.
+        detail: `${STANDARD_METHODS.has(c.req.method) ? c.req.method : 'This method'} is not supported here; use ${allowed.join(', ')}.`,
       },
       { Allow: allowed.join(', ') },
     );
@@ -148,17 +156,13 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof ProblemError) return sendProblem(c, err.problem, err.headers);
   if (err instanceof HTTPException && err.status < 500) {
     // Hono's own client errors (e.g. malformed JSON) — reshape, never echo the input.
-    const status = err.status;
-    const body: ProblemBody = {
-      type: `urn:vakt:problem:${status === 400 ? 'bad-request' : 'error'}`,
-      title: status === 400 ? 'Bad Request' : 'Error',
-      status,
-      detail:
-        status === 400
-          ? 'The request body is not valid JSON.'
-          : 'The request could not be processed.',
-    };
-    return sendProblem(c, body);
+    if (err.status === 400) return sendProblem(c, malformedJson().problem);
+    return sendProblem(c, {
+      type: 'urn:vakt:problem:error',
+      title: 'Error',
+      status: err.status,
+      detail: 'The request could not be processed.',
+    });
   }
   reportError(c, err);
   return sendProblem(c, {
@@ -169,6 +173,8 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   });
 }
 app.onError(onError);
+
+const STANDARD_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 /** Methods registered for a path (for 405 + Allow), from the router's own route table. */
 function allowedMethods(path: string): string[] {

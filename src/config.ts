@@ -5,7 +5,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import type { Env } from './env';
-import { ProblemError, toPointer } from './errors';
+import { issueErrors, ProblemError } from './errors';
 import { PolicySchema, policyVersion, type Policy } from './governance/policy';
 import { OVERFLOW_LABEL_VALUE } from './metrics/definitions';
 import { EXTERNAL_MODEL_LABEL } from './metrics/labels';
@@ -153,13 +153,9 @@ export function getConfig(env: Env): Promise<Config> {
 async function loadConfig(env: Env): Promise<Config> {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const errors = parsed.error.issues.map((i) => ({
-      path: toPointer(i.path),
-      message: i.message,
-    }));
     throw new ProblemError(503, {
       detail: 'vakt is misconfigured; an operator must fix the settings listed in errors.',
-      errors,
+      errors: issueErrors(parsed.error.issues),
     });
   }
   const v = parsed.data;

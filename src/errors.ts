@@ -6,6 +6,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { isCleanIdentifier, scrubIdentifier } from './pii/identifier';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -125,8 +126,65 @@ export function validationError(errors: FieldError[], detail?: string): ProblemE
   });
 }
 
-/** Converts a Zod-style issue path to a JSON pointer (`["input", 0, "role"]` → `/input/0/role`). */
+/** The malformed-JSON problem (never quotes the body: parser messages contain excerpts of it). */
+export function malformedJson(): ProblemError {
+  return new ProblemError(400, { detail: 'The request body is not valid JSON.' });
+}
+
+/** Most path segments shown (a deeply nested body's pointer is cut, ending in `/…`). */
+const MAX_SEGMENTS = 32;
+/** Longest path segment shown; longer client keys are cut (they can only be errors anyway). */
+const MAX_SEGMENT = 64;
+
+/**
+ * A path segment as problems show it. String segments can be the client's own object keys (an
+ * unknown field, a metadata key), so one that is not well-formed or that vakt's identifier rules
+ * flag (personal data, a secret, a run of ≥ 9 digits) is scrubbed: `kari@example.no` →
+ * `[EMAIL]`, `01010012356` → `[NO_FODSELSNUMMER]`. The field is still named, never echoed.
+ */
+export function safeSegment(p: PropertyKey): string {
+  if (typeof p === 'number') return String(p);
+  let s = typeof p === 'symbol' ? (p.description ?? '') : p;
+  if (!s.isWellFormed() || !isCleanIdentifier(s)) s = scrubIdentifier(s.toWellFormed());
+  return s.length > MAX_SEGMENT ? s.slice(0, MAX_SEGMENT) + '…' : s;
+}
+
+/**
+ * Converts a Zod-style issue path to a JSON pointer (`["input", 0, "role"]` → `/input/0/role`),
+ * each segment made safe by {@link safeSegment}, at most {@link MAX_SEGMENTS} segments.
+ */
 export function toPointer(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '/';
-  return path.map((p) => '/' + String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+  const shown = path.length > MAX_SEGMENTS ? path.slice(0, MAX_SEGMENTS) : path;
+  const pointer = shown
+    .map((p) => '/' + safeSegment(p).replace(/~/g, '~0').replace(/\//g, '~1'))
+    .join('');
+  return shown === path ? pointer : pointer + '/…';
+}
+
+/** The fields of a Zod issue that problems use (structural, so any Zod issue fits). */
+export interface IssueLike {
+  code?: string;
+  path: readonly PropertyKey[];
+  message: string;
+  keys?: readonly string[];
+}
+
+/**
+ * Field errors from Zod issues, for every problem that reports them. Paths go through
+ * {@link toPointer}; of Zod's messages only "Unrecognized key(s)" quotes client data (the keys),
+ * so it is rebuilt from the safe form of each key. Every other Zod message describes the schema,
+ * not the input (test/workers/errors.test.ts drives each issue kind with planted personal data).
+ */
+export function issueErrors(
+  issues: readonly IssueLike[],
+  prefix: readonly PropertyKey[] = [],
+): FieldError[] {
+  return issues.map((i) => ({
+    path: toPointer([...prefix, ...i.path]),
+    message:
+      i.code === 'unrecognized_keys' && i.keys
+        ? `Unrecognized key${i.keys.length === 1 ? '' : 's'}: ${i.keys.map((k) => JSON.stringify(safeSegment(k))).join(', ')}`
+        : i.message,
+  }));
 }

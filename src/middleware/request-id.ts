@@ -1,17 +1,19 @@
 /**
  * `X-Request-Id` on every response. A caller's id is kept when it is short, made of safe
- * characters, and carries no personal data or secret by vakt's own detectors — it flows into
- * audit rows, logs and Sentry tags, so it must not become a side channel for personal data.
- * Anything else is replaced by a fresh UUID.
+ * characters, and passes vakt's identifier rules (src/pii/identifier.ts: no personal data or
+ * secret by the detectors, and no run of nine or more digits outside a UUID or hex string) — it
+ * flows into audit rows, logs and Sentry tags, so it must not become a side channel for personal
+ * data (`req_01010012356`, `card-4111111111111111`). Anything else is replaced by a fresh UUID
+ * and never echoed.
  */
 import { createMiddleware } from 'hono/factory';
-import { scanText } from '../pii';
+import { isCleanIdentifier } from '../pii/identifier';
 import type { AppEnv } from '../types';
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function acceptableRequestId(id: string | undefined): id is string {
-  return id !== undefined && SAFE_ID.test(id) && scanText(id).length === 0;
+  return id !== undefined && SAFE_ID.test(id) && isCleanIdentifier(id);
 }
 
 export function requestId() {

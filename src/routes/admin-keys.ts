@@ -1,7 +1,7 @@
 /** /admin/keys — create, list, read, update and revoke API keys (ADMIN_TOKEN). */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Config } from '../config';
-import { ProblemError, toPointer, validationError } from '../errors';
+import { issueErrors, ProblemError, validationError } from '../errors';
 import {
   mergePolicy,
   policyVersion,
@@ -43,12 +43,7 @@ function assertEffectivePolicy(config: Config, override: PolicyOverride | null |
   if (!override) return;
   const result = PolicySchema.safeParse(mergePolicy(config.defaultPolicy, override));
   if (!result.success) {
-    throw validationError(
-      result.error.issues.map((i) => ({
-        path: toPointer(['policy', ...i.path]),
-        message: i.message,
-      })),
-    );
+    throw validationError(issueErrors(result.error.issues, ['policy']));
   }
 }
 

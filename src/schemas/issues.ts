@@ -13,17 +13,16 @@
  * When every branch is a mismatch, one error at the union's path lists what is accepted.
  */
 import type { z } from '@hono/zod-openapi';
-import { toPointer, type FieldError } from '../errors';
+import { issueErrors, safeSegment, type FieldError } from '../errors';
 
 type Issue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
 
 export function fieldErrors(issues: readonly Issue[], data: unknown): FieldError[] {
   const out: FieldError[] = [];
-  for (const issue of resolveUnions(issues, data)) {
-    const path = toPointer(issue.path);
-    if (!out.some((e) => e.path === path && e.message === issue.message))
-      out.push({ path, message: issue.message });
+  // issueErrors makes paths and "Unrecognized key" messages safe (no flagged client keys).
+  for (const e of issueErrors(resolveUnions(issues, data))) {
+    if (!out.some((o) => o.path === e.path && o.message === e.message)) out.push(e);
   }
   return out;
 }
@@ -68,7 +67,7 @@ function flattenOne(issue: Issue, base: Path, data: unknown): Flat[] {
     // A discriminated union with no matching discriminator (`errors` is empty); the message
     // is the union's own ("expected one of …", see schemas/content.ts).
     if (here !== undefined) return [{ path, message: issue.message, kind: 'other' }];
-    const key = String(path[path.length - 1]);
+    const key = safeSegment(path[path.length - 1] ?? '');
     return [{ path, message: `${issue.message} in \`${key}\``, kind: 'no-discriminator' }];
   }
   if (issue.code === 'invalid_type') {

@@ -1,6 +1,6 @@
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { BASE, check, createKey } from './helpers';
+import { admin, BASE, check, createKey } from './helpers';
 
 interface Problem {
   type: string;
@@ -69,6 +69,150 @@ describe('request validation on /v1/check', () => {
   });
 });
 
+/** A JSON body with `value` spliced in raw (so `\\udc00` stays an escape JSON.stringify would also write). */
+const rawBody = (fields: string) => `{"operation":"classify","input":"hello",${fields}}`;
+
+describe('well-formed strings (one rule for every route)', () => {
+  it('refuses the model "gpt-4\\udc00" (a lone surrogate) with a 400 naming /model', async () => {
+    const { key } = await createKey();
+    const res = await check(key, { ...valid, model: 'gpt-4\udc00' });
+    const text = await res.clone().text();
+    const p = await problem(res, 400);
+    expect(p.type).toBe('urn:vakt:problem:validation-error');
+    expect(p.errors).toEqual([
+      { path: '/model', message: expect.stringMatching(/not well-formed UTF-16/) },
+    ]);
+    expect(text).not.toMatch(/gpt-4/);
+  });
+
+  it.each([
+    ['an operation', { ...valid, operation: 'classify\ud800' }, ['/operation']],
+    ['the input', { ...valid, input: '\udfffhei' }, ['/input']],
+    [
+      'a chat message',
+      { ...valid, input: [{ role: 'user', content: 'a\ud83d' }] },
+      ['/input/0/content'],
+    ],
+    ['a metadata value', { ...valid, metadata: { ref: 'x\udc00' } }, ['/metadata/ref']],
+    [
+      'a metadata key, and a value, reported in document order',
+      { ...valid, metadata: { 'k\udc00': 'ok', b: '\ud800' } },
+      ['/metadata/k\ufffd', '/metadata/b'],
+    ],
+    ['an unknown field', { ...valid, 'x\udc00': 1 }, ['/x\ufffd']],
+  ])('refuses %s that is not well-formed', async (_what, body, paths) => {
+    const { key } = await createKey();
+    const p = await problem(await check(key, body), 400);
+    expect(p.errors?.map((e) => e.path)).toEqual(paths);
+    for (const e of p.errors ?? []) expect(e.message).toMatch(/not well-formed/);
+  });
+
+  it('accepts a surrogate pair written as escapes (an emoji from a client that escapes non-ASCII)', async () => {
+    const { key } = await createKey();
+    const res = await check(key, rawBody('"model":"gpt-4","metadata":{"mood":"\\ud83d\\ude00"}'));
+    expect(res.status).toBe(200);
+  });
+
+  it('answers a deeply nested body with a lone surrogate with a 400, not a crash', async () => {
+    const { key } = await createKey();
+    const deep = '['.repeat(50_000) + '"\\udc00"' + ']'.repeat(50_000);
+    const p = await problem(await check(key, rawBody(`"model":"gpt-4","metadata":${deep}`)), 400);
+    expect(p.errors?.[0]?.path).toMatch(/^\/metadata(\/0)+\/…$/);
+  });
+
+  it('refuses a body whose bytes are not UTF-8 instead of replacing them', async () => {
+    const { key } = await createKey();
+    const head = new TextEncoder().encode('{"model":"gpt-4');
+    const tail = new TextEncoder().encode('","operation":"classify","input":"x"}');
+    const body = new Uint8Array([...head, 0xed, 0xb0, 0x80, ...tail]);
+    const res = await SELF.fetch(BASE + '/v1/check', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      body,
+    });
+    const p = await problem(res, 400);
+    expect(p.errors).toEqual([{ path: '/', message: 'the request body is not well-formed UTF-8' }]);
+  });
+
+  it('refuses admin bodies, query and path parameters that are not well-formed', async () => {
+    const created = await admin('/admin/keys', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'billing\udc00' }),
+    });
+    expect((await problem(created, 400)).errors?.map((e) => e.path)).toEqual(['/name']);
+    const query = await problem(await admin('/admin/audit?limit=5&cursor=%ED%B0%80'), 400);
+    expect(query.errors).toEqual([
+      { path: '/cursor', message: expect.stringMatching(/percent-encoding does not decode/) },
+    ]);
+    const param = await problem(await admin('/admin/keys/%ED%B0%80'), 400);
+    expect(param.errors?.map((e) => e.path)).toEqual(['/id']);
+    // Valid percent-encoded UTF-8 is text like any other (here: not a UUID, so a plain 400).
+    const ok = await problem(await admin('/admin/keys/%C3%A6'), 400);
+    expect(ok.errors?.[0]?.message).not.toMatch(/well-formed/);
+  });
+});
+
+describe('problems never echo client data', () => {
+  const PLANTED = ['01010012356', 'kari.nordmann@example.no', '4111111111111111'];
+  const leaks = (text: string) => PLANTED.filter((p) => text.includes(p));
+
+  it.each([
+    ['an unknown field named by personal data', { ...valid, '01010012356': 1 }, '/'],
+    [
+      'several unknown fields',
+      { ...valid, 'kari.nordmann@example.no': 1, x4111111111111111: 2 },
+      '/',
+    ],
+    [
+      'a metadata key the key rule refuses',
+      { ...valid, metadata: { 'kari.nordmann@example.no': 'x' } },
+      '/metadata/[EMAIL]',
+    ],
+    [
+      'a metadata value of a wrong type under a personal key',
+      { ...valid, metadata: { '01010012356': { a: 1 } } },
+      '/metadata/[NO_FODSELSNUMMER]',
+    ],
+    [
+      'an invalid enum value',
+      { ...valid, input: [{ role: '01010012356', content: 'x' }] },
+      '/input',
+    ],
+    ['a too long model', { ...valid, model: 'kari.nordmann@example.no '.repeat(10) }, '/model'],
+    ['a wrong type', { ...valid, operation: ['4111111111111111'] }, '/operation'],
+  ])('%s: names the field, echoes nothing', async (_what, body, path) => {
+    const { key } = await createKey();
+    const res = await check(key, body);
+    const text = await res.clone().text();
+    const p = await problem(res, 400);
+    expect(p.errors?.map((e) => e.path)).toContain(path);
+    expect(leaks(text)).toEqual([]);
+  });
+
+  it('rebuilds "Unrecognized key" from the safe form of each key', async () => {
+    const { key } = await createKey();
+    const p = await problem(await check(key, { ...valid, '01010012356': 1, temperature: 2 }), 400);
+    expect(p.errors).toEqual([
+      { path: '/', message: 'Unrecognized keys: "[NO_FODSELSNUMMER]", "temperature"' },
+    ]);
+  });
+
+  it('does not quote a malformed body, nor an admin policy override', async () => {
+    const { key } = await createKey();
+    expect(leaks(await (await check(key, '{"model": "01010012356" "x": 1}')).text())).toEqual([]);
+    const res = await admin('/admin/keys', {
+      method: 'POST',
+      body: JSON.stringify({
+        name: 'k',
+        policy: { detectors: { 'kari.nordmann@example.no': 'block' } },
+      }),
+    });
+    const text = await res.clone().text();
+    expect((await problem(res, 400)).errors?.[0]?.path).toMatch(/^\/policy\/detectors/);
+    expect(leaks(text)).toEqual([]);
+  });
+});
+
 describe('authentication', () => {
   it('401 without credentials, with WWW-Authenticate', async () => {
     const res = await SELF.fetch(BASE + '/v1/check', {
@@ -129,10 +273,40 @@ describe('routing errors', () => {
     expect(bad.headers.get('X-Request-Id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('replaces a caller request id that carries personal data', async () => {
-    const res = await SELF.fetch(BASE + '/health', {
-      headers: { 'X-Request-Id': '01010012356' },
+  it.each([
+    '01010012356',
+    'req_01010012356',
+    'card-4111111111111111',
+    'ref-123.456.789',
+    'kari@example.no',
+  ])(
+    'replaces the caller request id %s (personal data or a long digit run) and never echoes it',
+    async (id) => {
+      const res = await SELF.fetch(BASE + '/nope', { headers: { 'X-Request-Id': id } });
+      expect(res.headers.get('X-Request-Id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect([...res.headers.values()].join('\n')).not.toContain(id);
+      expect(await res.text()).not.toContain(id);
+    },
+  );
+
+  it.each([
+    'trace-123',
+    '0b1d6a3e-3c1f-4f59-9a55-6f1f2f0c9a11',
+    '4bf92f3577b34da6a3ce929d0e0e4736',
+    'build.2024-12-17',
+  ])('keeps the clean caller request id %s', async (id) => {
+    const res = await SELF.fetch(BASE + '/health', { headers: { 'X-Request-Id': id } });
+    expect(res.headers.get('X-Request-Id')).toBe(id);
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('never reflects the Host header: the server URL is relative', async () => {
+    const res = await SELF.fetch('https://attacker.example/openapi.json', {
+      headers: { Host: 'attacker.example', 'X-Forwarded-Host': 'evil.example' },
     });
-    expect(res.headers.get('X-Request-Id')).toMatch(/^[0-9a-f-]{36}$/);
+    const text = await res.text();
+    expect(JSON.parse(text).servers).toEqual([{ url: '/' }]);
+    expect(text).not.toMatch(/attacker|evil/);
   });
 });
