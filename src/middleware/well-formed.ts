@@ -47,7 +47,7 @@ export function wellFormedInput() {
     if (c.req.url.includes('%')) checkUrl(c.req.url, route, errors);
     const type = c.req.header('Content-Type');
     if (BODY_METHODS.has(c.req.method) && type !== undefined && JSON_TYPE.test(type)) {
-      // Read through the body-limit middleware; Hono keeps the bytes for the route's validator.
+      // Read through the body-limit middleware, decoded once, strictly.
       const bytes = await c.req.arrayBuffer();
       let text: string;
       try {
@@ -55,7 +55,11 @@ export function wellFormedInput() {
       } catch {
         throw validationError([{ path: '/', message: MESSAGES.body }]);
       }
-      if (SURROGATE_ESCAPE.test(text)) {
+      // Hand the checked text to the route's validator (`c.req.json()` parses the cached text),
+      // so the body is decoded once per request, not twice. `bodyCache` is Hono's public cache
+      // (its validator fills it the same way); its type names the Body methods, not the promises.
+      (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text);
+      if (text.includes('\\u') && SURROGATE_ESCAPE.test(text)) {
         let value: unknown;
         try {
           value = JSON.parse(text);
