@@ -176,7 +176,7 @@ describe('problems never echo client data', () => {
     [
       'an invalid enum value',
       { ...valid, input: [{ role: '01010012356', content: 'x' }] },
-      '/input',
+      '/input/0/role',
     ],
     ['a too long model', { ...valid, model: 'kari.nordmann@example.no '.repeat(10) }, '/model'],
     ['a wrong type', { ...valid, operation: ['4111111111111111'] }, '/operation'],
