@@ -83,6 +83,8 @@ export const METRIC_DEFINITIONS = {
     type: 'counter',
     help: 'Detector findings in POST /v1/check input (one per occurrence), by detector type and the action the policy applied. Never the value.',
     labels: ['type', 'action'],
+    // Room for every detector type × action (test/node/metrics-logic.test.ts checks it).
+    maxSeries: 256,
   },
   logs_written_total: {
     type: 'counter',

@@ -15,6 +15,8 @@ import {
 import { escapeLabelValue, negotiateFormat, renderExposition } from '../../src/metrics/exposition';
 import { MetricsRecorder, type SeriesDelta } from '../../src/metrics/recorder';
 import { toOpenApiPath } from '../../src/middleware/request-metrics';
+import { ACTIONS } from '../../src/governance/policy';
+import { DETECTOR_TYPES } from '../../src/pii/types';
 
 const hit = (id: string, value = 1): SeriesDelta => ({
   kind: 'counter',
@@ -258,6 +260,12 @@ describe('series caps', () => {
     expect(
       find(mergeSnapshots([]), 'metrics_series_folded_total', ['requests_total']),
     ).toMatchObject({ value: 0 });
+  });
+
+  it('leaves room for every detector type × action in governance_findings_total', () => {
+    expect(DETECTOR_TYPES.length * ACTIONS.length + 1).toBeLessThanOrEqual(
+      METRIC_DEFINITIONS.governance_findings_total.maxSeries,
+    );
   });
 
   it.each(Object.entries(METRIC_DEFINITIONS))('%s has a hard series cap', (_name, def) => {
