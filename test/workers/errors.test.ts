@@ -100,6 +100,81 @@ describe('well-formed strings (one rule for every route)', () => {
       ['/metadata/k\ufffd', '/metadata/b'],
     ],
     ['an unknown field', { ...valid, 'x\udc00': 1 }, ['/x\ufffd']],
+    // Governance v2 shapes: the pointer goes all the way into the part, as for union errors.
+    [
+      'an OpenAI content part',
+      {
+        ...valid,
+        input: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'ok' },
+              { type: 'text', text: 'b\ud800' },
+            ],
+          },
+        ],
+      },
+      ['/input/0/content/1/text'],
+    ],
+    [
+      'OpenAI tool-call arguments',
+      {
+        ...valid,
+        input: [
+          { role: 'user', content: 'hei' },
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'c1', type: 'function', function: { name: 'f', arguments: '{"q":"\udc00"}' } },
+            ],
+          },
+        ],
+      },
+      ['/input/1/tool_calls/0/function/arguments'],
+    ],
+    [
+      'an Anthropic tool_result nested text block',
+      {
+        ...valid,
+        input: [
+          {
+            role: 'user',
+            content: [
+              {
+                type: 'tool_result',
+                tool_use_id: 't1',
+                content: [{ type: 'text', text: '\udfff' }],
+              },
+            ],
+          },
+        ],
+      },
+      ['/input/0/content/0/content/0/text'],
+    ],
+    [
+      'an Anthropic tool_use input key',
+      {
+        ...valid,
+        input: [
+          {
+            role: 'assistant',
+            content: [{ type: 'tool_use', id: 't1', name: 'lookup', input: { 'q\udc00': 'x' } }],
+          },
+        ],
+      },
+      ['/input/0/content/0/input/q\ufffd'],
+    ],
+    [
+      'an output choice',
+      {
+        model: 'gpt-4',
+        operation: 'chat',
+        output: [{ index: 0, message: { role: 'assistant', content: 'svar\ud800' } }],
+      },
+      ['/output/0/message/content'],
+    ],
   ])('refuses %s that is not well-formed', async (_what, body, paths) => {
     const { key } = await createKey();
     const p = await problem(await check(key, body), 400);
