@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark: audit events per second the vakt-audit consumer writes to local D1.
 //
-//   node scripts/bench-audit.mjs [events-per-case]      (default 10000)
+//   node scripts/bench-audit.mjs [--events 10000]
 //
 // Bundles scripts/bench-audit-worker.js (the production queue handler, src/audit/handlers.ts,
 // plus a timing harness) with wrangler, runs it in Miniflare/workerd with a file-backed local D1
@@ -14,9 +14,18 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Miniflare } from 'miniflare';
+import { cli } from './lib/cli.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const perCase = Number(process.argv[2] ?? 10_000);
+const { values: opts } = cli({
+  usage: 'node scripts/bench-audit.mjs [options]',
+  summary:
+    'Audit events per second the vakt-audit consumer writes to local D1, in Miniflare/workerd ' +
+    'with the queue settings of wrangler.toml: the handler alone, then through the real local ' +
+    'queue. Writes nothing.',
+  options: { events: { type: 'number', default: 10_000, help: 'events per case' } },
+});
+const perCase = opts.events;
 const work = mkdtempSync(path.join(tmpdir(), 'vakt-bench-audit-'));
 const env = {
   ...process.env,

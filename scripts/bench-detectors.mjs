@@ -15,15 +15,22 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { generateMixedText } from './gen-corpus.mjs';
+import { cli } from './lib/cli.mjs';
 
 const require = createRequire(import.meta.url);
-const args = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const RUNS = opt('runs', 20);
-const BYTES = opt('bytes', 1 << 20);
+const { values: opts } = cli({
+  usage: 'npm run bench:detectors [-- options]',
+  summary:
+    "Scans ~1 MB of generated mixed Norwegian/English text with vakt's detectors inside workerd " +
+    'and with npm peers in Node; prints MB/s (median of the timed runs) and per-type ' +
+    'precision/recall. Writes nothing.',
+  options: {
+    runs: { type: 'number', default: 20, help: 'timed runs per tool' },
+    bytes: { type: 'number', default: 1 << 20, help: 'size of the generated text' },
+  },
+});
+const RUNS = opts.runs;
+const BYTES = opts.bytes;
 const WARMUP = 5;
 
 const { text, labels } = generateMixedText(undefined, BYTES);

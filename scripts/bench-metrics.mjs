@@ -13,13 +13,17 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import client from 'prom-client';
+import { cli } from './lib/cli.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const ITERATIONS = arg('iterations', 100);
+const { values: opts } = cli({
+  usage: 'npm run bench:metrics [-- options]',
+  summary:
+    "Times vakt's /metrics merge + render for ~10k series against prom-client's registry with the " +
+    'same series, and the metrics cost one /v1/check pays. Writes nothing.',
+  options: { iterations: { type: 'number', default: 100, help: 'timed renders per side' } },
+});
+const ITERATIONS = opts.iterations;
 
 // Bundle the pure TypeScript modules once (the same code the Worker runs).
 const dir = mkdtempSync(path.join(tmpdir(), 'vakt-bench-'));

@@ -11,7 +11,16 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
+import { cli } from './lib/cli.mjs';
 
+cli({
+  usage: 'node scripts/bench-rate-limit.mjs',
+  summary:
+    'The rate limiter: GCRA decision and deny-cache lookup in Node (ns/op), and checkRateLimit in ' +
+    'workerd for an over-quota key answered by its object vs by the deny cache, and for admitted ' +
+    'requests. Writes nothing.',
+  options: {},
+});
 const dir = mkdtempSync(join(tmpdir(), 'vakt-bench-'));
 try {
   await pure();

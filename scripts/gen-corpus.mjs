@@ -13,6 +13,7 @@
 // them is a false positive.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { cli } from './lib/cli.mjs';
 
 export const SEED = 20260427;
 
@@ -960,6 +961,13 @@ export function generateMixedText(seed = SEED + 1, targetBytes = 1 << 20) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  cli({
+    usage: 'node scripts/gen-corpus.mjs',
+    summary:
+      'Regenerates the labelled detector corpus test/fixtures/corpus/corpus.json from its fixed ' +
+      'seed (the same file every time).',
+    options: {},
+  });
   const records = generateCorpus();
   const out = new URL('../test/fixtures/corpus/corpus.json', import.meta.url);
   const body = records.map((rec) => JSON.stringify(rec)).join(',\n');

@@ -22,7 +22,7 @@ import {
   VARIABLES,
 } from '../../scripts/gen-dashboard';
 import { alertName, loadSloSpec, renderSloRules, SLO_NAMES } from '../../scripts/gen-slo';
-import { prometheusBinaries, which } from './support/binaries';
+import { requireTools, which } from './support/binaries';
 import { dashboardQueries, type DashboardPanel, type DashboardDoc } from './support/dashboard';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -245,7 +245,7 @@ describe('grafana/dashboard.json', () => {
   });
 });
 
-const bins = prometheusBinaries('grafana assets (promtool)', ['promtool'] as const);
+const bins = requireTools('grafana assets (promtool)', ['promtool'] as const);
 const tmpRoots: string[] = [];
 afterAll(() => tmpRoots.forEach((d) => rmSync(d, { recursive: true, force: true })));
 function tmp(): string {

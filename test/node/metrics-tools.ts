@@ -1,46 +1,21 @@
 /**
  * Real exposition checkers for the metrics tests: Prometheus' `promtool` (Debian `prometheus`)
  * and the official Python client's parsers (Debian `python3-prometheus-client`, whose OpenMetrics
- * parser enforces the 1.0 spec). A missing tool skips those tests with a notice, unless
- * VAKT_REQUIRE_PROMETHEUS=1 (set by CI), which turns it into a failure.
+ * parser enforces the 1.0 spec). Found through support/binaries.ts: missing ones fail the suites
+ * that need them (or skip them, with an end-of-run banner, under VAKT_SKIP_MISSING_TOOLS=1).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { locate, requireTools } from './support/binaries';
 
-export const REQUIRE_TOOLS = process.env.VAKT_REQUIRE_PROMETHEUS === '1';
-const INSTALL_HINT =
-  'install them with `apt-get install -y prometheus python3-prometheus-client` (Debian/Ubuntu)';
+export const PROMTOOL = locate('promtool');
+export const PYTHON = locate('python3-prometheus-client');
 
-function found(cmd: string, args: string[]): boolean {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 });
-  return r.status === 0;
-}
-
-/** Absolute python3 that can import prometheus_client, or null. */
-function findPython(): string | null {
-  for (const py of ['/usr/bin/python3', 'python3']) {
-    if (found(py, ['-c', 'import prometheus_client.openmetrics.parser, prometheus_client.parser']))
-      return py;
-  }
-  return null;
-}
-
-export const PROMTOOL = found('promtool', ['--version']) ? 'promtool' : null;
-export const PYTHON = findPython();
-
-/**
- * Whether the named tools are here. When they are not: throws under VAKT_REQUIRE_PROMETHEUS=1,
- * otherwise prints why the dependent tests are skipped.
- */
+/** Whether promtool and prometheus_client are here (see requireTools for what happens if not). */
 export function toolsAvailable(what: string): boolean {
-  const missing = [!PROMTOOL && 'promtool', !PYTHON && 'python3 prometheus_client'].filter(Boolean);
-  if (missing.length === 0) return true;
-  const message = `${what}: ${missing.join(' and ')} not found; ${INSTALL_HINT}.`;
-  if (REQUIRE_TOOLS) throw new Error(`VAKT_REQUIRE_PROMETHEUS=1 but ${message}`);
-  console.warn(`\n[notice] SKIPPING ${message}\n`);
-  return false;
+  return requireTools(what, ['promtool', 'python3-prometheus-client']) !== null;
 }
 
 function run(cmd: string, args: string[], input?: string) {

@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { interpolate, QUERIES, VARIABLES, type VariableName } from '../../scripts/gen-dashboard';
 import { alertName, loadSloSpec, seconds, SLO_NAMES, type SloName } from '../../scripts/gen-slo';
-import { prometheusBinaries } from './support/binaries';
+import { requireTools } from './support/binaries';
 import { dashboardQueries, type DashboardDoc } from './support/dashboard';
 import {
   bucketQuantile,
@@ -41,7 +41,7 @@ import { ROOT, Stack, waitFor, type PrometheusServer, type Vakt } from './suppor
 /** The Sentry project id of the local sink's DSN. */
 const SENTRY_PROJECT = 4242;
 
-const bins = prometheusBinaries('Prometheus end-to-end (prometheus-e2e.test.ts)', [
+const bins = requireTools('Prometheus end-to-end (prometheus-e2e.test.ts)', [
   'prometheus',
 ] as const);
 

@@ -18,6 +18,7 @@ const WRANGLER_ENV = {
   ...process.env,
   CLOUDFLARE_CF_FETCH_ENABLED: 'false',
   WRANGLER_SEND_METRICS: 'false',
+  WRANGLER_HIDE_BANNER: 'true',
   NO_COLOR: '1',
   CI: 'true',
 };
