@@ -1,4 +1,4 @@
-// Benchmark entry for scripts/bench-audit.mjs (not deployed): times the production audit queue
+// Benchmark entry for bench/audit.mjs (not deployed): times the production audit queue
 // handler (src/audit/handlers.ts → consumer.ts) inside workerd against the local D1 binding, so
 // no Node↔workerd round trip is inside the measured interval.
 import { handleQueue } from '../src/audit/handlers';

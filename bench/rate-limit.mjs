@@ -1,46 +1,28 @@
+#!/usr/bin/env node
 // Benchmark of the rate limiter. Two parts, each reported as a ratio within one run:
 // 1. In Node: the pure parts (GCRA decision, deny-cache lookup) in ns/op.
 // 2. In workerd (Miniflare, same runtime as the tests): `checkRateLimit` for a key that is over
 //    quota, answered by its RATE_LIMITER object (deny cache off) vs by the deny cache, and for
 //    admitted requests (always the object). Timed from Node around a loop run inside one request,
 //    because workerd's clocks do not advance during pure computation.
-// Usage: node scripts/bench-rate-limit.mjs
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
-import { cli } from './lib/cli.mjs';
+// Usage: npm run bench:rate-limit
+import path from 'node:path';
+import { bundleSource, cli, importSource, run, startWorker, workDir } from './lib/harness.mjs';
 
 cli({
-  usage: 'node scripts/bench-rate-limit.mjs',
+  usage: 'npm run bench:rate-limit',
   summary:
     'The rate limiter: GCRA decision and deny-cache lookup in Node (ns/op), and checkRateLimit in ' +
     'workerd for an over-quota key answered by its object vs by the deny cache, and for admitted ' +
     'requests. Writes nothing.',
   options: {},
 });
-const dir = mkdtempSync(join(tmpdir(), 'vakt-bench-'));
-try {
+
+run(async () => {
   await pure();
   await workerd();
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
-console.log(`\nnode ${process.version}, ${process.arch}`);
-
-async function bundle(contents, outfile, platform) {
-  await build({
-    stdin: { contents, resolveDir: process.cwd(), loader: 'ts' },
-    bundle: true,
-    format: 'esm',
-    platform,
-    outfile,
-    external: ['cloudflare:workers'],
-    logLevel: 'error',
-  });
-}
+  console.log(`\nnode ${process.version}, ${process.arch}`);
+});
 
 function bench(name, n, fn) {
   for (let i = 0; i < n / 10; i++) fn(i); // warm-up
@@ -52,13 +34,9 @@ function bench(name, n, fn) {
 }
 
 async function pure() {
-  const out = join(dir, 'pure.mjs');
-  await bundle(
+  const { gcra, DenyCache } = await importSource(
     `export * from './src/rate-limit/gcra.ts'; export * from './src/rate-limit/deny-cache.ts';`,
-    out,
-    'node',
   );
-  const { gcra, DenyCache } = await import(pathToFileURL(out).href);
   console.log('Node, pure functions');
   const N = 1_000_000;
   const T0 = 1_764_000_000_000;
@@ -81,9 +59,9 @@ async function pure() {
 }
 
 async function workerd() {
-  const out = join(dir, 'worker.mjs');
-  await bundle(
-    `
+  const scriptPath = await bundleSource({
+    outfile: path.join(workDir(), 'rate-limit-probe.mjs'),
+    contents: `
     import { checkRateLimit } from './src/rate-limit/index.ts';
     import { DenyCache } from './src/rate-limit/deny-cache.ts';
     export { RateLimiter } from './src/rate-limit/rate-limiter.ts';
@@ -108,15 +86,12 @@ async function workerd() {
         return Response.json({ allowed });
       },
     };`,
-    out,
-    'neutral',
-  );
-  const mf = new Miniflare({
-    modules: true,
-    script: readFileSync(out, 'utf8'),
-    compatibilityDate: '2026-04-26',
-    compatibilityFlags: ['nodejs_compat'],
-    durableObjects: { RATE_LIMITER: { className: 'RateLimiter', useSQLite: true } },
+  });
+  const { mf, dispose } = await startWorker({
+    scriptPath,
+    miniflare: {
+      durableObjects: { RATE_LIMITER: { className: 'RateLimiter', useSQLite: true } },
+    },
   });
   try {
     const run = async (mode, n) => {
@@ -141,6 +116,6 @@ async function workerd() {
     line('admitted, answered by the object (SQLite write)', admit);
     console.log(`object / deny cache = ${(object.us / cached.us).toFixed(0)}×`);
   } finally {
-    await mf.dispose();
+    await dispose();
   }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Benchmark for Sentry reporting (docs/benchmarks-sentry.md).
+ * Benchmark for Sentry reporting.
  *
  * 1. Response latency of a request that fails with a 500 (and is reported), in the real bundle
  *    (`wrangler deploy --dry-run`) on Miniflare/workerd, under four Sentry set-ups: no DSN, a
@@ -9,20 +9,22 @@
  *    The 500 comes from a real dependency failure: D1 without migrations ("no such table").
  * 2. The cost of scrubbing one realistic event (src/observability/scrub.ts, bundled with esbuild).
  *
- * Usage: node scripts/bench-sentry.mjs [--requests 400]
+ * Usage: npm run bench:sentry [-- --requests 400]
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
-import { cli } from './lib/cli.mjs';
+import {
+  bundleWorker,
+  cli,
+  importSource,
+  percentile,
+  run,
+  startWorker,
+  workDir,
+} from './lib/harness.mjs';
 
 const { values: opts } = cli({
-  usage: 'node scripts/bench-sentry.mjs [options]',
+  usage: 'npm run bench:sentry [-- options]',
   summary:
     'Latency of a reported 500 in the real bundle on Miniflare/workerd under four Sentry set-ups ' +
     '(no DSN, a fast sink, a 2 s sink, nothing listening), and the cost of scrubbing one event. ' +
@@ -31,12 +33,7 @@ const { values: opts } = cli({
 });
 const N = opts.requests;
 const WARMUP = 50;
-const root = path.resolve(import.meta.dirname, '..');
-const work = mkdtempSync(path.join(tmpdir(), 'vakt-bench-sentry-'));
-
-function percentile(sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
+const work = workDir('vakt-bench-sentry-');
 
 async function startSink(delayMs) {
   let received = 0;
@@ -67,15 +64,10 @@ async function unusedPort() {
 }
 
 async function startScenario(name, scriptPath, dsn) {
-  const mf = new Miniflare({
-    modules: true,
+  const { mf, dispose } = await startWorker({
     scriptPath,
-    modulesRoot: path.dirname(scriptPath),
-    compatibilityDate: '2026-04-26',
-    compatibilityFlags: ['nodejs_compat'],
-    d1Databases: ['DB'], // no migrations: the key lookup fails → 500 → report
-    durableObjects: { RATE_LIMITER: 'RateLimiter', METRICS: 'Metrics' },
-    queueProducers: { AUDIT_QUEUE: 'vakt-audit' },
+    vakt: true,
+    migrate: false, // no tables: the key lookup fails → 500 → report
     bindings: { ENVIRONMENT: 'bench', RELEASE: 'bench', ...(dsn ? { SENTRY_DSN: dsn } : {}) },
   });
   const times = [];
@@ -93,21 +85,14 @@ async function startScenario(name, scriptPath, dsn) {
       if (record) times.push(performance.now() - t);
       if (res.status !== 500) throw new Error(`${name}: expected 500, got ${res.status}`);
     },
-    dispose: () => mf.dispose(),
+    dispose,
   };
 }
 
 async function scrubBench() {
-  const out = path.join(work, 'scrub.mjs');
-  await build({
-    entryPoints: [path.join(root, 'src/observability/scrub.ts')],
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    outfile: out,
-    logLevel: 'silent',
-  });
-  const { createScrubber, scrubEvent } = await import(pathToFileURL(out).href);
+  const { createScrubber, scrubEvent } = await importSource(
+    `export * from './src/observability/scrub.ts';`,
+  );
   const scrub = createScrubber(['admin-token-for-bench']);
   const frames = Array.from({ length: 12 }, (_, i) => ({
     filename: 'index.js',
@@ -168,13 +153,8 @@ async function scrubBench() {
   return { perEvent, worst };
 }
 
-try {
-  execFileSync('npx', ['wrangler', 'deploy', '--dry-run', '--outdir', path.join(work, 'dist')], {
-    cwd: root,
-    stdio: 'ignore',
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false' },
-  });
-  const script = path.join(work, 'dist', 'index.js');
+run(async () => {
+  const script = bundleWorker(path.join(work, 'dist'));
   const fast = await startSink(0);
   const slow = await startSink(2000);
   const dead = await unusedPort();
@@ -189,8 +169,7 @@ try {
     for (const s of scenarios) await s.request(i >= WARMUP);
   }
   const results = scenarios.map((s) => {
-    const sorted = [...s.times].sort((a, b) => a - b);
-    return { name: s.name, p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
+    return { name: s.name, p50: percentile(s.times, 50), p95: percentile(s.times, 95) };
   });
   for (const s of scenarios) await s.dispose();
   const base = results[0].p50;
@@ -211,6 +190,4 @@ try {
     console.log(`  ${name.padEnd(26)} ${ms.toFixed(2)}`);
   await fast.close();
   await slow.close();
-} finally {
-  rmSync(work, { recursive: true, force: true });
-}
+});

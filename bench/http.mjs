@@ -3,29 +3,36 @@
  * `npm run bench` — vakt's performance picture in one command.
  *
  * 1. Bundles vakt with `wrangler deploy --dry-run` (the bytes production runs) and a bare Hono JSON
- *    worker (scripts/bench-ceiling-worker.mjs) with the same bundler.
+ *    worker (bench/ceiling-worker.mjs) with the same bundler.
  * 2. Serves both with Miniflare, i.e. `workerd` with vakt's real local D1, Queue and Durable Object
  *    bindings from wrangler.toml (not `wrangler dev`, which adds a proxy hop and per-request logging).
- * 3. Drives them with `wrk` in a separate process over 127.0.0.1 only, 16 connections, in
- *    interleaved rounds: ceiling, then /v1/check (a) clean 1 KB, (b) 1 KB with e-mails to redact,
- *    (c) blocked (fødselsnummer), (d) rate-limited key. Every figure is also a ratio of the ceiling
- *    measured in the same round, which is what survives a noisy shared machine.
+ * 3. Drives them with `wrk` in a separate process over 127.0.0.1 only, in interleaved rounds: the
+ *    ceiling, then every scenario of bench/http-scenarios.mjs. Every figure is also a ratio of the
+ *    ceiling measured in the same round, which is what survives a noisy shared machine.
  * 4. Samples workerd's CPU time per phase (/proc) to say how much CPU a request costs.
- * 5. Runs `npm run bench:detectors` / `bench:metrics` when those scripts exist.
+ * 5. Runs `npm run bench:detectors` / `bench:metrics`.
  * 6. Prints one table; with --write, refreshes the generated section of docs/benchmarks.md.
  *
  * Options: `npm run bench -- --help`. Requires `wrk` (Debian: `apt-get install -y wrk`).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { cli, QUIET_WRANGLER_ENV } from './lib/cli.mjs';
+import {
+  bundleWorker,
+  cli,
+  cpuSeconds,
+  createKey,
+  median,
+  ROOT as root,
+  run,
+  startWorker,
+  workDir,
+} from './lib/harness.mjs';
+import { KEYS, SCENARIOS } from './http-scenarios.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
-Object.assign(process.env, QUIET_WRANGLER_ENV);
 
 const { values: opts } = cli({
   usage: 'npm run bench [-- options]',
@@ -39,12 +46,13 @@ const { values: opts } = cli({
     duration: { type: 'number', default: 5, help: 'seconds per phase' },
     rounds: { type: 'number', default: 3, help: 'interleaved rounds' },
     connections: { type: 'number', default: 16, help: 'wrk connections' },
+    only: { type: 'string', help: 'comma-separated scenario ids to run (default: all)' },
     write: { type: 'boolean', help: 'refresh the generated section of docs/benchmarks.md' },
     'skip-extra': { type: 'boolean', help: 'skip the detector and /metrics benchmarks' },
     tmpfs: { type: 'boolean', help: 'keep local storage on /dev/shm instead of disk' },
     profile: {
       type: 'string',
-      help: 'instead of the table: V8 CPU profiles of every isolate while scenario a|b|c|d runs (needs node --experimental-websocket)',
+      help: 'instead of the table: V8 CPU profiles of every isolate while that scenario runs (needs node --experimental-websocket)',
     },
   },
 });
@@ -71,37 +79,7 @@ function log(msg) {
   process.stderr.write(`bench: ${msg}\n`);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Inputs. Each is ~1 KB of text; (a) must trip no detector, (b) only `redact` detectors (the
-// default policy redacts email/phone/ip_address), (c) a valid fødselsnummer, which blocks.
-
-const PROSE =
-  'Summarise the quarterly report for the board. Revenue grew steadily across the northern ' +
-  'region while costs stayed flat, and the new logistics centre opened on schedule. The team ' +
-  'recommends expanding the pilot programme, hiring two more analysts and revisiting the pricing ' +
-  'model before the next planning cycle. Customer satisfaction improved after the support desk ' +
-  'moved to longer opening hours, and churn fell compared with the previous quarter. Risks ' +
-  'include supplier delays, currency movements and a tighter labour market in the capital. ';
-
-function fill(prefix, size) {
-  let s = prefix;
-  while (s.length < size) s += PROSE;
-  return s.slice(0, size);
-}
-
-const CLEAN_1K = fill('', 1024);
-const PII_1K = fill(
-  'Forward this to kari.nordmann@example.no and ola.hansen@firma.no, copy ' +
-    'support@vakt.example and per@example.com. ',
-  1024,
-);
-const BLOCKED_1K = fill('Customer with fødselsnummer 01010012356 asked about the invoice. ', 1024);
-
-const body = (input) => JSON.stringify({ model: 'gpt-4', operation: 'summarize', input });
-
-// ---------------------------------------------------------------------------------------------
-
-function run(cmd, args, extra = {}) {
+function exec(cmd, args, extra = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...extra });
   if (r.status !== 0) {
     throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
@@ -111,7 +89,7 @@ function run(cmd, args, extra = {}) {
 
 function machine() {
   const cpus = os.cpus();
-  const workerd = run(path.join(root, 'node_modules/.bin/workerd'), ['--version']).trim();
+  const workerd = exec(path.join(root, 'node_modules/.bin/workerd'), ['--version']).trim();
   const wrk = spawnSync('wrk', ['-v'], { encoding: 'utf8' });
   const wrkVersion = `${wrk.stdout}${wrk.stderr}`.split('\n')[0]?.trim() ?? 'wrk';
   const miniflare = JSON.parse(readFileSync('node_modules/miniflare/package.json', 'utf8')).version;
@@ -130,117 +108,19 @@ function machine() {
   };
 }
 
-function bundle(tmp) {
-  const wrangler = path.join(root, 'node_modules/.bin/wrangler');
-  const vaktOut = path.join(tmp, 'vakt');
-  run(wrangler, ['deploy', '--dry-run', '--outdir', vaktOut]);
-
-  // The ceiling gets the same compatibility settings as vakt.
-  const toml = readFileSync('wrangler.toml', 'utf8');
-  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-  const flags = /^compatibility_flags\s*=\s*(\[[^\]]*\])/m.exec(toml)?.[1] ?? '[]';
-  const ceilingDir = path.join(tmp, 'ceiling');
-  const ceilingConfig = path.join(tmp, 'ceiling.toml');
-  writeFileSync(
-    ceilingConfig,
-    [
-      'name = "bench-ceiling"',
-      `main = ${JSON.stringify(path.join(root, 'scripts/bench-ceiling-worker.mjs'))}`,
-      `compatibility_date = "${date}"`,
-      `compatibility_flags = ${flags}`,
-    ].join('\n') + '\n',
-  );
-  run(wrangler, ['deploy', '--dry-run', '--outdir', ceilingDir, '-c', ceilingConfig]);
-  return {
-    vakt: path.join(vaktOut, 'index.js'),
-    ceiling: path.join(ceilingDir, 'bench-ceiling-worker.js'),
-    date,
-    flags: JSON.parse(flags),
-  };
-}
-
-/** Child pids of this process (Miniflare spawns one workerd per instance). */
-function childPids() {
-  try {
-    return readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/** utime + stime of a process (and its threads) in seconds, or NaN where /proc is unavailable. */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
-  } catch {
-    return NaN;
-  }
-}
-
 const INSPECTOR_PORT = 9300 + Math.floor(Math.random() * 500);
 
-async function startServers(files) {
-  const { Miniflare } = await import('miniflare');
-  const { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } = await import('wrangler');
-  const common = { host: '127.0.0.1', port: 0, cf: false };
-
-  const before = new Set(childPids());
-  const ceiling = new Miniflare({
-    ...common,
-    name: 'bench-ceiling',
-    modules: true,
-    scriptPath: files.ceiling,
-    modulesRoot: path.dirname(files.ceiling),
-    compatibilityDate: files.date,
-    compatibilityFlags: files.flags,
+async function startServers(tmp) {
+  const ceiling = await startWorker({
+    scriptPath: bundleWorker(path.join(tmp, 'ceiling'), 'bench/ceiling-worker.mjs', { bare: true }),
   });
-  const ceilingUrl = await ceiling.ready;
-  const ceilingPid = childPids().find((p) => !before.has(p));
-
-  const { workerOptions } = unstable_getMiniflareWorkerOptions('wrangler.toml');
-  const before2 = new Set(childPids());
-  const vakt = new Miniflare({
-    ...common,
-    ...workerOptions,
-    name: 'vakt',
-    modules: true,
-    modulesRules: undefined,
-    scriptPath: files.vakt,
-    modulesRoot: path.dirname(files.vakt),
-    bindings: { ...workerOptions.bindings, ADMIN_TOKEN, ENVIRONMENT: 'bench' },
-    ...(opts.profile ? { inspectorPort: INSPECTOR_PORT } : {}),
+  const vakt = await startWorker({
+    scriptPath: bundleWorker(path.join(tmp, 'vakt')),
+    vakt: true,
+    bindings: { ADMIN_TOKEN, ENVIRONMENT: 'bench' },
+    miniflare: opts.profile ? { inspectorPort: INSPECTOR_PORT } : {},
   });
-  const vaktUrl = await vakt.ready;
-  const vaktPid = childPids().find((p) => !before2.has(p));
-
-  // Local D1 starts empty: apply every migration, in order, as `wrangler d1 migrations apply` would.
-  const db = await vakt.getD1Database('DB');
-  for (const file of readdirSync('migrations')
-    .filter((f) => f.endsWith('.sql'))
-    .sort()) {
-    for (const stmt of unstable_splitSqlQuery(
-      readFileSync(path.join('migrations', file), 'utf8'),
-    )) {
-      await db.prepare(stmt).run();
-    }
-  }
-  return { ceiling, vakt, ceilingUrl, vaktUrl, ceilingPid, vaktPid, db };
-}
-
-async function createKey(vaktUrl, payload) {
-  const res = await fetch(new URL('/admin/keys', vaktUrl), {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(payload),
-  });
-  if (res.status !== 201) throw new Error(`POST /admin/keys: ${res.status} ${await res.text()}`);
-  return (await res.json()).key;
+  return { ceiling, vakt };
 }
 
 /** One real request per scenario, asserting it exercises what its label says. */
@@ -291,7 +171,7 @@ function wrk(s, seconds, pid) {
       'wrk',
       [
         '-t1',
-        `-c${CONNECTIONS}`,
+        `-c${s.connections}`,
         `-d${seconds}s`,
         '--timeout',
         '5s',
@@ -323,12 +203,6 @@ function wrk(s, seconds, pid) {
   });
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 function runExtra(script) {
   const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
   if (!pkg.scripts?.[script]) return { script, available: false, output: 'not available' };
@@ -357,98 +231,68 @@ async function main() {
     process.exit(1);
   }
   const m = machine();
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'vakt-bench-'));
+  const tmp = workDir();
   let servers;
   try {
-    log('bundling vakt and the ceiling worker with wrangler --dry-run');
-    const files = bundle(tmp);
-    log('starting Miniflare (workerd) for both');
-    servers = await startServers(files);
-    const { ceilingUrl, vaktUrl } = servers;
+    log('bundling vakt and the ceiling worker with wrangler --dry-run; starting both in workerd');
+    servers = await startServers(tmp);
+    const { ceiling, vakt } = servers;
 
-    const fastKey = await createKey(vaktUrl, {
-      name: 'bench',
-      // High enough never to trip during the run, so (a)–(c) measure the full allowed path
-      // including the RATE_LIMITER round trip.
-      policy: { rate_limit: { limit: 1_000_000, window_s: 1 } },
-    });
-    const limitedKey = await createKey(vaktUrl, {
-      name: 'bench-limited',
-      policy: { rate_limit: { limit: 1, window_s: 86_400 } },
-    });
-    const checkUrl = new URL('/v1/check', vaktUrl);
     const json = { 'Content-Type': 'application/json' };
-    const auth = (k) => ({ ...json, Authorization: `Bearer ${k}` });
+    const checkUrl = new URL('/v1/check', vakt.url);
+    const keys = {};
+    for (const [name, k] of Object.entries(KEYS)) {
+      keys[name] = await createKey(vakt.url, ADMIN_TOKEN, { name: k.name, policy: k.policy });
+    }
+    const only = opts.only ? new Set(opts.only.split(',')) : null;
+    const chosen = SCENARIOS.filter((s) => !only || only.has(s.id)).map((s) => ({
+      ...s,
+      connections: s.connections ?? CONNECTIONS,
+    }));
+    // One ceiling per connection count in use: each scenario is a ratio of the ceiling measured
+    // at its own concurrency, in the same round.
+    const ceilings = [...new Set(chosen.map((s) => s.connections))].map((c) => ({
+      id: c === CONNECTIONS ? 'ceiling' : `ceiling@${c}`,
+      label: `ceiling: bare Hono JSON route${c === CONNECTIONS ? '' : ` (${c} connections)`}`,
+      connections: c,
+      url: new URL('/', ceiling.url),
+      headers: json,
+      body: JSON.stringify({ model: 'gpt-4', operation: 'summarize', input: SCENARIOS[0].input }),
+      pid: ceiling.pid,
+      expect: { status: 200, check: (r) => (r.ok === true ? null : 'not {"ok":true}') },
+    }));
     const scenarios = [
-      {
-        id: 'ceiling',
-        label: 'ceiling: bare Hono JSON route',
-        url: new URL('/', ceilingUrl),
-        headers: json,
-        body: body(CLEAN_1K),
-        pid: servers.ceilingPid,
-        expect: { status: 200, check: (r) => (r.ok === true ? null : 'not {"ok":true}') },
-      },
-      {
-        id: 'a',
-        label: '/v1/check (a) clean 1 KB',
+      ...ceilings,
+      ...chosen.map((s) => ({
+        ...s,
         url: checkUrl,
-        headers: auth(fastKey),
-        body: body(CLEAN_1K),
-        expect: {
-          status: 200,
-          check: (r) =>
-            r.allowed === true && r.findings.length === 0 ? null : 'expected allowed, no findings',
-        },
-      },
-      {
-        id: 'b',
-        label: '/v1/check (b) 1 KB, e-mails redacted',
-        url: checkUrl,
-        headers: auth(fastKey),
-        body: body(PII_1K),
-        expect: {
-          status: 200,
-          check: (r) =>
-            r.allowed === true && typeof r.redacted_input === 'string' && r.findings.length >= 4
-              ? null
-              : 'expected allowed with redacted_input and ≥ 4 findings',
-        },
-      },
-      {
-        id: 'c',
-        label: '/v1/check (c) blocked (fødselsnummer)',
-        url: checkUrl,
-        headers: auth(fastKey),
-        body: body(BLOCKED_1K),
-        expect: {
-          status: 200,
-          check: (r) =>
-            r.allowed === false && r.reasons.includes('contains_personal_data')
-              ? null
-              : 'expected blocked for contains_personal_data',
-        },
-      },
-      {
-        id: 'd',
-        label: '/v1/check (d) rate-limited key (429)',
-        url: checkUrl,
-        headers: auth(limitedKey),
-        body: body(CLEAN_1K),
-        expect: { status: 429 },
-      },
+        headers: { ...json, Authorization: `Bearer ${keys[s.key]}` },
+        body: s.body ?? JSON.stringify({ model: 'gpt-4', operation: 'summarize', input: s.input }),
+        pid: vakt.pid,
+      })),
     ];
     for (const s of scenarios) {
-      s.pid ??= servers.vaktPid;
-      s.lua = luaScript(tmp, s);
+      s.ceilingId = ceilings.find((c) => c.connections === s.connections).id;
     }
-    // The limited key's single admission is spent here, so every measured request is a 429.
-    await fetch(checkUrl, { method: 'POST', headers: auth(limitedKey), body: body(CLEAN_1K) });
+    for (const s of scenarios) s.lua = luaScript(tmp, s);
+    // Spend what KEYS says must be spent (e.g. the limited key's one admission), so every
+    // measured request of its scenarios gets the answer the scenario claims.
+    for (const [name, k] of Object.entries(KEYS)) {
+      for (let i = 0; i < (k.spend ?? 0); i++) {
+        await fetch(checkUrl, {
+          method: 'POST',
+          headers: { ...json, Authorization: `Bearer ${keys[name]}` },
+          body: JSON.stringify({ model: 'gpt-4', operation: 'summarize', input: 'spend' }),
+        });
+      }
+    }
     for (const s of scenarios) await verify(s);
 
     if (opts.profile) {
       const s = scenarios.find((x) => x.id === opts.profile);
-      if (!s || s.id === 'ceiling') throw new Error(`--profile takes one of a, b, c, d`);
+      if (!s || s.id === 'ceiling') {
+        throw new Error(`--profile takes one of ${SCENARIOS.map((x) => x.id).join(', ')}`);
+      }
       await wrk(s, 2, s.pid);
       await profile(s);
       return;
@@ -460,7 +304,7 @@ async function main() {
     const results = Object.fromEntries(scenarios.map((s) => [s.id, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       for (const s of scenarios) {
-        log(`round ${round}/${ROUNDS}: ${s.label} (${DURATION_S} s, ${CONNECTIONS} connections)`);
+        log(`round ${round}/${ROUNDS}: ${s.label} (${DURATION_S} s, ${s.connections} connections)`);
         results[s.id].push(await wrk(s, DURATION_S, s.pid));
       }
     }
@@ -468,7 +312,7 @@ async function main() {
     await servers.ceiling.dispose();
     servers = undefined;
 
-    const rows = scenarios.map((s) => summarise(s, results[s.id], results.ceiling));
+    const rows = scenarios.map((s) => summarise(s, results[s.id], results[s.ceilingId]));
     const extra = opts['skip-extra']
       ? []
       : [runExtra('bench:detectors'), runExtra('bench:metrics')];
@@ -481,16 +325,17 @@ async function main() {
     const a = rows.find((r) => r.id === 'a');
     const errors = rows.reduce((n, r) => n + r.socketErrors, 0);
     if (errors > 0) log(`WARNING: ${errors} socket errors/timeouts during the run`);
-    log(
-      `target (a) ≥ 0.5 × ceiling req/s: ${a.ratio.toFixed(2)} → ${a.ratio >= 0.5 ? 'met' : 'NOT met'}; ` +
-        `p99 ≤ 5 ms: ${(a.p99 / 1000).toFixed(2)} ms → ${a.p99 <= 5000 ? 'met' : 'NOT met'}`,
-    );
+    if (a) {
+      log(
+        `target (a) ≥ 0.5 × ceiling req/s: ${a.ratio.toFixed(2)} → ${a.ratio >= 0.5 ? 'met' : 'NOT met'}; ` +
+          `p99 ≤ 5 ms: ${(a.p99 / 1000).toFixed(2)} ms → ${a.p99 <= 5000 ? 'met' : 'NOT met'}`,
+      );
+    }
   } finally {
     if (servers) {
       await servers.vakt.dispose().catch(() => {});
       await servers.ceiling.dispose().catch(() => {});
     }
-    rmSync(tmp, { recursive: true, force: true });
   }
 }
 
@@ -501,7 +346,7 @@ async function main() {
 async function profile(s) {
   if (typeof WebSocket === 'undefined') {
     throw new Error(
-      '--profile needs a WebSocket client: run `node --experimental-websocket scripts/bench.mjs --profile a`',
+      '--profile needs a WebSocket client: run `node --experimental-websocket bench/http.mjs --profile a`',
     );
   }
   const targets = await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`)).json();
@@ -585,6 +430,7 @@ function summarise(s, rounds, ceilingRounds) {
   return {
     id: s.id,
     label: s.label,
+    connections: s.connections,
     rps: median(rounds.map((r) => r.rps)),
     rpsAll: rounds.map((r) => r.rps),
     p50: median(rounds.map((r) => r.p50_us)),
@@ -607,7 +453,7 @@ function render(m, rows, extra) {
     `### Run of ${now}`,
     '',
     `Command: \`npm run bench\` (${ROUNDS} interleaved rounds × ${DURATION_S} s per scenario, ` +
-      `\`wrk -t1 -c${CONNECTIONS}\`, 127.0.0.1, after a 2 s warm-up per scenario).`,
+      `\`wrk -t1 -c${CONNECTIONS}\` unless a scenario says otherwise, 127.0.0.1, after a 2 s warm-up per scenario).`,
     '',
     `Machine: ${m.cpu}, ${m.memory} RAM, ${m.os}; Node ${m.node}; workerd ${m.workerd} via ` +
       `Miniflare ${m.miniflare}; ${m.wrk}. Local storage: ${opts.tmpfs ? 'tmpfs (/dev/shm, `--tmpfs`)' : `disk (${os.tmpdir()})`}. ` +
@@ -628,11 +474,15 @@ function render(m, rows, extra) {
   lines.push(
     '',
     `Per-round req/s: ${rows.map((r) => `${r.id} ${r.rpsAll.map((x) => Math.round(x)).join('/')}`).join('; ')}.`,
-    '',
-    'Targets for (a): ≥ 0.5 × ceiling req/s → ' +
-      `**${a.ratio.toFixed(2)}** (${a.ratio >= 0.5 ? 'met' : 'not met'}); p99 ≤ 5 ms at ${CONNECTIONS} ` +
-      `connections → **${ms(a.p99)} ms** (${a.p99 <= 5000 ? 'met' : 'not met'}).`,
   );
+  if (a) {
+    lines.push(
+      '',
+      'Targets for (a): ≥ 0.5 × ceiling req/s → ' +
+        `**${a.ratio.toFixed(2)}** (${a.ratio >= 0.5 ? 'met' : 'not met'}); p99 ≤ 5 ms at ${a.connections} ` +
+        `connections → **${ms(a.p99)} ms** (${a.p99 <= 5000 ? 'met' : 'not met'}).`,
+    );
+  }
   for (const e of extra) {
     lines.push('', `#### \`npm run ${e.script}\``, '');
     if (!e.available) lines.push(`not available (no \`${e.script}\` script in package.json)`);
@@ -654,10 +504,4 @@ function writeDoc(report) {
   spawnSync(path.join(root, 'node_modules/.bin/prettier'), ['--write', DOC], { stdio: 'ignore' });
 }
 
-main().then(
-  () => process.exit(0),
-  (err) => {
-    console.error(err instanceof Error ? err.stack : err);
-    process.exit(1);
-  },
-);
+run(main);

@@ -1,55 +1,43 @@
 #!/usr/bin/env node
-// Benchmark for the metrics box (results in docs/benchmarks-metrics.md):
+// Benchmark for the metrics box:
 //  1. /metrics render time for ~10k series: vakt's merge + render (the work GET /metrics does
 //     after reading the shards) against prom-client's `registry.metrics()` holding the same
 //     series, in one process and one run.
 //  2. The cost one /v1/check pays for metrics: the records it makes plus the flush call, which
 //     does no I/O on the response path (the flush runs in waitUntil).
-// Usage: npm run bench:metrics  [-- --iterations 50]
-import { build } from 'esbuild';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+// Usage: npm run bench:metrics [-- --iterations 50]. prom-client is a benchmark-only peer,
+// outside the default install: `npm run bench:install`.
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import client from 'prom-client';
-import { cli } from './lib/cli.mjs';
+import { cli, importSource, median, percentile } from './lib/harness.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opts } = cli({
   usage: 'npm run bench:metrics [-- options]',
   summary:
     "Times vakt's /metrics merge + render for ~10k series against prom-client's registry with the " +
-    'same series, and the metrics cost one /v1/check pays. Writes nothing.',
+    'same series, and the metrics cost one /v1/check pays. Needs the benchmark peers ' +
+    '(`npm run bench:install`). Writes nothing.',
   options: { iterations: { type: 'number', default: 100, help: 'timed renders per side' } },
 });
 const ITERATIONS = opts.iterations;
 
-// Bundle the pure TypeScript modules once (the same code the Worker runs).
-const dir = mkdtempSync(path.join(tmpdir(), 'vakt-bench-'));
-const entry = path.join(dir, 'entry.ts');
-await import('node:fs').then((fs) =>
-  fs.writeFileSync(
-    entry,
-    [
-      `export { SeriesTable, mergeSnapshots } from ${JSON.stringify(path.join(root, 'src/metrics/aggregate.ts'))};`,
-      `export { renderExposition } from ${JSON.stringify(path.join(root, 'src/metrics/exposition.ts'))};`,
-      `export { MetricsRecorder } from ${JSON.stringify(path.join(root, 'src/metrics/recorder.ts'))};`,
-      `export { METRIC_DEFINITIONS } from ${JSON.stringify(path.join(root, 'src/metrics/definitions.ts'))};`,
-    ].join('\n'),
-  ),
-);
-const out = path.join(dir, 'metrics.mjs');
-await build({
-  entryPoints: [entry],
-  bundle: true,
-  format: 'esm',
-  platform: 'neutral',
-  outfile: out,
-  logLevel: 'error',
-});
-const vakt = await import(pathToFileURL(out).href);
-rmSync(dir, { recursive: true, force: true });
+let client;
+try {
+  client = (await import('prom-client')).default;
+} catch (err) {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+  console.error(
+    'bench:metrics compares with prom-client; install the peers: npm run bench:install',
+  );
+  process.exit(2);
+}
+
+// The pure TypeScript modules, bundled once (the same code the Worker runs).
+const vakt = await importSource(`
+  export { SeriesTable, mergeSnapshots } from './src/metrics/aggregate.ts';
+  export { renderExposition } from './src/metrics/exposition.ts';
+  export { MetricsRecorder } from './src/metrics/recorder.ts';
+  export { METRIC_DEFINITIONS } from './src/metrics/definitions.ts';
+`);
 
 // ---- The same series in both ----------------------------------------------------------------
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
@@ -143,10 +131,7 @@ async function timeInterleaved(fns) {
       if (i >= 5) runs[f].push(performance.now() - t0); // first 5 are warm-up
     }
   }
-  return runs.map((r) => {
-    r.sort((a, b) => a - b);
-    return { median: r[Math.floor(r.length / 2)], p90: r[Math.floor(r.length * 0.9)], min: r[0] };
-  });
+  return runs.map((r) => ({ median: median(r), p90: percentile(r, 90), min: Math.min(...r) }));
 }
 
 if (process.env.BENCH_SPLIT) {
