@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
+import { buildAssets } from './scripts/build-assets.mjs';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 
@@ -30,6 +31,9 @@ for (const stream of [process.stdout, process.stderr]) {
  * - `node`: tests that drive external binaries (promtool, prometheus, wrangler dev) or Node-only
  *   libraries (OpenAPI validator, prom-client) from the outside.
  */
+// The Worker's static assets (the pinned Swagger UI for /docs), as `wrangler dev` builds them.
+buildAssets();
+
 export default defineConfig({
   test: {
     // After the summary: a banner when suites were skipped for missing tools (never silent).
@@ -52,6 +56,10 @@ export default defineConfig({
         test: {
           name: 'workers',
           include: ['test/workers/**/*.test.ts'],
+          // Not vitest's 5 s: one request through workerd (DO RPC, D1, queue) can take seconds on
+          // a loaded 2-core machine. Tests that poll or load more set their own, larger bound.
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
           setupFiles: ['./test/workers/setup.ts'],
           // Node side: a local HTTP server standing in for Sentry (see test/node/support/sentry-sink.ts).
           globalSetup: ['./test/node/support/sentry-global-setup.ts'],

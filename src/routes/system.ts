@@ -1,6 +1,5 @@
 /** Routes with no API key: health, the OpenAPI document and the rendered reference. */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
 import type { AppEnv } from '../types';
 
 export const systemRoutes = new OpenAPIHono<AppEnv>();
@@ -31,7 +30,41 @@ systemRoutes.openapi(
     }),
 );
 
-systemRoutes.get('/docs', swaggerUI({ url: '/openapi.json', title: 'vakt API reference' }));
+/**
+ * The API reference page. Swagger UI itself (npm swagger-ui-dist, pinned) and init.js are the
+ * Worker's static assets under /docs/ (assets/, [assets] in wrangler.toml): nothing loads from a
+ * CDN, so the page renders offline, and the CSP allows only vakt's own origin.
+ */
+const DOCS_HTML = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>vakt API reference</title>
+    <link rel="stylesheet" href="/docs/swagger-ui/swagger-ui.css" />
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="/docs/swagger-ui/swagger-ui-bundle.js"></script>
+    <script src="/docs/init.js"></script>
+  </body>
+</html>
+`;
+const DOCS_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  // Swagger UI sets style attributes and draws icons as data: images.
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+systemRoutes.get('/docs', (c) =>
+  c.html(DOCS_HTML, 200, { 'Content-Security-Policy': DOCS_CSP, 'Cache-Control': 'no-cache' }),
+);
 
 // The document and the reference are plain handlers; list them in the document too.
 systemRoutes.openAPIRegistry.registerPath({

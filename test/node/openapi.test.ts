@@ -87,11 +87,3 @@ describe('governance API v2 shapes in the document', () => {
   });
 });
 
-describe('GET /docs', () => {
-  it('renders the reference page from /openapi.json', async () => {
-    const res = await app.request('/docs', {}, { ENVIRONMENT: 'test' } as never);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('Content-Type')).toMatch(/^text\/html/);
-    expect(await res.text()).toContain('/openapi.json');
-  });
-});

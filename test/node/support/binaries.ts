@@ -15,6 +15,7 @@ export const TOOLS = {
   'python3-prometheus-client': {
     install: 'Debian/Ubuntu: apt-get install python3-prometheus-client',
   },
+  chromium: { install: 'Debian: apt-get install chromium' },
 } as const;
 export type Tool = keyof typeof TOOLS;
 
@@ -42,6 +43,8 @@ function probe(tool: Tool): string | null {
     case 'prometheus':
     case 'promtool':
       return which(tool);
+    case 'chromium':
+      return which('chromium') ?? which('chromium-browser');
     case 'python3-prometheus-client':
       // The official client's parsers; Debian's python3 first (a pyenv python lacks the package).
       for (const py of ['/usr/bin/python3', 'python3']) {
