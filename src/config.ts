@@ -20,6 +20,8 @@ export interface Config {
   maxBodyBytes: number;
   rateLimitFailureMode: RateLimitFailureMode;
   metricsShards: number;
+  /** `/metrics` without METRICS_TOKEN in production: refused (503) unless this is true. */
+  metricsPublic: boolean;
   auditQueueMaxsize: number;
   auditRetentionDays: number;
   keyCacheTtlMs: number;
@@ -114,6 +116,7 @@ const EnvSchema = z.object({
   MAX_BODY_BYTES: intVar(1024, 100 * 1024 * 1024, 256 * 1024),
   RATE_LIMIT_FAILURE_MODE: z.enum(RATE_LIMIT_FAILURE_MODES).default('fail_open'),
   METRICS_SHARDS: intVar(1, 64, 4),
+  METRICS_PUBLIC: z.enum(['true', 'false']).default('false'),
   AUDIT_QUEUE_MAXSIZE: intVar(1, 100_000_000, 1000),
   AUDIT_RETENTION_DAYS: intVar(0, 36_500, 365),
   KEY_CACHE_TTL_S: intVar(0, 3600, 30),
@@ -165,6 +168,7 @@ async function loadConfig(env: Env): Promise<Config> {
     maxBodyBytes: v.MAX_BODY_BYTES,
     rateLimitFailureMode: v.RATE_LIMIT_FAILURE_MODE,
     metricsShards: v.METRICS_SHARDS,
+    metricsPublic: v.METRICS_PUBLIC === 'true',
     auditQueueMaxsize: v.AUDIT_QUEUE_MAXSIZE,
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     keyCacheTtlMs: v.KEY_CACHE_TTL_S * 1000,

@@ -25,6 +25,7 @@ export interface Env {
   MAX_BODY_BYTES?: string;
   RATE_LIMIT_FAILURE_MODE?: string;
   METRICS_SHARDS?: string;
+  METRICS_PUBLIC?: string;
   AUDIT_QUEUE_MAXSIZE?: string;
   AUDIT_RETENTION_DAYS?: string;
   KEY_CACHE_TTL_S?: string;

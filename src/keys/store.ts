@@ -92,27 +92,51 @@ export async function createKey(
   return { record, key };
 }
 
-export async function updateKey(
+export type PatchResult =
+  | { ok: true; record: ApiKeyRecord }
+  | { ok: false; reason: 'not_found' | 'revoked' | 'conflict' };
+
+/**
+ * Read-modify-write of a key: `change` gets the current record and returns the new name and/or
+ * policy (it may throw, e.g. a validation problem). The write only happens if the policy is still
+ * the one `change` saw (compare-and-swap on the stored text), so two concurrent PATCHes never
+ * lose each other's fields; a lost race is retried on the fresh record. Revoked keys are not
+ * changed.
+ */
+export async function patchKey(
   db: D1Database,
   id: string,
-  patch: { name?: string | undefined; policy?: PolicyOverride | null | undefined },
+  change: (current: ApiKeyRecord) => { name?: string; policy?: PolicyOverride | null },
   now: Date,
-): Promise<ApiKeyRecord | null> {
-  const sets: string[] = ['updated_at = ?'];
-  const binds: unknown[] = [now.toISOString()];
-  if (patch.name !== undefined) {
-    sets.push('name = ?');
-    binds.push(patch.name);
+): Promise<PatchResult> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const row = await db
+      .prepare(`SELECT ${COLUMNS} FROM api_keys WHERE id = ?`)
+      .bind(id)
+      .first<Row>();
+    if (!row) return { ok: false, reason: 'not_found' };
+    if (row.revoked_at) return { ok: false, reason: 'revoked' };
+    const next = change(fromRow(row));
+    const sets: string[] = ['updated_at = ?'];
+    const binds: unknown[] = [now.toISOString()];
+    if (next.name !== undefined) {
+      sets.push('name = ?');
+      binds.push(next.name);
+    }
+    if (next.policy !== undefined) {
+      sets.push('policy = ?');
+      binds.push(next.policy === null ? null : JSON.stringify(next.policy));
+    }
+    const updated = await db
+      .prepare(
+        `UPDATE api_keys SET ${sets.join(', ')}
+         WHERE id = ? AND revoked_at IS NULL AND policy IS ? RETURNING ${COLUMNS}`,
+      )
+      .bind(...binds, id, row.policy)
+      .first<Row>();
+    if (updated) return { ok: true, record: fromRow(updated) };
   }
-  if (patch.policy !== undefined) {
-    sets.push('policy = ?');
-    binds.push(patch.policy === null ? null : JSON.stringify(patch.policy));
-  }
-  const row = await db
-    .prepare(`UPDATE api_keys SET ${sets.join(', ')} WHERE id = ? RETURNING ${COLUMNS}`)
-    .bind(...binds, id)
-    .first<Row>();
-  return row ? fromRow(row) : null;
+  return { ok: false, reason: 'conflict' };
 }
 
 /** Revokes a key; idempotent (a second revoke keeps the first timestamp). */

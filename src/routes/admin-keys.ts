@@ -5,10 +5,12 @@ import { issueErrors, ProblemError, validationError } from '../errors';
 import {
   mergePolicy,
   policyVersion,
+  PolicyOverrideSchema,
   PolicySchema,
   type PolicyOverride,
 } from '../governance/policy';
 import { keyCache } from '../keys/cache';
+import { mergePatch } from '../merge-patch';
 import * as store from '../keys/store';
 import { adminSecurity, problems } from '../schemas/common';
 import {
@@ -138,28 +140,78 @@ adminKeyRoutes.openapi(
     tags,
     summary: 'Rename a key or change its policy',
     description:
-      'A changed policy applies to the next request in this isolate, and elsewhere within KEY_CACHE_TTL_S.',
+      'A JSON Merge Patch (RFC 7396; `application/merge-patch+json`, or `application/json` with the same meaning): ' +
+      'fields the patch does not name keep their values. A changed policy applies to the next request in this ' +
+      'isolate, and elsewhere within KEY_CACHE_TTL_S. A revoked key cannot be changed (409).',
     security: adminSecurity,
     request: {
       params: KeyIdParamSchema,
-      body: { required: true, content: json(UpdateKeyRequestSchema) },
+      body: {
+        required: true,
+        content: {
+          'application/merge-patch+json': { schema: UpdateKeyRequestSchema },
+          'application/json': { schema: UpdateKeyRequestSchema },
+        },
+      },
     },
     responses: {
       200: { description: 'The updated key.', content: json(KeySchema) },
-      ...problems(400, 401, 404, 413, 415, 500, 503),
+      ...problems(400, 401, 404, 409, 413, 415, 500, 503),
     },
   }),
   async (c) => {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
     const config = c.get('config');
-    assertEffectivePolicy(config, body.policy);
-    const record = await store.updateKey(c.env.DB, id, body, new Date());
-    if (!record) throw notFound(id);
+    const result = await store.patchKey(
+      c.env.DB,
+      id,
+      (current) => ({
+        name: body.name,
+        policy:
+          body.policy === undefined
+            ? undefined
+            : patchedPolicy(config, current.policy, body.policy),
+      }),
+      new Date(),
+    );
+    if (!result.ok) {
+      if (result.reason === 'not_found') throw notFound(id);
+      throw new ProblemError(409, {
+        detail:
+          result.reason === 'revoked'
+            ? `API key ${id} is revoked; a revoked key cannot be changed.`
+            : `API key ${id} was changed concurrently; send the PATCH again.`,
+      });
+    }
     keyCache.evictId(id);
-    return c.json(await present(record, config), 200);
+    return c.json(await present(result.record, config), 200);
   },
 );
+
+/**
+ * The stored override with a merge patch applied, validated like a created policy (paths point
+ * into the request's `policy`). An override left empty is stored as `null` (the default policy).
+ */
+function patchedPolicy(
+  config: Config,
+  current: PolicyOverride | null,
+  patch: Record<string, unknown> | null,
+): PolicyOverride | null {
+  if (patch === null) return null;
+  const merged = PolicyOverrideSchema.safeParse(mergePatch(current ?? {}, patch));
+  if (!merged.success) {
+    throw validationError(
+      merged.error.issues.map((i) => ({
+        path: toPointer(['policy', ...i.path]),
+        message: i.message,
+      })),
+    );
+  }
+  if (Object.keys(merged.data).length === 0) return null;
+  assertEffectivePolicy(config, merged.data);
+  return merged.data;
+}
 
 adminKeyRoutes.openapi(
   createRoute({

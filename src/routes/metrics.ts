@@ -4,6 +4,7 @@
  * This is the one route that awaits the METRICS objects; request handling never does.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createMiddleware } from 'hono/factory';
 import { ProblemError } from '../errors';
 import { counterTotal, mergeSnapshots, type SeriesState } from '../metrics/aggregate';
 import { CONTENT_TYPES, negotiateFormat, renderExposition } from '../metrics/exposition';
@@ -15,6 +16,27 @@ import type { AppEnv } from '../types';
 
 export const metricsRoutes = new OpenAPIHono<AppEnv>();
 
+/**
+ * Production never serves metrics (key ids, model names, traffic) to anyone by accident: without
+ * METRICS_TOKEN the route is closed unless METRICS_PUBLIC=true says so explicitly. Elsewhere
+ * (local, test) an unset token leaves it open, as `npm run dev` expects.
+ */
+const metricsAccess = createMiddleware<AppEnv>(async (c, next) => {
+  const config = c.get('config');
+  if (!c.env.METRICS_TOKEN && config.environment === 'production' && !config.metricsPublic) {
+    throw new ProblemError(503, {
+      detail:
+        '/metrics is closed: set the METRICS_TOKEN secret (and give Prometheus the same bearer ' +
+        'token), or set METRICS_PUBLIC = "true" to serve it without one.',
+      errors: [
+        { path: '/METRICS_TOKEN', message: 'not set' },
+        { path: '/METRICS_PUBLIC', message: 'not "true"' },
+      ],
+    });
+  }
+  await next();
+});
+
 const text = z.string().openapi({ example: '# HELP requests_total ...' });
 
 metricsRoutes.openapi(
@@ -24,9 +46,9 @@ metricsRoutes.openapi(
     tags: ['System'],
     summary: 'Prometheus metrics',
     description:
-      'Exact totals aggregated across every isolate. Prometheus text 0.0.4, or OpenMetrics 1.0 when `Accept` asks for `application/openmetrics-text`. Requires `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set.',
+      'Exact totals aggregated across every isolate. Prometheus text 0.0.4, or OpenMetrics 1.0 when `Accept` asks for `application/openmetrics-text`. Requires `Authorization: Bearer <METRICS_TOKEN>` when METRICS_TOKEN is set; in production without it, 503 unless METRICS_PUBLIC is "true".',
     security: [{ MetricsBearer: [] }, {}],
-    middleware: [tokenAuth('METRICS_TOKEN', { optional: true })] as const,
+    middleware: [metricsAccess, tokenAuth('METRICS_TOKEN', { optional: true })] as const,
     responses: {
       200: {
         description: 'The exposition.',

@@ -14,7 +14,7 @@ const Cursor = z
   .openapi({ description: '`next_cursor` of the previous page; opaque.' });
 
 export const AuditListQuerySchema = z
-  .object({
+  .strictObject({
     key_id: z.uuid().optional().openapi({ description: 'Only decisions of this API key id.' }),
     allowed: z
       .enum(['true', 'false'])
@@ -87,7 +87,7 @@ export const AuditListSchema = z
   .object({ items: z.array(AuditRecordSchema), next_cursor: z.string().nullable() })
   .openapi('AuditList');
 
-export const DeadLetterListQuerySchema = z.object({
+export const DeadLetterListQuerySchema = z.strictObject({
   status: z
     .enum(['pending', 'replayed', 'all'])
     .default('pending')

@@ -21,6 +21,7 @@ export function problems<S extends number>(...statuses: S[]) {
     400: 'Malformed JSON or invalid fields (`errors` names each field).',
     401: 'Missing, unknown or revoked credentials.',
     404: 'No such resource.',
+    409: 'The resource is in a state that forbids the change (e.g. a revoked key).',
     413: 'Body larger than MAX_BODY_BYTES.',
     415: 'Body is not `application/json`.',
     429: 'Quota exceeded; see `Retry-After`.',

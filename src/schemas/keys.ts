@@ -18,12 +18,25 @@ export const CreateKeyRequestSchema = z
   })
   .openapi('CreateKeyRequest');
 
+/**
+ * A PATCH body is a JSON Merge Patch (RFC 7396) of the key. Its `policy` member is a merge patch of
+ * the key's policy override, checked after merging against PolicyOverrideSchema (so every policy
+ * field is defined once, there).
+ */
 export const UpdateKeyRequestSchema = z
   .strictObject({
     name: KeyNameSchema.optional(),
-    policy: PolicyOverrideSchema.nullable()
+    policy: z
+      .record(z.string(), z.unknown())
+      .nullable()
       .optional()
-      .openapi({ description: '`null` returns the key to the default policy.' }),
+      .openapi({
+        description:
+          'A merge patch of the key’s policy override (RFC 7396): named fields change, `null` removes one ' +
+          '(back to the default), objects (`detectors`, `rate_limit`) merge per field, arrays replace. ' +
+          '`"policy": null` returns the key to the default policy.',
+        example: { detectors: { email: 'block', phone: null } },
+      }),
   })
   .refine((v) => v.name !== undefined || v.policy !== undefined, {
     message: 'give at least one of name, policy',
@@ -56,7 +69,7 @@ export const KeyListSchema = z
   .object({ items: z.array(KeySchema), next_cursor: z.string().nullable() })
   .openapi('ApiKeyList');
 
-export const KeyListQuerySchema = z.object({
+export const KeyListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50).optional(),
   cursor: z.string().max(200).optional(),
 });

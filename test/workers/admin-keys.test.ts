@@ -108,6 +108,94 @@ describe('/admin/keys', () => {
     expect(after.reasons).toEqual(['operation_not_allowed']);
   });
 
+  describe('PATCH is a JSON Merge Patch (RFC 7396)', () => {
+    const patch = (id: string, body: unknown, type = 'application/merge-patch+json') =>
+      admin(`/admin/keys/${id}`, {
+        method: 'PATCH',
+        body: JSON.stringify(body),
+        headers: { 'Content-Type': type },
+      });
+    interface Key {
+      name: string;
+      policy: Record<string, unknown> | null;
+      effective_policy: { models: string[]; detectors: Record<string, string> };
+    }
+
+    it('changes only the policy fields the patch names', async () => {
+      const { id } = await createKey({
+        name: 'narrow',
+        policy: { models: ['gpt-4o*'], detectors: { email: 'allow' } },
+      });
+      const res = await patch(id, { policy: { detectors: { phone: 'block' } } });
+      expect(res.status).toBe(200);
+      const key = (await res.json()) as Key;
+      // The model restriction survives a detectors-only change (it used to fall back to the
+      // wider default), and the detectors merge per type.
+      expect(key.policy).toEqual({
+        models: ['gpt-4o*'],
+        detectors: { email: 'allow', phone: 'block' },
+      });
+      expect(key.effective_policy.models).toEqual(['gpt-4o*']);
+      expect(key.name).toBe('narrow');
+    });
+
+    it('removes a field with null, and treats application/json the same way', async () => {
+      const { id } = await createKey({
+        name: 'k',
+        policy: { models: ['gpt-4o*'], detectors: { email: 'allow', phone: 'block' } },
+      });
+      const res = await patch(
+        id,
+        { policy: { models: null, detectors: { email: null } } },
+        'application/json',
+      );
+      expect(res.status).toBe(200);
+      const key = (await res.json()) as Key;
+      expect(key.policy).toEqual({ detectors: { phone: 'block' } });
+      expect(key.effective_policy.models).toEqual(
+        ((await (await admin('/admin/keys/' + (await createKey()).id)).json()) as Key)
+          .effective_policy.models,
+      );
+      // Removing the last field, or the policy itself, returns the key to the default policy.
+      const cleared = (await (await patch(id, { policy: { detectors: null } })).json()) as Key;
+      expect(cleared.policy).toBeNull();
+      const again = await createKey({ name: 'k2', policy: { models: ['claude-*'] } });
+      expect(((await (await patch(again.id, { policy: null })).json()) as Key).policy).toBeNull();
+    });
+
+    it('validates the merged policy, naming fields inside the request’s policy', async () => {
+      const { id } = await createKey({ name: 'k', policy: { rate_limit: { limit: 5 } } });
+      const res = await patch(id, { policy: { rate_limit: { window_s: 0 }, models: [] } });
+      expect(res.status).toBe(400);
+      const problem = (await res.json()) as { errors: { path: string }[] };
+      expect(problem.errors.map((e) => e.path).sort()).toEqual([
+        '/policy/models',
+        '/policy/rate_limit/window_s',
+      ]);
+      // Nothing was written.
+      const key = (await (await admin(`/admin/keys/${id}`)).json()) as Key;
+      expect(key.policy).toEqual({ rate_limit: { limit: 5 } });
+    });
+
+    it('refuses to change a revoked key with a 409 problem', async () => {
+      const { id } = await createKey({ name: 'gone' });
+      expect((await admin(`/admin/keys/${id}`, { method: 'DELETE' })).status).toBe(200);
+      const res = await patch(id, { name: 'back' });
+      expect(res.status).toBe(409);
+      expect(res.headers.get('Content-Type')).toBe('application/problem+json');
+      expect(await res.json()).toMatchObject({ type: 'urn:vakt:problem:conflict', status: 409 });
+      expect(((await (await admin(`/admin/keys/${id}`)).json()) as Key).name).toBe('gone');
+    });
+  });
+
+  it('refuses unknown query parameters on the list, naming them', async () => {
+    const res = await admin('/admin/keys?limit=5&model=gpt-4');
+    expect(res.status).toBe(400);
+    const problem = (await res.json()) as { errors: { message: string }[] };
+    expect(problem.errors.map((e) => e.message).join(' ')).toContain('"model"');
+    expect((await admin('/admin/keys?limit=5')).status).toBe(200);
+  });
+
   it('rejects an empty PATCH and unknown ids', async () => {
     const { id } = await createKey();
     expect((await admin(`/admin/keys/${id}`, { method: 'PATCH', body: '{}' })).status).toBe(400);

@@ -195,6 +195,19 @@ describe('GET /admin/audit', () => {
     expect(body.errors.map((e) => e.path)).toContain(path);
   });
 
+  it.each([
+    ['/admin/audit?model=gpt-4', 'model'],
+    ['/admin/audit?limit=5&operation=chat', 'operation'],
+    ['/admin/audit/dead-letters?model=gpt-4', 'model'],
+  ])('refuses the unknown query parameter in %s, naming it', async (url, name) => {
+    // An ignored filter would silently return everything (`?model=gpt-4` used to).
+    const res = await admin(url);
+    expect(res.status).toBe(400);
+    const body = await res.json<{ type: string; errors: { message: string }[] }>();
+    expect(body.type).toBe('urn:vakt:problem:validation-error');
+    expect(body.errors.map((e) => e.message).join(' ')).toContain(`"${name}"`);
+  });
+
   it('requires the admin token', async () => {
     const res = await SELF.fetch(BASE + '/admin/audit');
     expect(res.status).toBe(401);

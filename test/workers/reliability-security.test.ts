@@ -175,6 +175,27 @@ describe('routes that require a token', () => {
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('# HELP requests_total');
   });
+
+  it('/metrics in production without METRICS_TOKEN is closed (503) unless METRICS_PUBLIC=true', async () => {
+    const production = { ...env, ENVIRONMENT: 'production', METRICS_TOKEN: undefined };
+    const closed = await call(new Request(BASE + '/metrics'), production);
+    expect(await closed.clone().text()).not.toContain('requests_total');
+    const problem = (await closed.clone().json()) as { errors: { path: string }[] };
+    expect(problem.errors.map((e) => e.path)).toEqual(['/METRICS_TOKEN', '/METRICS_PUBLIC']);
+    await expectProblem(closed, 503);
+
+    const opted = await call(new Request(BASE + '/metrics'), {
+      ...production,
+      METRICS_PUBLIC: 'true',
+    });
+    expect(opted.status).toBe(200);
+    expect(await opted.text()).toContain('# HELP requests_total');
+    const withToken = await call(
+      new Request(BASE + '/metrics', { headers: { Authorization: 'Bearer s3cret' } }),
+      { ...production, METRICS_TOKEN: 's3cret' },
+    );
+    expect(withToken.status).toBe(200);
+  });
 });
 
 describe('planted personal data', () => {
