@@ -104,6 +104,7 @@ async function rateLimitState(res: Response) {
 
 afterEach(() => {
   vi.restoreAllMocks();
+  vi.useRealTimers();
 });
 
 describe('POST /v1/check rate limiting', () => {
@@ -186,6 +187,10 @@ describe('POST /v1/check rate limiting', () => {
   });
 
   it('carries the draft-10 and legacy headers with the body’s numbers on 200 and 429', async () => {
+    // Exact t values: the clock (Date only, timers stay real) stands still, so a slow request
+    // on a loaded machine cannot shift them. The object and the route read this clock too.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.UTC(2030, 0, 1));
     const { key } = await keyWith({ limit: 3, window_s: 90 });
     const first = await check(key, CLEAN);
     expect(first.status).toBe(200);
