@@ -84,7 +84,7 @@ const tables = Array.from({ length: SHARDS }, () => new vakt.SeriesTable());
     (name, labels, v) => recorders[i++ % SHARDS].inc(name, labels, v),
     (name, labels, v) => recorders[i++ % SHARDS].observe(name, labels, v),
   );
-  recorders.forEach((r, s) => tables[s].commit(tables[s].plan(r.drain(), s).updates));
+  for (const [s, r] of recorders.entries()) tables[s].commit(tables[s].plan(r.drain(), s).updates);
 }
 const snapshots = tables.map((t) => structuredClone(t.all())); // as received over RPC
 const gauges = [

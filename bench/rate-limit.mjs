@@ -53,7 +53,7 @@ async function pure() {
   );
   const cache = new DenyCache();
   const denied = { allowed: false, limit: 60, remaining: 0, reset_s: 1, retry_after_s: 1 };
-  const keys = Array.from({ length: 10_000 }, (_, k) => crypto.randomUUID());
+  const keys = Array.from({ length: 10_000 }, () => crypto.randomUUID());
   for (const k of keys) cache.record(k, rule, denied, T0);
   bench('deny cache: hit among 10 000 keys', N, (i) => cache.get(keys[i % 10_000], rule, T0 + 10));
 }
