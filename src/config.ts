@@ -55,48 +55,69 @@ const jsonVar = <T extends z.ZodType>(schema: T) =>
     }
   }, schema);
 
-const DEFAULT_POLICY: Policy = {
-  models: ['gpt-4*', 'gpt-3.5*', 'claude-*'],
-  operations: ['classify', 'summarize', 'extract', 'translate', 'generate', 'chat'],
-  // Names and addresses redact by default: turning them on must not start blocking traffic.
-  detectors: {
-    email: 'redact',
-    phone: 'redact',
-    ip_address: 'redact',
-    person_name: 'redact',
-    postal_address: 'redact',
-  },
-  default_detector_action: 'block',
-  secrets_action: 'block',
-  max_input_chars: 100_000,
-  rate_limit: { limit: 60, window_s: 60 },
-};
-
 /**
- * Models vakt recognises. An entry without `*` is an exact model id, with `*` a pattern. Each
- * entry is also a possible value of the public `model` metric label (src/metrics/labels.ts), so
- * it must be a plain identifier with no personal data, and not a reserved label value.
+ * The default of every plain var, exactly as wrangler.toml ships it (`[vars]`), so a setting left
+ * out of an environment behaves as the committed file says. test/node/config-defaults.test.ts
+ * fails when the two disagree; change both together.
  */
-const DEFAULT_KNOWN_MODELS = [
-  'gpt-4',
-  'gpt-4o',
-  'gpt-4o-mini',
-  'gpt-4.1',
-  'gpt-4.1-mini',
-  'gpt-3.5-turbo',
-  'o1',
-  'o1-mini',
-  'o3',
-  'o3-mini',
-  'gpt-*',
-  'o1*',
-  'o3*',
-  'claude-*',
-  'mistral-*',
-  'gemini-*',
-  'llama-*',
-  'command-*',
-];
+export const VAR_DEFAULTS = {
+  ENVIRONMENT: 'production',
+  RELEASE: 'unknown',
+  MAX_BODY_BYTES: 256 * 1024,
+  RATE_LIMIT_FAILURE_MODE: 'fail_open',
+  METRICS_SHARDS: 4,
+  METRICS_PUBLIC: 'false',
+  AUDIT_QUEUE_MAXSIZE: 1000,
+  AUDIT_RETENTION_DAYS: 365,
+  KEY_CACHE_TTL_S: 30,
+  SENTRY_SAMPLE_RATE: 1,
+  OTEL_EXPORTER_OTLP_ENDPOINT: '',
+  OTEL_SERVICE_NAME: 'vakt',
+  OTEL_TRACES_SAMPLER_ARG: 1,
+  DEFAULT_POLICY: {
+    models: ['gpt-4*', 'gpt-3.5*', 'gpt-4o*', 'claude-*', 'mistral-*'],
+    operations: ['classify', 'summarize', 'extract', 'translate', 'generate', 'chat', 'embed'],
+    // Names and addresses redact by default: turning them on must not start blocking traffic.
+    detectors: {
+      email: 'redact',
+      phone: 'redact',
+      ip_address: 'redact',
+      person_name: 'redact',
+      postal_address: 'redact',
+    },
+    default_detector_action: 'block',
+    secrets_action: 'block',
+    max_input_chars: 100_000,
+    rate_limit: { limit: 60, window_s: 60 },
+  } satisfies Policy as Policy,
+  /**
+   * Models vakt recognises. An entry without `*` is an exact model id, with `*` a pattern. Each
+   * entry is also a possible value of the public `model` metric label (src/metrics/labels.ts), so
+   * it must be a plain identifier with no personal data, and not a reserved label value.
+   */
+  KNOWN_MODELS: {
+    patterns: [
+      'gpt-4',
+      'gpt-4o',
+      'gpt-4o-mini',
+      'gpt-4.1',
+      'gpt-4.1-mini',
+      'gpt-3.5-turbo',
+      'o1',
+      'o1-mini',
+      'o3',
+      'o3-mini',
+      'gpt-*',
+      'o1*',
+      'o3*',
+      'claude-*',
+      'mistral-*',
+      'gemini-*',
+      'llama-*',
+      'command-*',
+    ],
+  },
+} as const;
 
 const knownModelEntry = z
   .string()
@@ -110,20 +131,21 @@ const knownModelEntry = z
     message: 'looks like personal data or a secret; entries become public metric label values',
   });
 
+const D = VAR_DEFAULTS;
 const EnvSchema = z.object({
-  ENVIRONMENT: z.string().min(1).default('production'),
-  RELEASE: z.string().min(1).default('unknown'),
-  MAX_BODY_BYTES: intVar(1024, 100 * 1024 * 1024, 256 * 1024),
-  RATE_LIMIT_FAILURE_MODE: z.enum(RATE_LIMIT_FAILURE_MODES).default('fail_open'),
-  METRICS_SHARDS: intVar(1, 64, 4),
-  METRICS_PUBLIC: z.enum(['true', 'false']).default('false'),
-  AUDIT_QUEUE_MAXSIZE: intVar(1, 100_000_000, 1000),
-  AUDIT_RETENTION_DAYS: intVar(0, 36_500, 365),
-  KEY_CACHE_TTL_S: intVar(0, 3600, 30),
-  SENTRY_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(1),
+  ENVIRONMENT: z.string().min(1).default(D.ENVIRONMENT),
+  RELEASE: z.string().min(1).default(D.RELEASE),
+  MAX_BODY_BYTES: intVar(1024, 100 * 1024 * 1024, D.MAX_BODY_BYTES),
+  RATE_LIMIT_FAILURE_MODE: z.enum(RATE_LIMIT_FAILURE_MODES).default(D.RATE_LIMIT_FAILURE_MODE),
+  METRICS_SHARDS: intVar(1, 64, D.METRICS_SHARDS),
+  METRICS_PUBLIC: z.enum(['true', 'false']).default(D.METRICS_PUBLIC),
+  AUDIT_QUEUE_MAXSIZE: intVar(1, 100_000_000, D.AUDIT_QUEUE_MAXSIZE),
+  AUDIT_RETENTION_DAYS: intVar(0, 36_500, D.AUDIT_RETENTION_DAYS),
+  KEY_CACHE_TTL_S: intVar(0, 3600, D.KEY_CACHE_TTL_S),
+  SENTRY_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(D.SENTRY_SAMPLE_RATE),
   OTEL_EXPORTER_OTLP_ENDPOINT: z
     .union([z.literal(''), z.url({ protocol: /^https?$/ })])
-    .default(''),
+    .default(D.OTEL_EXPORTER_OTLP_ENDPOINT),
   OTEL_EXPORTER_OTLP_HEADERS: z
     .string()
     .regex(
@@ -131,12 +153,12 @@ const EnvSchema = z.object({
       'expected key=value,key2=value2',
     )
     .default(''),
-  OTEL_SERVICE_NAME: z.string().min(1).max(128).default('vakt'),
-  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
-  DEFAULT_POLICY: jsonVar(PolicySchema).default(DEFAULT_POLICY),
+  OTEL_SERVICE_NAME: z.string().min(1).max(128).default(D.OTEL_SERVICE_NAME),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(D.OTEL_TRACES_SAMPLER_ARG),
+  DEFAULT_POLICY: jsonVar(PolicySchema).default(D.DEFAULT_POLICY),
   KNOWN_MODELS: jsonVar(
     z.strictObject({ patterns: z.array(knownModelEntry).min(1).max(500) }),
-  ).default({ patterns: DEFAULT_KNOWN_MODELS }),
+  ).default({ patterns: [...D.KNOWN_MODELS.patterns] }),
 });
 
 const cache = new WeakMap<Env, Promise<Config>>();
