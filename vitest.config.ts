@@ -47,7 +47,11 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 TEST_MIGRATIONS: await readD1Migrations(path.join(root, 'migrations')),
+                // Every secret .dev.vars may set (`npm run dev` creates it; wrangler merges it in),
+                // so a developer's local settings cannot change what the tests see. Empty = unset.
                 ADMIN_TOKEN: 'test-admin-token',
+                METRICS_TOKEN: '',
+                SENTRY_DSN: '',
                 ENVIRONMENT: 'test',
               },
             },
