@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { cli, ROOT } from './lib/cli.mjs';
 
 /** The files of swagger-ui-dist that /docs loads, plus its licence. */
-export const SWAGGER_UI_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css', 'LICENSE', 'NOTICE'];
+const SWAGGER_UI_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css', 'LICENSE', 'NOTICE'];
 
 export function buildAssets() {
   const from = path.join(ROOT, 'node_modules/swagger-ui-dist');

@@ -79,7 +79,7 @@ export function workDir(prefix = 'vakt-bench-') {
 const toml = readFileSync(path.join(ROOT, 'wrangler.toml'), 'utf8');
 
 /** wrangler.toml's compatibility settings; every bench worker runs under the same ones. */
-export const COMPAT = {
+const COMPAT = {
   compatibilityDate: /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1],
   compatibilityFlags: JSON.parse(
     /^compatibility_flags\s*=\s*(\[[^\]]*\])/m.exec(toml)?.[1] ?? '[]',
