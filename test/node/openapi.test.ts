@@ -86,4 +86,3 @@ describe('governance API v2 shapes in the document', () => {
     );
   });
 });
-
