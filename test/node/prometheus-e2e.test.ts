@@ -592,7 +592,7 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     const d1 = events.filter((e) => e.tags?.route === '/v1/check' && !e.tags?.component);
     expect(d1.length).toBeGreaterThanOrEqual(1);
     for (const e of d1)
-      expect((e.contexts?.trace as { trace_id: string }).trace_id).not.toBe(TRACE_ID);
+      expect((e.contexts!.trace as { trace_id: string }).trace_id).not.toBe(TRACE_ID);
   });
 
   it('…and in Prometheus’ exemplar API, on the latency buckets its slow request fell into', async () => {
