@@ -1,4 +1,4 @@
-/** Hono generics shared by the app, routes and middleware. */
+/** Types shared across the code base: the Hono generics of the app, routes and middleware. */
 import type { Config } from './config';
 import type { Env } from './env';
 import type { ApiKeyRecord } from './keys/store';
@@ -12,6 +12,9 @@ export interface Variables {
   /** Set by `apiKeyAuth()` on /v1 routes. */
   apiKey: ApiKeyRecord;
 }
+
+/** What code that schedules work after the response needs of a request's or batch's context. */
+export type WaitUntil = Pick<ExecutionContext, 'waitUntil'>;
 
 export interface AppEnv {
   Bindings: Env;

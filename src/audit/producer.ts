@@ -24,9 +24,7 @@ import type { AuditEvent } from './event';
 import { SEND_ATTEMPTS, SEND_BACKOFF_MS } from './limits';
 import { sanitizeEvent, toRow } from './row';
 import { insertAuditRows } from './store';
-
-/** The part of an ExecutionContext the producer needs (Hono's and workerd's types differ). */
-export type WaitUntil = Pick<ExecutionContext, 'waitUntil'>;
+import type { WaitUntil } from '../types';
 
 export interface ProducerDeps {
   /** AUDIT_QUEUE, or anything that sends like it. */

@@ -46,7 +46,6 @@ export type Stage = 'validation' | 'scoring';
  * so a check is unit-tested without a request. A new check is one file plus one registry line.
  */
 export interface Check {
-  readonly name: string;
   readonly stage: Stage;
   run(subject: CheckSubject): CheckOutcome;
 }

@@ -23,8 +23,7 @@ import { logLine } from '../observability/log';
 import { captureException } from '../observability/report';
 import { metrics } from './recorder';
 import { sleep } from '../timing';
-
-export type WaitUntil = Pick<ExecutionContext, 'waitUntil'>;
+import type { WaitUntil } from '../types';
 
 /**
  * How long a leader lingers before draining, so the records of concurrent requests coalesce

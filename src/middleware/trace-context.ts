@@ -7,7 +7,8 @@
  */
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { exportTrace, type WaitUntil } from '../observability/otlp';
+import { exportTrace } from '../observability/otlp';
+import type { WaitUntil } from '../types';
 import { RequestTrace, runWithTrace } from '../observability/request-trace';
 import type { AppEnv } from '../types';
 import { endpointLabel, UNMATCHED_ENDPOINT } from './request-metrics';

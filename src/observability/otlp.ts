@@ -31,8 +31,7 @@ import { sleep } from '../timing';
 import { logLine } from './log';
 import type { AttributeValue, RequestTrace, SpanKindName, SpanRecord } from './request-trace';
 import { createScrubber, type StringScrubber } from './scrub';
-
-export type WaitUntil = Pick<ExecutionContext, 'waitUntil'>;
+import type { WaitUntil } from '../types';
 
 /** Spans waiting for export in one isolate; more are dropped (and counted). */
 export const MAX_QUEUED_SPANS = 2048;

@@ -12,15 +12,13 @@ import type { Context } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { getConfig } from '../config';
 import type { Env } from '../env';
-import type { AppEnv } from '../types';
+import type { AppEnv, WaitUntil } from '../types';
 import type { SentryBreadcrumb, SentryLevel, SentrySettings } from './sentry';
 import { createScrubber, type StringScrubber } from './scrub';
 import { logLine } from './log';
 import { currentTrace } from './request-trace';
 import { countSentry } from './stats';
 import { nextTurn } from '../timing';
-
-export type WaitUntil = Pick<ExecutionContext, 'waitUntil'>;
 
 /** Tags any report may carry. Never personal data, never a key (api_key_id is the UUID). */
 export interface ReportTags {

@@ -8,7 +8,8 @@
 import type { RateLimitFailureMode } from '../config';
 import type { Env } from '../env';
 import { metrics } from '../metrics/recorder';
-import { captureException, type ReportTags, type WaitUntil } from '../observability/report';
+import { captureException, type ReportTags } from '../observability/report';
+import type { WaitUntil } from '../types';
 
 export const REPORT_INTERVAL_MS = 10_000;
 

@@ -13,7 +13,6 @@ import type { Check, Finding } from '../types';
 const SURROGATE = /[\uD800-\uDFFF]/;
 
 export const detectorsCheck: Check = {
-  name: 'detectors',
   stage: 'scoring',
   run({ segments, policy }) {
     const findings: Finding[] = [];

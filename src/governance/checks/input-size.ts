@@ -2,7 +2,6 @@
 import { PASS, type Check } from '../types';
 
 export const inputSizeCheck: Check = {
-  name: 'input_size',
   stage: 'validation',
   run({ inputChars, policy }) {
     return inputChars > policy.max_input_chars

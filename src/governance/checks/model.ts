@@ -6,7 +6,6 @@ import { matchesAny } from '../policy';
 import { PASS, type Check } from '../types';
 
 export const modelCheck: Check = {
-  name: 'model',
   stage: 'validation',
   run({ model, policy, knownModels }) {
     if (matchesAny(policy.models, model)) return PASS;

@@ -2,7 +2,6 @@
 import { PASS, type Check } from '../types';
 
 export const operationCheck: Check = {
-  name: 'operation',
   stage: 'validation',
   run({ operation, policy }) {
     return policy.operations.includes(operation)
