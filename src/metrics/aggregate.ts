@@ -45,6 +45,9 @@ export interface MetricsFlush {
   deltas: SeriesDelta[];
 }
 
+/** Deltas in one flush: senders split a bigger buffer into several; the object refuses more. */
+export const MAX_DELTAS_PER_FLUSH = 5000;
+
 const DEFS: Record<string, MetricDefinition> = METRIC_DEFINITIONS;
 /** Longest label value stored; longer values (only possible through a bug) are rejected. */
 const MAX_LABEL_VALUE_LENGTH = 256;

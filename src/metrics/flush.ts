@@ -17,7 +17,7 @@
  */
 import { getConfig } from '../config';
 import type { Env } from '../env';
-import type { MetricsFlush } from './aggregate';
+import { MAX_DELTAS_PER_FLUSH, type MetricsFlush } from './aggregate';
 import type { Metrics } from './metrics-object';
 import { logLine } from '../observability/log';
 import { captureException } from '../observability/report';
@@ -39,8 +39,6 @@ export const LEADER_STALE_MS = 15_000;
 const MAX_PENDING = 64;
 /** A flush is retried for at most this long (well under the object's dedupe retention). */
 export const MAX_PENDING_AGE_MS = 10 * 60 * 1000;
-/** Deltas per flush (the object refuses far larger ones); a bigger buffer becomes several. */
-export const MAX_DELTAS_PER_FLUSH = 5000;
 
 interface PendingFlush extends MetricsFlush {
   shard: number;

@@ -17,7 +17,13 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
-import { SeriesTable, type MetricsFlush, type SeriesFilter, type SeriesState } from './aggregate';
+import {
+  MAX_DELTAS_PER_FLUSH,
+  SeriesTable,
+  type MetricsFlush,
+  type SeriesFilter,
+  type SeriesState,
+} from './aggregate';
 import { METRIC_DEFINITIONS, type MetricName } from './definitions';
 
 /**
@@ -27,8 +33,6 @@ import { METRIC_DEFINITIONS, type MetricName } from './definitions';
 export const DEDUPE_RETENTION_MS = 20 * 60 * 1000;
 /** Old ids are pruned at most this often, not on every ingest. */
 const PRUNE_EVERY_MS = 60 * 1000;
-/** A flush larger than this is refused (senders split at 5,000; see flush.ts). */
-const MAX_DELTAS_PER_FLUSH = 50_000;
 
 export interface DeleteResult {
   /** Series that matched the filter in this shard (deleted unless it was a dry run). */

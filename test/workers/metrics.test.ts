@@ -10,12 +10,11 @@ import { describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../src/audit/event';
 import type { Env } from '../../src/env';
 import worker from '../../src/index';
-import type { MetricsFlush } from '../../src/metrics/aggregate';
+import { MAX_DELTAS_PER_FLUSH, type MetricsFlush } from '../../src/metrics/aggregate';
 import {
   flushIdle,
   flushMetrics,
   LEADER_STALE_MS,
-  MAX_DELTAS_PER_FLUSH,
   MAX_PENDING_AGE_MS,
   metricsShard,
 } from '../../src/metrics/flush';
@@ -194,6 +193,17 @@ describe('exact counts', () => {
 });
 
 describe('exactly-once delivery', () => {
+  it('accepts a flush of MAX_DELTAS_PER_FLUSH deltas, the most a sender sends, and refuses more', async () => {
+    const stub = metricsShard(env, 1);
+    const deltas = (n: number) => Array.from({ length: n }, () => hits('max-key', 1));
+    expect(await stub.ingest(flush('max-ok', deltas(MAX_DELTAS_PER_FLUSH)))).toMatchObject({
+      applied: true,
+    });
+    await expect(stub.ingest(flush('max-over', deltas(MAX_DELTAS_PER_FLUSH + 1)))).rejects.toThrow(
+      /malformed metrics flush/,
+    );
+  });
+
   it('applies a retried flush (same id) once', async () => {
     const stub = metricsShard(env, 0);
     const f = flush('retry-1', [hits('dedupe-key', 5)]);
