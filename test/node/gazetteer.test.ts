@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error -- a plain .mjs build script without type declarations
 import { buildGazetteer } from '../../scripts/gen-gazetteer.mjs';
 import { getTables } from '../../src/pii/data';
 

@@ -4,7 +4,6 @@
  * are the ones docs/detectors.md reports; misses and false positives are printed.
  */
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error -- a plain .mjs script without type declarations
 import { loadLabelledSet, scoreSet } from '../../scripts/names-addresses-set.mjs';
 import { scanText } from '../../src/pii';
 
