@@ -48,6 +48,17 @@ export interface MetricsFlush {
 /** Deltas in one flush: senders split a bigger buffer into several; the object refuses more. */
 export const MAX_DELTAS_PER_FLUSH = 5000;
 
+/** What the METRICS object accepts as a flush (anything else is refused with a TypeError). */
+export function isWellFormedFlush(flush: MetricsFlush | null | undefined): flush is MetricsFlush {
+  return (
+    typeof flush?.id === 'string' &&
+    flush.id.length > 0 &&
+    flush.id.length <= 128 &&
+    Array.isArray(flush.deltas) &&
+    flush.deltas.length <= MAX_DELTAS_PER_FLUSH
+  );
+}
+
 const DEFS: Record<string, MetricDefinition> = METRIC_DEFINITIONS;
 /** Longest label value stored; longer values (only possible through a bug) are rejected. */
 const MAX_LABEL_VALUE_LENGTH = 256;

@@ -18,7 +18,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
 import {
-  MAX_DELTAS_PER_FLUSH,
+  isWellFormedFlush,
   SeriesTable,
   type MetricsFlush,
   type SeriesFilter,
@@ -84,13 +84,7 @@ export class Metrics extends DurableObject<Env> {
 
   /** Applies one flush exactly once. `now` is injectable for tests; production passes none. */
   ingest(flush: MetricsFlush, now: number = Date.now()): IngestResult {
-    if (
-      typeof flush?.id !== 'string' ||
-      flush.id.length === 0 ||
-      flush.id.length > 128 ||
-      !Array.isArray(flush.deltas) ||
-      flush.deltas.length > MAX_DELTAS_PER_FLUSH
-    ) {
+    if (!isWellFormedFlush(flush)) {
       throw new TypeError('malformed metrics flush');
     }
     const table = this.#load();

@@ -2,6 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  isWellFormedFlush,
+  MAX_DELTAS_PER_FLUSH,
   mergeSnapshots,
   SeriesTable,
   validateDelta,
@@ -139,6 +141,23 @@ describe('validateDelta', () => {
     ],
   ])('rejects %s', (_, d) => {
     expect(validateDelta(d as SeriesDelta)).toBeNull();
+  });
+});
+
+describe('isWellFormedFlush', () => {
+  const flush = (id: string, n: number) => ({
+    id,
+    deltas: Array.from({ length: n }, () => hit('k')),
+  });
+  it('accepts up to MAX_DELTAS_PER_FLUSH deltas and refuses one more', () => {
+    expect(MAX_DELTAS_PER_FLUSH).toBe(5000);
+    expect(isWellFormedFlush(flush('a', MAX_DELTAS_PER_FLUSH))).toBe(true);
+    expect(isWellFormedFlush(flush('a', MAX_DELTAS_PER_FLUSH + 1))).toBe(false);
+  });
+  it('refuses a missing, empty or over-long id', () => {
+    expect(isWellFormedFlush(flush('', 1))).toBe(false);
+    expect(isWellFormedFlush(flush('x'.repeat(129), 1))).toBe(false);
+    expect(isWellFormedFlush(null)).toBe(false);
   });
 });
 
