@@ -128,7 +128,7 @@ interface Node {
 
 function pathOf(node: Node): Array<string | number> {
   const path: Array<string | number> = [];
-  for (let n: Node | null = node; n && n.parent; n = n.parent) path.push(n.key);
+  for (let n: Node | null = node; n?.parent; n = n.parent) path.push(n.key);
   return path.reverse();
 }
 

@@ -201,12 +201,7 @@ function patchedPolicy(
   if (patch === null) return null;
   const merged = PolicyOverrideSchema.safeParse(mergePatch(current ?? {}, patch));
   if (!merged.success) {
-    throw validationError(
-      merged.error.issues.map((i) => ({
-        path: toPointer(['policy', ...i.path]),
-        message: i.message,
-      })),
-    );
+    throw validationError(issueErrors(merged.error.issues, ['policy']));
   }
   if (Object.keys(merged.data).length === 0) return null;
   assertEffectivePolicy(config, merged.data);
