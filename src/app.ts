@@ -133,44 +133,41 @@ app.notFound((c) => {
   if (allowed.length > 0) {
     return sendProblem(
       c,
-      {
-        type: 'urn:vakt:problem:method-not-allowed',
-        title: 'Method Not Allowed',
-        status: 405,
+      new ProblemError(405, {
         // A method is any token the client chose: name it only when it is a standard one.
         detail: `${STANDARD_METHODS.has(c.req.method) ? c.req.method : 'This method'} is not supported here; use ${allowed.join(', ')}.`,
-      },
-      { Allow: allowed.join(', ') },
+        headers: { Allow: allowed.join(', ') },
+      }),
     );
   }
-  return sendProblem(c, {
-    type: 'urn:vakt:problem:not-found',
-    title: 'Not Found',
-    status: 404,
-    detail: 'No route matches this path. See /docs for the API.',
-  });
+  return sendProblem(
+    c,
+    new ProblemError(404, { detail: 'No route matches this path. See /docs for the API.' }),
+  );
 });
 
 /** The one error path. Exported so tests can put it on a test-only app (test/workers/sentry.test.ts). */
 export function onError(err: Error, c: Context<AppEnv>): Response {
-  if (err instanceof ProblemError) return sendProblem(c, err.problem, err.headers);
+  if (err instanceof ProblemError) return sendProblem(c, err);
   if (err instanceof HTTPException && err.status < 500) {
     // Hono's own client errors (e.g. malformed JSON) — reshape, never echo the input.
-    if (err.status === 400) return sendProblem(c, malformedJson().problem);
-    return sendProblem(c, {
-      type: 'urn:vakt:problem:error',
-      title: 'Error',
-      status: err.status,
-      detail: 'The request could not be processed.',
-    });
+    if (err.status === 400) return sendProblem(c, malformedJson());
+    return sendProblem(
+      c,
+      new ProblemError(err.status, {
+        slug: 'error',
+        title: 'Error',
+        detail: 'The request could not be processed.',
+      }),
+    );
   }
   reportError(c, err);
-  return sendProblem(c, {
-    type: 'urn:vakt:problem:internal-error',
-    title: 'Internal Server Error',
-    status: 500,
-    detail: `An unexpected error occurred. It has been reported; quote request id ${c.get('requestId') ?? 'unknown'}.`,
-  });
+  return sendProblem(
+    c,
+    new ProblemError(500, {
+      detail: `An unexpected error occurred. It has been reported; quote request id ${c.get('requestId') ?? 'unknown'}.`,
+    }),
+  );
 }
 app.onError(onError);
 

@@ -1,7 +1,8 @@
 /**
- * The one error path. Client-facing failures are `ProblemError`s (RFC 9457 problem details);
- * `problemResponse` is the only place that turns a problem into an HTTP response, and
- * `app.onError` maps everything else to a generic 500 that never shows internals.
+ * The one error path. Client-facing failures are `ProblemError`s (RFC 9457 problem details), the
+ * only place a problem body is built; `sendProblem` sends one through the request context
+ * (`app.onError` and `app.notFound` use it too, and map everything else to a generic 500 that never
+ * shows internals). `problemResponse` serves the rare problem thrown outside that path.
  */
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
@@ -97,13 +98,9 @@ export class ProblemError extends HTTPException {
  * Sends a problem through the request context, so headers set by middleware (request id,
  * security headers) are kept on error responses too.
  */
-export function sendProblem(
-  c: Context,
-  problem: ProblemBody,
-  headers: Record<string, string> = {},
-): Response {
-  return c.body(JSON.stringify(problem), problem.status as ContentfulStatusCode, {
-    ...headers,
+export function sendProblem(c: Context, err: ProblemError): Response {
+  return c.body(JSON.stringify(err.problem), err.problem.status as ContentfulStatusCode, {
+    ...err.headers,
     'Content-Type': PROBLEM_CONTENT_TYPE,
   });
 }

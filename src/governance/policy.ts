@@ -7,6 +7,7 @@
 import { z } from '@hono/zod-openapi';
 import { sha256Hex } from '../hash';
 import { DETECTOR_TYPES, categoryOf, type DetectorType } from '../pii';
+import { MAX_LIMIT, MAX_WINDOW_S } from '../rate-limit/gcra';
 
 export const ACTIONS = ['block', 'redact', 'allow'] as const;
 export type Action = (typeof ACTIONS)[number];
@@ -62,8 +63,8 @@ const mode = z
 
 export const RateLimitPolicySchema = z
   .strictObject({
-    limit: z.number().int().min(1).max(1_000_000),
-    window_s: z.number().int().min(1).max(86_400),
+    limit: z.number().int().min(1).max(MAX_LIMIT),
+    window_s: z.number().int().min(1).max(MAX_WINDOW_S),
   })
   .openapi('RateLimitPolicy', { description: '`limit` requests per `window_s` seconds.' });
 

@@ -48,7 +48,10 @@ export interface GcraResult {
   state: GcraState | null;
 }
 
-/** Same bounds as the policy schema; checked here too because the object is an RPC boundary. */
+/**
+ * Rate-limit rule bounds, also the policy schema's (src/governance/policy.ts imports them); checked
+ * here too because the object is an RPC boundary.
+ */
 export const MAX_LIMIT = 1_000_000;
 export const MAX_WINDOW_S = 86_400;
 
