@@ -16,10 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXTERNAL_MODEL_LABEL, OTHER_OPERATION_LABEL } from '../../src/metrics/labels';
 import { METRIC_DEFINITIONS, OVERFLOW_LABEL_VALUE } from '../../src/metrics/definitions';
 import { CONTRACT_LINT, promtoolCheckMetrics, toolsAvailable } from './metrics-tools';
-import { prometheusBinaries } from './support/binaries';
+import { requireTools } from './support/binaries';
 import { ROOT, Stack, waitFor, type PrometheusServer, type Vakt } from './support/stack';
 
-const bins = prometheusBinaries('Hostile traffic vs Prometheus (hostile-metrics.test.ts)', [
+const bins = requireTools('Hostile traffic vs Prometheus (hostile-metrics.test.ts)', [
   'prometheus',
 ] as const);
 const tools = bins !== null && toolsAvailable('hostile-metrics.test.ts');

@@ -8,7 +8,7 @@ import {
   PolicySchema,
   policyVersion,
   type Policy,
-} from '../../src/governance/policy';
+} from './policy';
 
 const base: Policy = {
   models: ['gpt-4*'],
