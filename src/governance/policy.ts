@@ -8,24 +8,29 @@ import { z } from '@hono/zod-openapi';
 import { sha256Hex } from '../hash';
 import { DETECTOR_TYPES, categoryOf, type DetectorType } from '../pii';
 import { MAX_LIMIT, MAX_WINDOW_S } from '../rate-limit/gcra';
+import { cleanName } from '../schemas/identifier-text';
 
 export const ACTIONS = ['block', 'redact', 'allow'] as const;
 export type Action = (typeof ACTIONS)[number];
 
-const modelPattern = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(
-    /^[A-Za-z0-9._:/*@-]+$/,
-    'model patterns use letters, digits, . _ : / @ - and * as wildcard',
-  );
+const modelPattern = cleanName(
+  z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(
+      /^[A-Za-z0-9._:/*@-]+$/,
+      'model patterns use letters, digits, . _ : / @ - and * as wildcard',
+    ),
+);
 
-const operationName = z
-  .string()
-  .min(1)
-  .max(64)
-  .regex(/^[a-z][a-z0-9_-]*$/, 'operations are lower-case words (a-z, 0-9, _ and -)');
+const operationName = cleanName(
+  z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z][a-z0-9_-]*$/, 'operations are lower-case words (a-z, 0-9, _ and -)'),
+);
 
 const detectorActions = z
   .partialRecord(z.enum(DETECTOR_TYPES as [DetectorType, ...DetectorType[]]), z.enum(ACTIONS))

@@ -5,6 +5,7 @@ import { ACTIONS } from '../governance/policy';
 import { REASONS } from '../governance/reasons';
 import { tooDeep, MAX_DEPTH } from '../governance/content';
 import { InputSchema, OutputSchema } from './content';
+import { visibleText } from './identifier-text';
 
 export const MAX_METADATA_KEYS = 32;
 
@@ -15,7 +16,7 @@ export const MetadataSchema = z
       .min(1)
       .max(64)
       .regex(/^[A-Za-z0-9_.-]+$/, 'metadata keys use A-Z a-z 0-9 _ . -'),
-    z.union([z.string().max(256), z.number().finite(), z.boolean()]),
+    z.union([visibleText(z.string().max(256)), z.number().finite(), z.boolean()]),
   )
   .refine((m) => Object.keys(m).length <= MAX_METADATA_KEYS, {
     message: `at most ${MAX_METADATA_KEYS} metadata keys`,
@@ -27,8 +28,8 @@ export const MetadataSchema = z
 
 export const CheckRequestSchema = z
   .strictObject({
-    model: z.string().min(1).max(128).openapi({ example: 'gpt-4' }),
-    operation: z.string().min(1).max(64).openapi({ example: 'classify' }),
+    model: visibleText(z.string().min(1).max(128)).openapi({ example: 'gpt-4' }),
+    operation: visibleText(z.string().min(1).max(64)).openapi({ example: 'classify' }),
     input: InputSchema.optional(),
     output: OutputSchema.optional(),
     input_decision_id: z.uuid().optional().openapi({

@@ -1,6 +1,7 @@
 /** Schemas of the /admin/keys routes. */
 import { z } from '@hono/zod-openapi';
 import { PolicyOverrideSchema, PolicySchema } from '../governance/policy';
+import { cleanName } from './identifier-text';
 
 export const KeyIdParamSchema = z.object({
   id: z.uuid().openapi({
@@ -9,7 +10,8 @@ export const KeyIdParamSchema = z.object({
   }),
 });
 
-export const KeyNameSchema = z.string().trim().min(1).max(100);
+/** Listed to every admin and kept: no personal data (src/schemas/identifier-text.ts). */
+export const KeyNameSchema = cleanName(z.string().trim().min(1).max(100));
 
 export const CreateKeyRequestSchema = z
   .strictObject({

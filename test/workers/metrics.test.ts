@@ -426,7 +426,8 @@ describe('closed label vocabularies', () => {
     const before = await scrape();
     const models = [
       'gpt-4 kari.nordmann@example.no fnr 01010012356',
-      'gpt-4"} 1\nfake_total 1',
+      // Exposition syntax (a newline is refused outright: test/workers/hostile-fields.test.ts).
+      'gpt-4"} 1 fake_total{a="b"} 9',
       ...Array.from({ length: 100 }, (_, i) => `gpt-4-invented-${i}`),
     ];
     const results = await Promise.all(
