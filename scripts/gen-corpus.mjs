@@ -109,6 +109,43 @@ function makeFnr(r, kind) {
   }
 }
 
+/**
+ * Whether 11 digits are a valid fødselsnummer of any variant with a date (the generator's own
+ * check: date with the D/H/synthetic offsets, K1 by the old or the 2032 rule, K2).
+ */
+function fnrValid(n) {
+  const d = (i) => Number(n[i]);
+  const k2 = mod11(n.slice(0, 10), W_K2);
+  if (k2 === null || k2 !== d(10)) return false;
+  const r1 = (dsum(n.slice(0, 9), W_K1) + d(9)) % 11;
+  if (d(0) >= 8) return false; // FH-nummer: no date (needs context, handled apart)
+  if (r1 > 3) return false;
+  let day = d(0) * 10 + d(1);
+  let month = d(2) * 10 + d(3);
+  const yy = d(4) * 10 + d(5);
+  if (day > 40) day -= 40;
+  if (month > 80) month -= 80;
+  else if (month > 40) month -= 40;
+  if (month < 1 || month > 12 || day < 1) return false;
+  return day <= daysIn(month, month === 2 && day === 29 ? (yy % 4 === 0 ? 2000 : 2001) : 2001);
+}
+
+/** An 11-digit number that passes the kontonummer check but is no fødselsnummer. */
+function makeKontoOnly(r) {
+  for (;;) {
+    const n = makeKonto(r);
+    if (!fnrValid(n)) return n;
+  }
+}
+
+/** 11 random digits that pass neither check (an order number). */
+function makeOrderNumber(r) {
+  for (;;) {
+    const n = String(r.int(1, 9)) + r.digits(10);
+    if (!fnrValid(n) && mod11(n.slice(0, 10), W_K2) !== Number(n[10])) return n;
+  }
+}
+
 function makeKonto(r) {
   for (;;) {
     const ten = String(r.int(1, 9)) + r.digits(9);
@@ -724,7 +761,9 @@ const NEAR = {
         'Tracking number {} is in transit.',
         'Kundenummer {}',
       ])
-      .replace('{}', r.next() < 0.5 ? makeFnr(r, r.pick(['fnr', '2032'])) : makeKonto(r)),
+      // A valid fødselsnummer is reported whatever the context, so the near misses are numbers
+      // that pass only the kontonummer check, or no check.
+      .replace('{}', r.next() < 0.5 ? makeKontoOnly(r) : makeOrderNumber(r)),
   'order-number-9': (r) =>
     r
       .pick(['Ordre {} er pakket.', 'Order {} confirmed.', 'Referanse {}'])
@@ -874,13 +913,491 @@ const NEAR = {
     ]),
 };
 
+// ---------------------------------------------------------------- real-text shapes (issue 12)
+
+/** A labelled part of a composed text. */
+const L = (type, value) => ({ type, value });
+
+/** Joins strings and labelled parts; labels get their offsets in the joined text. */
+function compose(parts) {
+  let text = '';
+  const labels = [];
+  for (const p of parts) {
+    if (typeof p === 'string') text += p;
+    else {
+      labels.push({ type: p.type, start: text.length, end: text.length + p.value.length });
+      text += p.value;
+    }
+  }
+  return { text, labels };
+}
+
+const spaced65 = (n) => `${n.slice(0, 6)} ${n.slice(6)}`;
+const card4 = (n, sep = ' ') => n.match(/.{4}/g).join(sep);
+const phone323 = (n) => `${n.slice(0, 3)} ${n.slice(3, 5)} ${n.slice(5)}`;
+const phone2222 = (n) => n.match(/.{2}/g).join(' ');
+const konto425 = (n, sep = '.') => `${n.slice(0, 4)}${sep}${n.slice(4, 6)}${sep}${n.slice(6)}`;
+const org333 = (n) => `${n.slice(0, 3)} ${n.slice(3, 6)} ${n.slice(6)}`;
+const fnr = (r) => makeFnr(r, r.pick(['fnr', 'fnr', 'd', 'h', 'tenor', '2032']));
+const visa = (r) => luhnComplete('4' + r.digits(14));
+const mobile = (r) => String(r.pick([4, 9])) + r.digits(7);
+/** A labelled person name (Title Case), as a part for {@link compose}. */
+const name = (r) =>
+  L(
+    'person_name',
+    `${r.pick(FIRST)} ${r.pick(LAST)}`.replace(/\b./g, (c) => c.toUpperCase()),
+  );
+const mail = (r) => `${r.pick(FIRST)}.${r.pick(LAST)}@${r.pick(DOMAINS)}`;
+
+/**
+ * Sentences from support tickets and case notes where the identifier sits next to other numbers
+ * or punctuation (issue 12's table, with variants). Every one is a positive.
+ */
+const SHAPES = {
+  'fnr-then-age': (r) =>
+    compose([
+      r.pick(['Pasient ', 'Pasienten ', 'Patient ']),
+      L('no_fodselsnummer', fnr(r)),
+      ` ${r.int(1, 99)} år, innlagt i går.`,
+    ]),
+  'fnr-then-number': (r) =>
+    compose([
+      r.pick(['fnr ', 'Fnr: ', 'SSN ']),
+      L('no_fodselsnummer', fnr(r)),
+      ` ${r.digits(r.int(1, 4))}`,
+    ]),
+  'two-fnr': (r) =>
+    compose([
+      r.pick(['Fnr ', 'Fødselsnumre: ', 'Barna har fnr ']),
+      L('no_fodselsnummer', fnr(r)),
+      ' ',
+      L('no_fodselsnummer', fnr(r)),
+      r.pick([' gjelder søsknene.', '.', ' (tvillinger)']),
+    ]),
+  'fnr-comma-list': (r) =>
+    compose([
+      r.pick(['Fnr: ', 'Personnummer ', 'IDs: ']),
+      L('no_fodselsnummer', fnr(r)),
+      r.pick([',', ', ', ';']),
+      L('no_fodselsnummer', fnr(r)),
+    ]),
+  'csv-row': (r) =>
+    compose([`${r.pick(FIRST)},`, L('no_fodselsnummer', fnr(r)), `,${r.int(18, 90)}`]),
+  'csv-row-age-first': (r) =>
+    compose([
+      `${r.pick(FIRST)},${r.int(18, 90)},`,
+      L('no_fodselsnummer', fnr(r)),
+      `,${r.pick(['Oslo', 'Bergen', 'Tromsø'])}`,
+    ]),
+  'card-expiry-cvc': (r) =>
+    compose([
+      r.pick(['Kort ', 'Card ', 'Kortnr: ']),
+      L('payment_card', card4(visa(r))),
+      ` ${pad2(r.int(1, 12))}/${r.int(25, 32)} CVC ${r.digits(3)}`,
+    ]),
+  'card-then-cvc': (r) =>
+    compose([r.pick(['Card ', 'Kort ']), L('payment_card', visa(r)), ` ${r.digits(3)}`]),
+  'phone-then-number': (r) =>
+    compose([
+      r.pick(['Ring ', 'Tlf ', 'Call ']),
+      L('phone', phone323(mobile(r))),
+      ` ${r.int(10, 99)} i dag`,
+    ]),
+  'fnr-in-url': (r) =>
+    compose([
+      `https://${r.pick(['x.no', 'min.side.no', 'crm.example.com'])}/person/`,
+      L('no_fodselsnummer', fnr(r)),
+      r.pick(['/profile', '/edit', '', '?tab=sak']),
+    ]),
+  'fnr-in-query': (r) =>
+    compose(['https://min.side.no/sak?fnr=', L('no_fodselsnummer', fnr(r)), '&ref=abc']),
+  'fnr-glued-punctuation': (r) => {
+    const [pre, post] = r.pick([
+      ['fnr_', ''],
+      ['fnr-', ''],
+      ['#', ''],
+      ['ID-', ' ble slettet'],
+      ['user_', '_old'],
+      ['(', ')'],
+      ['"', '"'],
+    ]);
+    return compose([pre, L('no_fodselsnummer', fnr(r)), post]);
+  },
+  'fnr-negative-context': (r) => {
+    const [pre, post] = r.pick([
+      ['Customer ', ' called about the bill.'],
+      ['Sak ', ''],
+      ['kundenr ', ''],
+      ['fnr (ref ', ')'],
+      ['Ordre ', ' er sendt'],
+      ['Invoice no. ', ' is overdue'],
+      ['Saksnummer: ', ''],
+      ['Beløp gjelder ', ''],
+    ]);
+    return compose([pre, L('no_fodselsnummer', fnr(r)), post]);
+  },
+  'card-money-context': (r) => {
+    const [pre, post] = r.pick([
+      ['Order paid with ', ' yesterday'],
+      ['Total charged to ', '.'],
+      ['Beløpet kr 499 ble trukket fra ', '.'],
+      ['Refund NOK 1200 to card ', ''],
+    ]);
+    return compose([pre, L('payment_card', visa(r)), post]);
+  },
+  'fnr-list-spaces': (r) => {
+    const parts = [];
+    const n = r.int(5, 25);
+    for (let i = 0; i < n; i++) parts.push(i ? ' ' : '', L('no_fodselsnummer', fnr(r)));
+    return compose(parts);
+  },
+};
+
+/** Hidden and look-alike characters (issue 12 item 4): applied to a value, the label covers it. */
+const DIGIT_SETS = {
+  fullwidth: 0xff10,
+  'arabic-indic': 0x0660,
+  'extended-arabic-indic': 0x06f0,
+  devanagari: 0x0966,
+  bengali: 0x09e6,
+  thai: 0x0e50,
+  'math-bold': 0x1d7ce,
+  'math-monospace': 0x1d7f6,
+};
+const mapDigits = (v, zero) => v.replace(/[0-9]/g, (d) => String.fromCodePoint(zero + Number(d)));
+const INVISIBLE = {
+  zwsp: '\u200b',
+  zwnj: '\u200c',
+  zwj: '\u200d',
+  'soft-hyphen': '\u00ad',
+  'word-joiner': '\u2060',
+  'bom-inside': '\ufeff',
+  lrm: '\u200e',
+  'variation-selector': '\ufe0f',
+};
+const SPACES = {
+  thin: '\u2009',
+  figure: '\u2007',
+  'narrow-nbsp': '\u202f',
+  nbsp: '\u00a0',
+  ideographic: '\u3000',
+  'en-space': '\u2002',
+};
+const insertAt = (v, i, ch) => v.slice(0, i) + ch + v.slice(i);
+
+/** Values to disguise: [type, written value, context prefix]. */
+const DISGUISE_BASES = [
+  (r) => ['no_fodselsnummer', fnr(r), 'fnr '],
+  (r) => ['no_fodselsnummer', spaced65(fnr(r)), 'Fødselsnummer: '],
+  (r) => ['payment_card', card4(visa(r)), 'Kort '],
+  (r) => ['payment_card', visa(r), 'card '],
+  (r) => ['phone', phone323(mobile(r)), 'Ring '],
+  (r) => ['phone', `+47 ${phone2222(mobile(r))}`, 'Tlf '],
+  (r) => ['no_kontonummer', konto425(makeKonto(r), ' '), 'Kontonummer '],
+  (r) => ['no_organisasjonsnummer', org333(makeOrg(r)), 'Org.nr. '],
+  (r) => ['iban', group4(makeIban(r)), 'IBAN '],
+  (r) => [
+    'ip_address',
+    `${r.int(11, 223)}.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(1, 254)}`,
+    'fra IP ',
+  ],
+];
+
+function disguised(r, how) {
+  for (;;) {
+    const [type, value, prefix] = r.pick(DISGUISE_BASES)(r);
+    const digitsOnly = /^[0-9 .+-]+$/.test(value);
+    let v = value;
+    if (how in DIGIT_SETS) {
+      if (!digitsOnly && type !== 'iban') continue;
+      v = mapDigits(value, DIGIT_SETS[how]);
+    } else if (how in INVISIBLE) {
+      // Inside the value, between two digits.
+      const at = [...value.matchAll(/[0-9](?=[0-9])/g)].map((m) => m.index + 1);
+      v = insertAt(value, r.pick(at), INVISIBLE[how]);
+    } else if (how in SPACES) {
+      if (!value.includes(' ')) continue;
+      v = value.replaceAll(' ', SPACES[how]);
+    } else if (how === 'bom-before') {
+      return { ...compose([prefix, '\ufeff', L(type, value)]), variant: type };
+    } else if (how === 'unicode-hyphens') {
+      if (type !== 'payment_card' || !value.includes(' ')) continue;
+      v = value.replaceAll(' ', r.pick(['\u2010', '\u2011', '\u2013']));
+    } else if (how === 'combining-strike') {
+      if (!digitsOnly) continue;
+      v = value.replace(/[0-9]/g, (d) => d + '\u0336');
+    }
+    return {
+      ...compose([prefix, L(type, v), r.pick(['.', ' i dag.', '', ' (se vedlegg)'])]),
+      variant: type,
+    };
+  }
+}
+
+const DISGUISES = [
+  ...Object.keys(DIGIT_SETS),
+  ...Object.keys(INVISIBLE),
+  ...Object.keys(SPACES),
+  'bom-before',
+  'unicode-hyphens',
+  'combining-strike',
+];
+
+/** E-mail addresses as people write them: Unicode names and domains, look-alike `@`, file-like TLDs. */
+const UNICODE_LOCAL = [
+  'kåre',
+  'bjørn',
+  'åse',
+  'søren.ødegård',
+  'jörg',
+  'zoë',
+  'frédéric',
+  'ærlig.mann',
+  'tørris',
+  'kari',
+];
+const UNICODE_DOMAIN = [
+  'blåbær.no',
+  'fjellstue.no',
+  'øvre-ås.no',
+  'müller.de',
+  'sørlandet.no',
+  'pølse.com',
+  'пример.рф',
+  'xn--blbr-roa.no',
+  'firma.zip',
+  'studio.mov',
+  'example.md',
+  'kode.rs',
+];
+const EMAIL_SHAPES = {
+  unicode: (r) =>
+    compose([
+      r.pick(['Skriv til ', 'E-post: ', 'Mail ', 'Kontakt ']),
+      L('email', `${r.pick(UNICODE_LOCAL)}@${r.pick(UNICODE_DOMAIN)}`),
+      r.pick(['.', ' i dag.', '']),
+    ]),
+  'fullwidth-at': (r) => {
+    const [local, domain] = mail(r).split('@');
+    return compose(['Send til ', L('email', `${local}${r.pick(['＠', '﹫'])}${domain}`), '.']);
+  },
+  'fullwidth-letters': (r) => compose(['E-post: ', L('email', mapLetters(mail(r))), '']),
+  'zwsp-local': (r) => {
+    const m = mail(r);
+    return compose(['Kontakt ', L('email', insertAt(m, 2, '\u200b')), ' snarest.']);
+  },
+  'file-like-tld': (r) =>
+    compose([
+      r.pick(['Send filen til ', 'Contact ', 'E-post ']),
+      L(
+        'email',
+        `${r.pick(FIRST)}@${r.pick(['firma', 'studio', 'nordlys', 'example'])}.${r.pick(['zip', 'mov'])}`,
+      ),
+      '.',
+    ]),
+  'in-angle-brackets': (r) => compose([name(r), ' <', L('email', mail(r)), '>']),
+  mailto: (r) => compose(['<a href="mailto:', L('email', mail(r)), '">skriv</a>']),
+};
+const mapLetters = (s) =>
+  s.replace(/[a-z]/g, (c) => String.fromCodePoint(0xff41 + c.charCodeAt(0) - 97));
+
+/** Whole documents: CSV, JSON, log lines, signatures, Markdown tables, other languages. */
+const DOCS = {
+  csv: (r) => {
+    const sep = r.pick([',', ';', '\t']);
+    const parts = [['navn', 'fnr', 'telefon', 'epost'].join(sep), '\n'];
+    for (let i = 0; i < r.int(2, 4); i++) {
+      parts.push(
+        name(r),
+        sep,
+        L('no_fodselsnummer', fnr(r)),
+        sep,
+        L('phone', phone323(mobile(r))),
+        sep,
+        L('email', mail(r)),
+        '\n',
+      );
+    }
+    return compose(parts);
+  },
+  json: (r) =>
+    compose([
+      '{"user":{"fnr":"',
+      L('no_fodselsnummer', fnr(r)),
+      '","email":"',
+      L('email', mail(r)),
+      '","phone":"',
+      L('phone', `+47${mobile(r)}`),
+      '","card":"',
+      L('payment_card', visa(r)),
+      '"}}',
+    ]),
+  log: (r) =>
+    compose([
+      `2024-0${r.int(1, 9)}-1${r.int(0, 9)}T12:0${r.int(0, 9)}:33.${r.digits(3)}Z INFO req=${r.chars(HEX, 8)} user_id=${r.int(1, 99999)} fnr=`,
+      L('no_fodselsnummer', fnr(r)),
+      ' ip=',
+      L('ip_address', `10.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(1, 254)}`),
+      ` latency_ms=${r.int(1, 999)}`,
+    ]),
+  'log-kv-email': (r) =>
+    compose([
+      `[${r.int(10, 23)}:${pad2(r.int(0, 59))}:${pad2(r.int(0, 59))}] WARN login failed for `,
+      L('email', mail(r)),
+      ` from `,
+      L('ip_address', `${r.int(11, 223)}.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(1, 254)}`),
+      ` (attempt ${r.int(2, 9)})`,
+    ]),
+  signature: (r) =>
+    compose([
+      'Med vennlig hilsen\n',
+      name(r),
+      '\nRådgiver | Nordlys AS\nTlf: ',
+      L('phone', phone2222(String(r.pick([2, 3, 5, 6, 7])) + r.digits(7))),
+      ' | Mob: ',
+      L('phone', phone323(mobile(r))),
+      '\n',
+      L('email', mail(r)),
+      '\nOrg.nr. ',
+      L('no_organisasjonsnummer', org333(makeOrg(r))),
+    ]),
+  'markdown-table': (r) => {
+    const parts = ['| Navn | Fnr | Telefon |\n|---|---|---|\n'];
+    for (let i = 0; i < r.int(2, 3); i++)
+      parts.push(
+        '| ',
+        name(r),
+        ' | ',
+        L('no_fodselsnummer', fnr(r)),
+        ' | ',
+        L('phone', phone323(mobile(r))),
+        ' |\n',
+      );
+    return compose(parts);
+  },
+  'other-language': (r) =>
+    r.pick([
+      () => compose(['Mitt norska personnummer är ', L('no_fodselsnummer', fnr(r)), '.']),
+      () =>
+        compose([
+          'Mit norske personnummer er ',
+          L('no_fodselsnummer', fnr(r)),
+          ', ring på ',
+          L('phone', `+47 ${phone323(mobile(r))}`),
+          '.',
+        ]),
+      () => compose(['Meine IBAN lautet ', L('iban', group4(makeIban(r))), '.']),
+      () => compose(['Mon numéro de carte est le ', L('payment_card', card4(visa(r))), '.']),
+      () =>
+        compose([
+          'Mi correo es ',
+          L('email', mail(r)),
+          ' y mi teléfono ',
+          L('phone', `+47 ${phone323(mobile(r))}`),
+          '.',
+        ]),
+      () =>
+        compose(['Mój numer konta w Norwegii: ', L('no_kontonummer', konto425(makeKonto(r))), '.']),
+      () => compose(['Minun henkilötunnukseni Norjassa on ', L('no_fodselsnummer', fnr(r)), '.']),
+    ])(),
+};
+
+/** Hard negatives: the numbers real text is full of, which the relaxed rules must not take. */
+const HARD = {
+  'amount-thousands': (r) =>
+    r.pick([
+      `Omsetningen var ${r.int(1, 9)} ${r.digits(3)} ${r.digits(3)} ${r.digits(3)} kroner i fjor.`,
+      `Budsjett: kr ${r.int(10, 999)} ${r.digits(3)} ${r.digits(3)}`,
+      `Revenue grew to ${r.int(1, 9)},${r.digits(3)},${r.digits(3)},${r.digits(3)} USD.`,
+      `Beløp NOK ${r.int(1, 99)} ${r.digits(3)} ${r.digits(3)},${r.digits(2)}`,
+    ]),
+  'amount-decimal': (r) =>
+    r.pick([
+      `Beløp: ${r.int(1, 9)}${r.digits(7)},${r.digits(2)} kr`,
+      `Verdi 0,${makeFnr(r, 'fnr')}`,
+      `Pi ≈ 3,${r.digits(11)}`,
+      `Kursen var ${r.int(1, 99)},${r.digits(9)} i går.`,
+    ]),
+  'csv-amounts': (r) =>
+    `dato;beløp;saldo\n2024-0${r.int(1, 9)}-${pad2(r.int(1, 28))};${r.int(100, 99999)},${r.digits(2)};${r.int(100000, 9999999)},${r.digits(2)}`,
+  'iso-timestamps': (r) =>
+    r.pick([
+      `2024-${pad2(r.int(1, 12))}-${pad2(r.int(1, 28))}T${pad2(r.int(0, 23))}:${pad2(r.int(0, 59))}:${pad2(r.int(0, 59))}.${r.digits(3)}+02:00`,
+      `${pad2(r.int(1, 28))}.${pad2(r.int(1, 12))}.2024 kl. ${pad2(r.int(0, 23))}:${pad2(r.int(0, 59))}`,
+      `2024-${pad2(r.int(1, 12))}-${pad2(r.int(1, 28))} ${pad2(r.int(0, 23))}:${pad2(r.int(0, 59))}:${pad2(r.int(0, 59))},${r.digits(3)} INFO started`,
+    ]),
+  'unix-timestamps': (r) =>
+    r.pick([
+      `ts=${1500000000 + r.int(0, 300000000)}`,
+      `"created": ${1500000000 + r.int(0, 300000000)}, "updated": ${1500000000 + r.int(0, 300000000)}`,
+      `expires_at ${1500000000000 + r.int(0, 300000000) * 1000}`,
+    ]),
+  'versions-builds': (r) =>
+    r.pick([
+      `v${r.int(1, 20)}.${r.int(0, 40)}.${r.int(0, 99)}-rc.${r.int(1, 9)}`,
+      `build ${2020 + r.int(0, 6)}.${pad2(r.int(1, 12))}.${pad2(r.int(1, 28))}.${r.int(1000, 9999)}`,
+      `Chrome/${r.int(100, 130)}.0.${r.int(1000, 9999)}.${r.int(10, 999)}`,
+    ]),
+  'order-ids': (r) =>
+    r.pick([
+      `Ordre ${makeOrderNumber(r)} er sendt.`,
+      `Order #${r.int(2, 9)}${r.digits(7)} confirmed`,
+      `Bestilling ${r.int(2, 9)}${r.digits(2)} ${r.digits(2)} ${r.digits(3)}`,
+      `https://butikk.no/ordre/${makeOrderNumber(r)}/kvittering`,
+      `order_${makeOrderNumber(r)}`,
+      `Ref ${r.int(2, 9)}${r.digits(3)} ${r.digits(4)}`,
+    ]),
+  kid: (r) => `KID: ${luhnComplete(r.digits(r.pick([10, 14, 16, 24])))}`,
+  'uuid-digits': (r) =>
+    `request ${r.chars(HEX, 8)}-${r.chars(HEX, 4)}-4${r.chars(HEX, 3)}-a${r.chars(HEX, 3)}-${r.digits(12)}`,
+  tracking: (r) =>
+    r.pick([
+      `Sporingsnummer 370${r.digits(15)}`,
+      `Sendingsnummer ${r.pick(['LA', 'RR', 'CP'])}${r.digits(9)}NO`,
+      `Tracking 1Z${r.chars('ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split(''), 6)}${r.digits(10)}`,
+      `Pakke ${r.int(70, 79)}${r.digits(15)} er levert`,
+    ]),
+  'invalid-iban': (r) => {
+    const v = makeIban(r);
+    const bad = v.slice(0, 3) + ((Number(v[3]) + r.int(1, 9)) % 10) + v.slice(4);
+    return r.pick([
+      `Konto ${group4(bad)}`,
+      `IBAN: ${group4(bad)} (feil?)`,
+      'FR50 0051 0868 6405 47U9 16UU 439',
+    ]);
+  },
+  'file-names': (r) =>
+    r.pick([
+      `Se ${r.pick(['logo', 'icon', 'banner'])}@${r.int(2, 3)}x.${r.pick(['png', 'zip', 'mov'])}`,
+      `assets/${r.pick(FIRST)}@firma.zip`,
+      `Last ned vedlegg rapport@2024.zip`,
+      `lodash@4.17.${r.int(0, 21)}`,
+    ]),
+  'small-number-lists': (r) =>
+    r.pick([
+      `Lottotall: ${Array.from({ length: 7 }, () => r.int(1, 34)).join(' ')}`,
+      `Vinnertall ${Array.from({ length: 6 }, () => pad2(r.int(10, 99))).join(' ')}`,
+      `Romnummer ${Array.from({ length: 5 }, (_, i) => 101 + i).join(' ')}`,
+      `Sider ${r.int(10, 99)}, ${r.int(10, 99)}, ${r.int(100, 400)}`,
+    ]),
+  'phone-like-ids': (r) =>
+    r.pick([
+      `Ordrenummer ${r.int(2, 9)}${r.digits(7)}`,
+      `Saksnr ${r.int(2, 9)}${r.digits(2)} ${r.digits(2)} ${r.digits(3)}`,
+      `Faktura ${r.int(2, 9)}${r.digits(3)} ${r.digits(4)}`,
+      `Versjon ${r.int(2, 9)}${r.digits(1)} ${r.digits(2)} ${r.digits(2)} ${r.digits(2)}`,
+    ]),
+  'url-ids': (r) =>
+    `https://${r.pick(['example.com', 'sak.no'])}/${r.pick(['item', 'sak', 'ordre'])}/${makeKontoOnly(r)}/edit`,
+};
+
 // ---------------------------------------------------------------- assembly
 
 export const TYPES = Object.keys(GEN);
 /** Types added after the first corpus (issue 15). */
 const LATER_TYPES = new Set(['person_name', 'postal_address']);
 
-export function generateCorpus(seed = SEED, perType = 120, perNearMiss = 40) {
+export function generateCorpus(seed = SEED, perType = 120, perNearMiss = 40, perShape = 12) {
   const r = rng(seed);
   const records = [];
   let id = 0;
@@ -897,6 +1414,49 @@ export function generateCorpus(seed = SEED, perType = 120, perNearMiss = 40) {
         lang: 'mixed',
         kind: 'near_miss',
         case: name,
+        text: make(r),
+        labels: [],
+      });
+    }
+  }
+  const positives = (prefix, shapes) => {
+    for (const [name, make] of Object.entries(shapes)) {
+      for (let i = 0; i < perShape; i++) {
+        const { text, labels } = make(r);
+        records.push({
+          id: `s${id++}`,
+          lang: 'mixed',
+          kind: 'positive',
+          case: `${prefix}/${name}`,
+          text,
+          labels,
+        });
+      }
+    }
+  };
+  positives('shape', SHAPES);
+  positives('email', EMAIL_SHAPES);
+  positives('doc', DOCS);
+  for (const how of DISGUISES) {
+    for (let i = 0; i < perShape; i++) {
+      const { text, labels, variant } = disguised(r, how);
+      records.push({
+        id: `d${id++}`,
+        lang: 'mixed',
+        kind: 'positive',
+        case: `disguised/${how}/${variant}`,
+        text,
+        labels,
+      });
+    }
+  }
+  for (const [name, make] of Object.entries(HARD)) {
+    for (let i = 0; i < perNearMiss; i++) {
+      records.push({
+        id: `h${id++}`,
+        lang: 'mixed',
+        kind: 'near_miss',
+        case: `hard/${name}`,
         text: make(r),
         labels: [],
       });
@@ -973,7 +1533,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const body = records.map((rec) => JSON.stringify(rec)).join(',\n');
   writeFileSync(
     out,
-    `{"version":1,"seed":${SEED},"types":${JSON.stringify(TYPES)},"records":[\n${body}\n]}\n`,
+    `{"version":2,"seed":${SEED},"types":${JSON.stringify(TYPES)},"records":[\n${body}\n]}\n`,
   );
   const size = Buffer.byteLength(body);
   console.log(

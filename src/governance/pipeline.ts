@@ -81,14 +81,12 @@ function redactValue(
   const replacements: Array<{ segment: Segment; text: string }> = [];
   for (const segment of segments) {
     const at = pointer(segment.path);
-    // Findings carry code-point offsets; redaction works on UTF-16 strings, so convert back.
+    // Findings carry code-point offsets; redaction works on UTF-16 strings, so convert back
+    // (with one map per segment: a segment may carry thousands of findings).
+    const toUtf16 = utf16Offsets(segment.text);
     const spans = findings
       .filter((f) => f.action === 'redact' && f.path === at)
-      .map((f) => ({
-        type: f.type,
-        start: toUtf16(segment.text, f.start),
-        end: toUtf16(segment.text, f.end),
-      }));
+      .map((f) => ({ type: f.type, start: toUtf16(f.start), end: toUtf16(f.end) }));
     if (spans.length === 0) continue;
     const text =
       segment.kind === 'text' ? redact(segment.text, spans) : redactJson(segment.text, spans);
@@ -97,15 +95,19 @@ function redactValue(
   return rebuild(value, replacements) as CheckRequestInput;
 }
 
-function toUtf16(text: string, codePoint: number): number {
-  if (codePoint === 0 || !SURROGATE.test(text)) return codePoint;
-  let cp = 0;
+/**
+ * Maps code-point offsets of `text` to UTF-16 offsets, built once per segment (a segment may
+ * carry thousands of findings).
+ */
+function utf16Offsets(text: string): (codePoint: number) => number {
+  if (!SURROGATE.test(text)) return (cp) => cp;
+  const map: number[] = [];
   for (let i = 0; i < text.length; i++) {
-    if (cp === codePoint) return i;
+    map.push(i);
     const c = text.charCodeAt(i);
     const next = text.charCodeAt(i + 1);
     if (c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
-    cp++;
   }
-  return text.length;
+  map.push(text.length);
+  return (cp) => map[cp] ?? text.length;
 }

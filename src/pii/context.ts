@@ -4,7 +4,8 @@
  * Norwegian or English keyword before the candidate decides. Only a bounded window before the
  * candidate is read, so the cost per candidate is constant and scanning stays linear.
  */
-import { isLetter, work } from './text';
+import { isLetter } from './text';
+import type { Work } from './types';
 
 export const CTX_FNR = 1;
 export const CTX_KONTO = 2;
@@ -176,11 +177,17 @@ const WORDS: ReadonlyArray<readonly [number, readonly string[]]> = [
     CTX_MONEY,
     [
       'kr',
+      'kroner',
+      'krone',
+      'kronor',
       'nok',
       'eur',
       'usd',
       'sek',
       'dkk',
+      'euro',
+      'dollar',
+      'dollars',
       'beløp',
       'beløpet',
       'sum',
@@ -243,10 +250,11 @@ function isContextWordChar(c: number): boolean {
  * any class in `mask`, or 0 when there is none. Inner `.`, `-` and `/` stay part of a word
  * (`org.nr`, `d-nummer`, `a/c`).
  */
-export function nearestContext(text: string, start: number, mask: number): number {
+export function nearestContext(text: string, start: number, mask: number, work: Work): number {
   const limit = Math.max(0, start - CONTEXT_WINDOW);
   work.steps += start - limit;
   let i = start;
+  let words = 0;
   while (i > limit) {
     // Skip to the end of the previous word, noting whether a sentence ends in between.
     let sentenceEnd = false;
@@ -270,12 +278,15 @@ export function nearestContext(text: string, start: number, mask: number): numbe
     }
     const word = text.slice(i, wordEnd).toLowerCase();
     // Context does not reach into the previous sentence. A period after an abbreviation does
-    // not end one (`Tlf. 912 34 567`, `Org.nr. 923609016`, `Invoice no. 12345678903`), and the
-    // word before a line break still counts (`Kontonummer:\n1234.56.78903`).
+    // not end one (`Tlf. 912 34 567`, `Org.nr. 923609016`, `Invoice no. 12345678903`), and a
+    // label on the line above still counts when nothing stands between it and the number
+    // (`Kontonummer:\n1234.56.78903`) — not a table header rows above (`| Konto |\n…`).
     if (period && !ABBREVIATIONS.has(word)) return 0;
+    if (sentenceEnd && words > 0) return 0;
     const cls = LEXICON.get(word) ?? 0;
     if (cls & mask) return cls & mask;
     if (sentenceEnd) return 0;
+    words++;
   }
   return 0;
 }
@@ -288,4 +299,32 @@ export function followedByMoney(text: string, end: number): boolean {
   while (i < s + 5 && isLetter(text.charCodeAt(i))) i++;
   if (i === s || isLetter(text.charCodeAt(i))) return false;
   return ((LEXICON.get(text.slice(s, i).toLowerCase()) ?? 0) & CTX_MONEY) !== 0;
+}
+
+/** Words between a label and its number: `Ordre nr. 123`, `Order no: 123`, `Invoice number 123`. */
+const NUMBER_WORDS = new Set(['nr', 'no', 'number', 'nummer', 'num', 'id']);
+
+function isLabelGap(c: number): boolean {
+  return isBlank(c) || c === 58 || c === 35 || c === 46 || c === 40; // : # . (
+}
+
+/**
+ * The class of the word that labels the candidate at `start` — the word right before it,
+ * skipping spaces, `:`, `#`, `.`, `(` and one number word (`nr`, `no`, `number` …) — or 0.
+ * `Ordrenummer 4111…` and `Order no. 4111…` are labelled by a reference word; in `Order paid
+ * with 4111…` the label is `with`. Reads at most {@link CONTEXT_WINDOW} characters.
+ */
+export function labelOf(text: string, start: number, work: Work): number {
+  const limit = Math.max(0, start - CONTEXT_WINDOW);
+  work.steps += start - limit;
+  let i = start;
+  for (let words = 0; words < 2; words++) {
+    while (i > limit && isLabelGap(text.charCodeAt(i - 1))) i--;
+    const wordEnd = i;
+    while (i > limit && isLetter(text.charCodeAt(i - 1))) i--;
+    if (i === wordEnd) return 0;
+    const word = text.slice(i, wordEnd).toLowerCase();
+    if (!NUMBER_WORDS.has(word)) return LEXICON.get(word) ?? 0;
+  }
+  return 0;
 }

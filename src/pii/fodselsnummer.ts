@@ -4,18 +4,17 @@
  * Validation lives in `norwegian-ids.ts`.
  */
 import { classifyElevenDigits } from './norwegian-ids';
-import { tokens } from './numbers';
-import type { Detection, Detector } from './types';
+import type { Detector } from './types';
 
 export { fnrKind } from './norwegian-ids';
 
 export const fodselsnummer: Detector = {
-  type: 'no_fodselsnummer',
-  category: 'personal_data',
-  scan(text: string, out: Detection[]): void {
-    for (const g of tokens(text).groups) {
+  types: ['no_fodselsnummer'],
+  numeric: true,
+  scan(text, ctx, out): void {
+    for (const g of ctx.groups) {
       if (g.digits.length !== 11) continue;
-      if (classifyElevenDigits(text, g) === 'no_fodselsnummer') {
+      if (classifyElevenDigits(text, g, ctx.work) === 'no_fodselsnummer') {
         out.push({ type: 'no_fodselsnummer', start: g.start, end: g.end });
       }
     }

@@ -10,9 +10,11 @@
  * Anchored on `=` and `:`; the key is read backwards for at most 48 chars and the value forwards
  * for at most 512, so the work per anchor is bounded and scanning is linear.
  */
-import { isAsciiAlnum, isDigit, isLower, isUpper, shannonEntropy, work } from './text';
-import { tokens } from './numbers';
-import type { Detection, Detector } from './types';
+import { COLON } from './anchors';
+import { isAsciiAlnum, isDigit, isLower, isUpper, shannonEntropy } from './text';
+import type { Anchor, Detection, Detector, Work } from './types';
+
+const EQUALS: Anchor = { chars: '=' };
 
 const KEY_WORDS = [
   'secret',
@@ -117,7 +119,12 @@ function charClasses(text: string, s: number, e: number): number {
 }
 
 /** Whether the value `text[s, e)` looks like a real secret rather than code or a placeholder. */
-export function looksSecret(text: string, s: number, e: number): boolean {
+export function looksSecret(
+  text: string,
+  s: number,
+  e: number,
+  counts: Uint32Array = new Uint32Array(128),
+): boolean {
   const n = e - s;
   if (n < MIN_VALUE || n > MAX_VALUE) return false;
   const first = text.charCodeAt(s);
@@ -132,7 +139,7 @@ export function looksSecret(text: string, s: number, e: number): boolean {
   if (PLACEHOLDER.test(value) || PLACEHOLDER_WORD.test(value)) return false;
   // Dotted identifiers and calls are code: process.env.TOKEN, os.environ["X"], getToken().
   if (isDottedIdentifier(text, s, e) || value.includes('(')) return false;
-  const h = shannonEntropy(text, s, e);
+  const h = shannonEntropy(text, s, e, counts);
   if (h < 3) return false;
   return charClasses(text, s, e) >= 2 || (n >= 16 && h >= 3.5);
 }
@@ -160,6 +167,8 @@ function scanAnchor(
   anchor: string,
   positions: readonly number[],
   out: Detection[],
+  work: Work,
+  counts: Uint32Array,
 ): void {
   const n = text.length;
   let from = 0;
@@ -208,18 +217,18 @@ function scanAnchor(
     let end = e;
     if (!quote)
       while (end > v && (text.charCodeAt(end - 1) === 46 || text.charCodeAt(end - 1) === 58)) end--;
-    if (!looksSecret(text, v, end)) continue;
+    if (!looksSecret(text, v, end, counts)) continue;
     out.push({ type: 'secret_generic', start: v, end });
     from = Math.max(from, e);
   }
 }
 
 export const genericSecret: Detector = {
-  type: 'secret_generic',
-  category: 'secret',
-  scan(text: string, out: Detection[]): void {
-    const t = tokens(text);
-    scanAnchor(text, '=', t.equals, out);
-    scanAnchor(text, ':', t.colon, out);
+  types: ['secret_generic'],
+  anchors: [EQUALS, COLON],
+  scan(text, ctx, out): void {
+    const counts = new Uint32Array(128); // entropy scratch, one per scan
+    scanAnchor(text, '=', ctx.positions(EQUALS), out, ctx.work, counts);
+    scanAnchor(text, ':', ctx.positions(COLON), out, ctx.work, counts);
   },
 };

@@ -4,9 +4,8 @@
  * kontonummer whose own mod-11 check must pass. Written compact or in groups of four.
  */
 import { isValidKontonummer } from './norwegian-ids';
-import { tokens } from './numbers';
-import { isAsciiAlnum, isDigit, isUpper, isWordChar, work } from './text';
-import type { Detection, Detector } from './types';
+import { isAsciiAlnum, isDigit, isUpper, isWordChar } from './text';
+import type { Detector, Work } from './types';
 
 /** IBAN length per country (SWIFT IBAN registry). */
 const LENGTHS: Readonly<Record<string, number>> = {
@@ -127,7 +126,7 @@ export function isValidIban(compact: string): boolean {
  * single spaces between characters. Returns the end offset, or -1. Allocates nothing: the
  * compact string is only built for candidates that pass the length and boundary checks.
  */
-function readIban(text: string, start: number, len: number): number {
+function readIban(text: string, start: number, len: number, work: Work): number {
   let count = 0;
   let i = start;
   while (count < len && i < text.length) {
@@ -143,15 +142,14 @@ function readIban(text: string, start: number, len: number): number {
 }
 
 export const iban: Detector = {
-  type: 'iban',
-  category: 'personal_data',
-  scan(text: string, out: Detection[]): void {
+  types: ['iban'],
+  scan(text, ctx, out): void {
     let lastEnd = 0;
-    for (const start of tokens(text).ibanStarts) {
+    for (const start of ctx.ibanStarts) {
       if (start < lastEnd) continue;
       const len = LENGTHS[text.slice(start, start + 2)];
       if (len === undefined) continue;
-      const end = readIban(text, start, len);
+      const end = readIban(text, start, len, ctx.work);
       if (end < 0) continue;
       const compact = text.slice(start, end).replace(/ /g, '').toUpperCase();
       if (!isValidIban(compact)) continue;

@@ -3,16 +3,22 @@ import { isCleanIdentifier, longDigitRuns, scrubIdentifier } from './identifier'
 
 describe('scrubIdentifier', () => {
   it.each([
-    ['req_01010012356', 'req_[NUMBER]'],
     ['id01010012356', 'id[NUMBER]'],
     ['ref 0101001235 9', 'ref [NUMBER]'],
     ['4111-1111-1111-1112', '[NUMBER]'],
     ['010100-12345', '[NUMBER]'],
     ['user 123.456.789', 'user [NUMBER]'],
+    ['req_0101001\u200b2357', 'req_[NUMBER]'],
+    ['id ０１２３４５６７８９', 'id [NUMBER]'],
+    ['🙂-123\u2009456\u2009789-🙂', '🙂-[NUMBER]-🙂'],
     ['gpt-4 kari.nordmann@example.no fnr 01010012356', 'gpt-4 [EMAIL] fnr [NO_FODSELSNUMMER]'],
   ])('redacts %j', (input, expected) => {
     expect(scrubIdentifier(input)).toBe(expected);
     expect(isCleanIdentifier(input)).toBe(false);
+  });
+
+  it('redacts a fødselsnummer after an underscore (by the detector or as a digit run)', () => {
+    expect(scrubIdentifier('req_01010012356')).toMatch(/^req_\[(NO_FODSELSNUMMER|NUMBER)\]$/);
   });
 
   it('redacts a card glued to a word with a hyphen (by the detector or as a digit run)', () => {

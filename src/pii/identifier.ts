@@ -10,6 +10,7 @@
  * `o1`, and `2024-12-17` has eight digits). Model names with dates therefore survive.
  */
 import { redact, scanText } from './index';
+import { normalize } from './normalize';
 import { isAsciiAlnum, isDigit, isHex } from './text';
 
 /** What a redacted digit run becomes. */
@@ -58,7 +59,10 @@ function digitsAt(text: string, i: number): number {
  * `4111-1111-1111-1111` and `010100-12356` are one run. Digits glued to a word on their left
  * (`o1`, `id01010012356`) form a run of their own.
  */
-export function longDigitRuns(text: string): Array<[number, number]> {
+export function longDigitRuns(original: string): Array<[number, number]> {
+  // Hidden and look-alike digits count (`req_0101001\u200b2357`, full-width digits): runs are
+  // found in the normalised text and mapped back to the original.
+  const { text, map } = normalize(original);
   const spans: Array<[number, number]> = [];
   const n = text.length;
   let i = 0;
@@ -84,7 +88,7 @@ export function longDigitRuns(text: string): Array<[number, number]> {
       end = i;
     }
     if (digits < MIN_REDACTED_DIGITS || inHexIdentifier(text, start, end)) continue;
-    spans.push([start, end]);
+    spans.push(map ? [map.start(start), map.end(end)] : [start, end]);
   }
   return spans;
 }

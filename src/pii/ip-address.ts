@@ -9,9 +9,10 @@
  *   `std::vector`, times (`12:30:45`) and MAC addresses (six groups).
  */
 import { CTX_IP, CTX_VERSION, nearestContext } from './context';
-import { gluedLeft, tokens } from './numbers';
-import { isDigit, isHex, isWordChar, work } from './text';
-import type { Detection, Detector } from './types';
+import { COLON } from './anchors';
+import { gluedLeft } from './numbers';
+import { isDigit, isHex, isWordChar } from './text';
+import type { Detection, Detector, ScanContext } from './types';
 
 /** Whether `s` is a dotted-quad IPv4 address. */
 export function isIPv4(s: string): boolean {
@@ -61,16 +62,16 @@ function isV6Char(c: number): boolean {
   return isHex(c) || c === 58 || c === 46;
 }
 
-function scanIPv6(text: string, out: Detection[]): void {
+function scanIPv6(text: string, ctx: ScanContext, out: Detection[]): void {
   let from = 0;
   const n = text.length;
-  for (const colon of tokens(text).colon) {
+  for (const colon of ctx.positions(COLON)) {
     if (colon < from) continue;
     let s = colon;
     while (s > 0 && colon - s < MAX_V6 && isV6Char(text.charCodeAt(s - 1))) s--;
     let e = colon + 1;
     while (e < n && isV6Char(text.charCodeAt(e))) e++;
-    work.steps += e - s;
+    ctx.work.steps += e - s;
     from = e;
     if (e - s > MAX_V6 || e - s < 6) continue;
     // Trailing dots and colons are punctuation (`… is fe80::1.` / `addr: `).
@@ -101,8 +102,8 @@ function scanIPv6(text: string, out: Detection[]): void {
   }
 }
 
-function scanIPv4(text: string, out: Detection[]): void {
-  for (const g of tokens(text).groups) {
+function scanIPv4(text: string, ctx: ScanContext, out: Detection[]): void {
+  for (const g of ctx.groups) {
     if (g.sep !== 46 || g.lens.length !== 4 || g.plus) continue;
     const candidate = text.slice(g.start, g.end);
     if (!isIPv4(candidate)) continue;
@@ -113,19 +114,20 @@ function scanIPv4(text: string, out: Detection[]): void {
     if (isWordChar(after)) continue;
     if ((after === 46 || after === 44) && isDigit(afterNext)) continue;
     if (after === 45 && isWordChar(afterNext)) continue;
-    const ctx = nearestContext(text, g.start, CTX_IP | CTX_VERSION);
-    if (ctx & CTX_VERSION) continue;
+    const near = nearestContext(text, g.start, CTX_IP | CTX_VERSION, ctx.work);
+    if (near & CTX_VERSION) continue;
     const allSingle = g.lens.every((l) => l === 1);
-    if (allSingle && ctx !== CTX_IP) continue;
+    if (allSingle && near !== CTX_IP) continue;
     out.push({ type: 'ip_address', start: g.start, end: g.end });
   }
 }
 
 export const ipAddress: Detector = {
-  type: 'ip_address',
-  category: 'personal_data',
-  scan(text: string, out: Detection[]): void {
-    scanIPv4(text, out);
-    scanIPv6(text, out);
+  types: ['ip_address'],
+  anchors: [COLON],
+  numeric: true,
+  scan(text, ctx, out): void {
+    scanIPv4(text, ctx, out);
+    scanIPv6(text, ctx, out);
   },
 };

@@ -3,9 +3,15 @@
  * object with a string `alg` (and whose payload decodes to a JSON object, `{…`). Anchored on `eyJ` (base64url
  * of `{"`) at a token boundary; each base64url run is read once, so scanning is linear.
  */
-import { isBase64UrlChar, work } from './text';
-import { tokens } from './numbers';
-import type { Detection, Detector } from './types';
+import { isBase64UrlChar } from './text';
+import type { Anchor, Detector, Work } from './types';
+
+/** The `J` of `eyJ` (base64url of `{"`); the recorded position is the `e`. */
+const EYJ: Anchor = {
+  chars: 'J',
+  prefixes: ['eyJ'],
+  offset: -2,
+};
 
 const MAX_HEADER = 2048;
 
@@ -54,7 +60,7 @@ function decodesToJsonObject(part: string): Record<string, unknown> | null {
 }
 
 /** Reads a base64url run from `i`; returns its end. */
-function run(text: string, i: number): number {
+function run(text: string, i: number, work: Work): number {
   const s = i;
   while (i < text.length && isBase64UrlChar(text.charCodeAt(i))) i++;
   work.steps += i - s;
@@ -76,21 +82,22 @@ export function isJwt(token: string): boolean {
 }
 
 export const jwt: Detector = {
-  type: 'secret_jwt',
-  category: 'secret',
-  scan(text: string, out: Detection[]): void {
+  types: ['secret_jwt'],
+  anchors: [EYJ],
+  scan(text, ctx, out): void {
+    const work = ctx.work;
     let from = 0;
-    for (const s of tokens(text).jwt) {
+    for (const s of ctx.positions(EYJ)) {
       if (s < from) continue;
       from = s + 3;
       if (s > 0 && isBase64UrlChar(text.charCodeAt(s - 1))) continue; // inside another token
-      const e1 = run(text, s);
+      const e1 = run(text, s, work);
       from = e1;
       if (text.charCodeAt(e1) !== 46) continue;
-      const e2 = run(text, e1 + 1);
+      const e2 = run(text, e1 + 1, work);
       from = e2;
       if (text.charCodeAt(e2) !== 46) continue;
-      const e3 = run(text, e2 + 1);
+      const e3 = run(text, e2 + 1, work);
       from = e3;
       if (text.charCodeAt(e3) === 46 && isBase64UrlChar(text.charCodeAt(e3 + 1))) continue; // JWE/other
       if (!isJwt(text.slice(s, e3))) continue;

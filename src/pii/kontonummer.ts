@@ -4,18 +4,17 @@
  * because every fødselsnummer passes the same check (see `classifyElevenDigits`).
  */
 import { classifyElevenDigits } from './norwegian-ids';
-import { tokens } from './numbers';
-import type { Detection, Detector } from './types';
+import type { Detector } from './types';
 
 export { isValidKontonummer } from './norwegian-ids';
 
 export const kontonummer: Detector = {
-  type: 'no_kontonummer',
-  category: 'personal_data',
-  scan(text: string, out: Detection[]): void {
-    for (const g of tokens(text).groups) {
+  types: ['no_kontonummer'],
+  numeric: true,
+  scan(text, ctx, out): void {
+    for (const g of ctx.groups) {
       if (g.digits.length !== 11) continue;
-      if (classifyElevenDigits(text, g) === 'no_kontonummer') {
+      if (classifyElevenDigits(text, g, ctx.work) === 'no_kontonummer') {
         out.push({ type: 'no_kontonummer', start: g.start, end: g.end });
       }
     }

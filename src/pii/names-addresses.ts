@@ -8,11 +8,11 @@ import { getTables } from './data';
 import { collect, scanNames } from './person-name';
 import { matchAt } from './postal-address';
 import { isDigit } from './text';
-import type { Detection, Detector } from './types';
+import type { Detection, Detector, Work } from './types';
 
-export function scanNamesAndAddresses(text: string, out: Detection[]): void {
+export function scanNamesAndAddresses(text: string, out: Detection[], work: Work): void {
   const t = getTables();
-  const tok = collect(text, t);
+  const tok = collect(text, t, work);
   const taken: number[] = [];
   let resume = 0;
   for (const ns of tok.numbers) {
@@ -20,19 +20,20 @@ export function scanNamesAndAddresses(text: string, out: Detection[]): void {
     let ne = ns + 1;
     while (ne < ns + 5 && isDigit(text.charCodeAt(ne))) ne++;
     if (isDigit(text.charCodeAt(ne))) continue;
-    const m = matchAt(t, text, ns, ne);
+    const m = matchAt(t, text, ns, ne, work);
     if (m) {
       out.push({ type: 'postal_address', start: m[0], end: m[1] });
       taken.push(m[0], m[1]);
       resume = m[1];
     }
   }
-  scanNames(text, t, tok, taken, out);
+  scanNames(text, t, tok, taken, out, work);
 }
 
 /** Reports `postal_address` and `person_name` (registered once). */
 export const namesAndAddresses: Detector = {
-  type: 'person_name',
-  category: 'personal_data',
-  scan: scanNamesAndAddresses,
+  types: ['person_name', 'postal_address'],
+  scan(text, ctx, out): void {
+    scanNamesAndAddresses(text, out, ctx.work);
+  },
 };

@@ -22,7 +22,8 @@
  * Organisasjonsnummer: 9 digits starting with 8 or 9, weights 3 2 7 6 5 4 3 2, mod-11 control.
  */
 import { CTX_FNR, CTX_KONTO, CTX_NEGATIVE, nearestContext } from './context';
-import { gluedLeft, gluedRight, hasLens, type NumberGroup } from './numbers';
+import { gluedLeft, gluedRight, hasLens } from './numbers';
+import type { NumberGroup, Work } from './types';
 
 const W_K1 = [3, 7, 6, 1, 8, 9, 4, 5, 2] as const;
 const W_K2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2] as const;
@@ -82,32 +83,31 @@ export function isValidOrganisasjonsnummer(s: string): boolean {
  * Decides what an 11-digit group is: a fødselsnummer, a kontonummer, or neither.
  *
  * - `1234.56.78903` / `1234 56 78903` (the way account numbers are written) → kontonummer if the
- *   mod-11 check passes; fødselsnumre are never written that way.
+ *   mod-11 check passes, unless an order, invoice, reference or amount word is nearest.
+ *   Fødselsnumre are never written that way.
  * - `010190 12345` → fødselsnummer if valid.
- * - 11 plain digits: the nearest context word decides. An account word (`kontonr`, `konto`,
- *   `account` …) makes it a kontonummer (when mod-11 valid); an order, invoice, reference or
- *   amount word makes it nothing. Otherwise it is a fødselsnummer when the date and K1 are valid,
- *   and nothing when only the kontonummer check passes (1 in 11 random numbers would).
+ * - 11 plain digits: an account word (`kontonr`, `konto`, `account` …) nearest makes it a
+ *   kontonummer (when mod-11 valid). Otherwise it is a fødselsnummer when the date, K1 and K2
+ *   are valid — whatever other word is near: about 1 in 1,000 random 11-digit strings passes
+ *   all three, so a reference or amount word (`Sak`, `kundenr`, `Customer`) does not outweigh
+ *   them. An FH-nummer (no date) needs a fødselsnummer word. A number that only passes the
+ *   kontonummer check (1 in 11 do) is nothing without an account word.
  */
 export function classifyElevenDigits(
   text: string,
   g: NumberGroup,
+  work: Work,
 ): 'no_fodselsnummer' | 'no_kontonummer' | null {
   if (g.digits.length !== 11 || g.plus) return null;
   if (gluedLeft(text, g.start) || gluedRight(text, g.end)) return null;
-  const ctx = nearestContext(text, g.start, CTX_FNR | CTX_KONTO | CTX_NEGATIVE);
-  if (ctx & CTX_NEGATIVE) return null;
+  const ctx = nearestContext(text, g.start, CTX_FNR | CTX_KONTO | CTX_NEGATIVE, work);
   const spaced = g.sep === 32 || g.sep === 46;
   if (spaced && hasLens(g, [4, 2, 5])) {
-    return isValidKontonummer(g.digits) ? 'no_kontonummer' : null;
+    return !(ctx & CTX_NEGATIVE) && isValidKontonummer(g.digits) ? 'no_kontonummer' : null;
   }
-  if ((g.sep === 32 || g.sep === 45) && hasLens(g, [6, 5])) {
-    const kind = fnrKind(g.digits);
-    return kind === 1 || (kind === 2 && ctx === CTX_FNR) ? 'no_fodselsnummer' : null;
-  }
-  if (g.lens.length !== 1) return null;
-  if (ctx === CTX_KONTO) return isValidKontonummer(g.digits) ? 'no_kontonummer' : null;
+  const plain = g.lens.length === 1;
+  if (!plain && !((g.sep === 32 || g.sep === 45) && hasLens(g, [6, 5]))) return null;
+  if (plain && ctx === CTX_KONTO) return isValidKontonummer(g.digits) ? 'no_kontonummer' : null;
   const kind = fnrKind(g.digits);
-  if (kind === 1 || (kind === 2 && ctx === CTX_FNR)) return 'no_fodselsnummer';
-  return null;
+  return kind === 1 || (kind === 2 && ctx === CTX_FNR) ? 'no_fodselsnummer' : null;
 }

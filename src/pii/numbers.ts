@@ -1,152 +1,274 @@
 /**
- * The one pass over the text. Every detector starts from something this pass records, so the
- * text is walked once per scan (not once per detector) and the result is cached for the text
- * being scanned:
+ * The one pass over the (normalised) text. Every detector starts from something this pass
+ * records, so the text is walked once per scan, not once per detector:
  * - digit groups for the numeric detectors (fødselsnummer, kontonummer, organisasjonsnummer,
  *   payment card, phone, IPv4) and IBAN starts;
- * - anchor positions for the others: `@` (e-mail), `:` (IPv6, generic secrets), `=` (generic
- *   secrets), `_` (GitHub, Stripe), `eyJ` (JWT), `-----BEGIN ` (PEM), `AKIA`/`ASIA`/`ABIA`/`ACCA`/
- *   `AIza` (AWS, Google), `xox`/`xapp-` (Slack).
+ * - the positions of the anchors the registered detectors declare (`@`, `:`, `=`, `_`, `eyJ`,
+ *   `-----BEGIN `, key prefixes …), from a table built once from the registry.
  *
- * A group is a run of digit chunks joined by one kind of separator (space, no-break space, `.`
- * or `-`), e.g. `912 34 567`, `1234.56.78903`, `4111-1111-1111-1111`, `192.168.0.1`. After a `+`
- * (E.164) spaces, `-` and `.` may be mixed. Groups too short for any detector are not kept.
+ * A group is a run of digit chunks joined by one kind of separator (space, `.` or `-`), e.g.
+ * `912 34 567`, `1234.56.78903`, `4111-1111-1111-1111`, `192.168.0.1`. After a `+` (E.164)
+ * spaces, `-` and `.` may be mixed. Groups of 8–24 digits (and four-part dotted groups, IPv4
+ * candidates) are kept; longer space-separated runs are kept as runs, whose whole-chunk sub-runs
+ * the engine offers on a second pass.
  */
-import { isDigit, isSpace, isUpper, isWordChar, work } from './text';
+import { isAsciiAlnum, isDigit, isHex, isLetter, isUpper, isWordChar } from './text';
+import type { Anchor, Detection, NumberGroup, ScanContext, SubRun, Work } from './types';
 
-export interface NumberGroup {
-  /** UTF-16 offset of the first digit (the `+` of an E.164 number is not included). */
-  readonly start: number;
-  /** UTF-16 offset just after the last digit. */
-  readonly end: number;
-  /** The separator char code, 0 for a single chunk, -1 for mixed separators after `+`. */
-  readonly sep: number;
-  /** Length of each digit chunk. */
-  readonly lens: readonly number[];
-  /** The digits without separators. */
-  readonly digits: string;
-  /** Preceded by a `+` that is not glued to a word (`3+4` is arithmetic, `+47 …` a phone). */
-  readonly plus: boolean;
-}
-
-export interface Tokens {
-  readonly groups: readonly NumberGroup[];
-  /** Offsets of two capital letters directly followed by two digits, at a word start: IBAN candidates. */
-  readonly ibanStarts: readonly number[];
-  /** Offsets of every `@`, `:`, `=` and `_`. */
-  readonly at: readonly number[];
-  readonly colon: readonly number[];
-  readonly equals: readonly number[];
-  readonly underscore: readonly number[];
-  /** Offsets of `eyJ`, `-----BEGIN `, the AWS/Google key prefixes and the Slack prefixes. */
-  readonly jwt: readonly number[];
-  readonly pem: readonly number[];
-  readonly keyPrefixes: readonly number[];
-  readonly slack: readonly number[];
-}
-
-/** Character classes of the pass: 0 nothing, 1 digit, 2.. anchors. */
-const CLASS = new Uint8Array(128);
-for (let c = 48; c <= 57; c++) CLASS[c] = 1;
-CLASS[64] = 2; // @
-CLASS[58] = 3; // :
-CLASS[61] = 4; // =
-CLASS[95] = 5; // _
-CLASS[74] = 6; // J (of eyJ)
-CLASS[66] = 7; // B (of -----BEGIN)
-CLASS[65] = 8; // A (of AKIA, ASIA, ABIA, ACCA, AIza)
-CLASS[120] = 9; // x (of xoxb-, xapp-)
-
-function isKeyPrefix(text: string, i: number): boolean {
-  const b = text.charCodeAt(i + 1);
-  const c = text.charCodeAt(i + 2);
-  const d = text.charCodeAt(i + 3);
-  if (b === 73) return c === 122 && d === 97; // AIza
-  if (d !== 65) return false;
-  // AKIA ASIA ABIA ACCA
-  return (
-    (b === 75 && c === 73) ||
-    (b === 83 && c === 73) ||
-    (b === 66 && c === 73) ||
-    (b === 67 && c === 67)
-  );
-}
-
-/** Groups with fewer digits are dropped unless they may be an IPv4 address (four dot chunks). */
+/** Fewest digits in a group a numeric detector looks at (IPv4 groups aside). */
 const MIN_DIGITS = 8;
 /** Longer groups are no identifier we know (cards top out at 19, E.164 at 15). */
 const MAX_DIGITS = 24;
+/** Sub-runs: at most this many chunks and 8–19 digits. */
+const MAX_SUB_CHUNKS = 5;
+const MAX_SUB_DIGITS = 19;
+/** Class of the characters that send raw text to normalisation (see {@link tokenize}). */
+const SPECIAL = 255;
+
+/** Anchors of the registered detectors, as a lookup table for the pass. */
+export interface AnchorTable {
+  /**
+   * Per code unit below 256: 0 nothing, 1 digit, {@link SPECIAL} for U+00A0–U+00BF (characters
+   * normalisation may change; so is everything above U+00FF), k ≥ 2: the anchors in
+   * `byClass[k - 2]`.
+   */
+  readonly cls: Uint8Array;
+  readonly byClass: readonly (readonly number[])[];
+  /** `cls` for normalised text: U+00A0–U+00BF are plain characters there. */
+  readonly normalizedCls: Uint8Array;
+  /** Per class: the one anchor without prefixes that is all the class holds, else -1. */
+  readonly plain: Int16Array;
+  /**
+   * Per class whose anchors all have prefixes: the offset (+1 or -1) of a neighbour character
+   * every prefix fixes, else 0; `allow[cls * 256 + c]` says whether `c` may stand there. Most
+   * stops at a common letter (`x` of `xox`, `A` of `AKIA`) end at this one lookup.
+   */
+  readonly probe: Int8Array;
+  readonly allow: Uint8Array;
+  readonly anchors: readonly Anchor[];
+  readonly ids: ReadonlyMap<Anchor, number>;
+}
+
+export function anchorTable(anchors: Iterable<Anchor>): AnchorTable {
+  const list: Anchor[] = [];
+  const ids = new Map<Anchor, number>();
+  for (const a of anchors) {
+    if (ids.has(a)) continue;
+    ids.set(a, list.length);
+    list.push(a);
+  }
+  const cls = new Uint8Array(256);
+  for (let c = 48; c <= 57; c++) cls[c] = 1;
+  cls.fill(SPECIAL, 0xa0, 0xc0);
+  const byClass: number[][] = [];
+  const classOf = new Map<number, number>();
+  for (const [id, a] of list.entries()) {
+    for (let k = 0; k < a.chars.length; k++) {
+      const c = a.chars.charCodeAt(k);
+      if (c >= 256 || isDigit(c) || cls[c] === SPECIAL) {
+        throw new Error(
+          `anchor char U+${c.toString(16)}: not a digit, not U+00A0–U+00BF, below U+0100`,
+        );
+      }
+      let k2 = classOf.get(c);
+      if (k2 === undefined) {
+        k2 = byClass.length + 2;
+        if (k2 >= SPECIAL) throw new Error('too many anchor chars');
+        classOf.set(c, k2);
+        byClass.push([]);
+        cls[c] = k2;
+      }
+      const ids2 = byClass[k2 - 2]!;
+      if (!ids2.includes(id)) ids2.push(id);
+    }
+  }
+  const normalizedCls = cls.slice();
+  normalizedCls.fill(0, 0xa0, 0xc0);
+  const plain = new Int16Array(256).fill(-1);
+  const probe = new Int8Array(256);
+  const allow = new Uint8Array(256 * 256);
+  byClass.forEach((ids2, k) => {
+    const c = k + 2;
+    if (ids2.length === 1 && !list[ids2[0]!]!.prefixes) plain[c] = ids2[0]!;
+    // The stop character sits at index -offset of each prefix; find a neighbour all fix.
+    const prefixes = ids2.flatMap((id) => {
+      const a = list[id]!;
+      return a.prefixes ? a.prefixes.map((p) => [p, -(a.offset ?? 0)] as const) : [null];
+    });
+    if (prefixes.includes(null)) return;
+    for (const d of [1, -1]) {
+      const near = prefixes.map((x) => x![0].charCodeAt(x![1] + d));
+      if (near.some((v) => !(v >= 0 && v < 256))) continue;
+      probe[c] = d;
+      for (const v of near) allow[c * 256 + v] = 1;
+      return;
+    }
+  });
+  return { cls, normalizedCls, byClass, plain, probe, allow, anchors: list, ids };
+}
+
+/** A maximal space-separated group of several chunks: its sub-runs are second-pass candidates. */
+interface Run {
+  readonly offs: readonly number[];
+  readonly lens: readonly number[];
+  readonly plus: boolean;
+  readonly sep: number;
+}
+
+const NONE: readonly number[] = [];
+
+/** The result of the pass: the context every detector receives. */
+export class TextIndex implements ScanContext {
+  readonly groups: readonly NumberGroup[];
+  readonly ibanStarts: readonly number[];
+  readonly work: Work;
+  readonly #runs: readonly Run[];
+  readonly #positions: readonly (readonly number[])[];
+  readonly #table: AnchorTable;
+  readonly #text: string;
+
+  constructor(
+    text: string,
+    groups: readonly NumberGroup[],
+    ibanStarts: readonly number[],
+    runs: readonly Run[],
+    positions: readonly (readonly number[])[],
+    table: AnchorTable,
+    work: Work,
+  ) {
+    this.#text = text;
+    this.groups = groups;
+    this.ibanStarts = ibanStarts;
+    this.#runs = runs;
+    this.#positions = positions;
+    this.#table = table;
+    this.work = work;
+  }
+
+  positions(anchor: Anchor): readonly number[] {
+    const id = this.#table.ids.get(anchor);
+    return id === undefined ? NONE : this.#positions[id]!;
+  }
+
+  /**
+   * The second-pass context: sub-runs of whole chunks (8–19 digits, at most five chunks) of the
+   * multi-chunk groups that no detection in `found` (sorted by start) overlaps; no anchors, no
+   * IBAN starts.
+   */
+  subRuns(found: readonly Detection[]): ScanContext | null {
+    const groups: NumberGroup[] = [];
+    // Runs are disjoint and ascending: one sweep over the detections, keeping the largest end
+    // of those that start before the run ends.
+    let p = 0;
+    let maxEnd = -1;
+    for (const r of this.#runs) {
+      const k = r.lens.length;
+      const start = r.offs[0]!;
+      const end = r.offs[k - 1]! + r.lens[k - 1]!;
+      while (p < found.length && found[p]!.start < end) maxEnd = Math.max(maxEnd, found[p++]!.end);
+      if (maxEnd > start || thousands(r.lens)) continue;
+      this.work.steps += k;
+      for (let i = 0; i < k; i++) {
+        let digits = 0;
+        let long = false;
+        for (let j = i; j < k && j - i < MAX_SUB_CHUNKS; j++) {
+          digits += r.lens[j]!;
+          long ||= r.lens[j]! >= 5;
+          if (digits > MAX_SUB_DIGITS) break;
+          if (digits < MIN_DIGITS || (i === 0 && j === k - 1)) continue;
+          // Layouts of short chunks (`912 34 567`, `4111 1111 1111 1111`, `923 609 016`) only
+          // at the start: inside a list of short numbers they are an accident of spacing.
+          if (i > 0 && !long) continue;
+          groups.push(subGroup(this.#text, r, i, j + 1));
+        }
+      }
+    }
+    if (groups.length === 0) return null;
+    return { groups, ibanStarts: NONE, positions: () => NONE, work: this.work };
+  }
+}
+
+/** `1 234 567 890`: an amount written with thousands groups, not identifiers side by side. */
+function thousands(lens: readonly number[]): boolean {
+  if (lens[0]! > 3) return false;
+  for (let i = 1; i < lens.length; i++) if (lens[i] !== 3) return false;
+  return true;
+}
+
+function subGroup(text: string, r: Run, i: number, j: number): NumberGroup {
+  let digits = '';
+  for (let m = i; m < j; m++) digits += text.slice(r.offs[m]!, r.offs[m]! + r.lens[m]!);
+  const sub: SubRun = { first: i === 0, nextLen: j < r.lens.length ? r.lens[j]! : 0 };
+  return {
+    start: r.offs[i]!,
+    end: r.offs[j - 1]! + r.lens[j - 1]!,
+    sep: j - i === 1 ? 0 : r.sep,
+    lens: r.lens.slice(i, j),
+    digits,
+    plus: r.plus && i === 0,
+    sub,
+  };
+}
 
 function isGroupSep(c: number): boolean {
-  return isSpace(c) || c === 46 || c === 45;
+  return c === 32 || c === 46 || c === 45;
 }
 
-let cachedText: string | null = null;
-let cachedTokens: Tokens | null = null;
-
-/** Tokenizes `text`, reusing the result when the same text is scanned by the next detector. */
-export function tokens(text: string): Tokens {
-  if (cachedText === text && cachedTokens) return cachedTokens;
-  const t = tokenize(text);
-  cachedText = text;
-  cachedTokens = t;
-  return t;
-}
-
-/** Drops the cached tokens (so a large scanned text is not kept alive). */
-export function releaseTokens(): void {
-  cachedText = null;
-  cachedTokens = null;
-}
-
-function tokenize(text: string): Tokens {
+/**
+ * Walks `text` once (see the module comment). With `raw` set the text has not been normalised:
+ * the walk gives up (null) at the first character normalisation may change (outside ASCII and
+ * the Latin-1 letters), so text that needs no normalisation pays nothing for the check.
+ */
+export function tokenize(
+  text: string,
+  table: AnchorTable,
+  work: Work,
+  raw: boolean,
+): TextIndex | null {
   const groups: NumberGroup[] = [];
+  const runs: Run[] = [];
   const ibanStarts: number[] = [];
-  const at: number[] = [];
-  const colon: number[] = [];
-  const equals: number[] = [];
-  const underscore: number[] = [];
-  const jwt: number[] = [];
-  const pem: number[] = [];
-  const keyPrefixes: number[] = [];
-  const slack: number[] = [];
+  const positions: number[][] = table.anchors.map(() => []);
+  const { byClass, anchors, plain, probe, allow } = table;
+  // Raw text stops at U+00A0–U+00BF and above U+00FF; normalised text skips them.
+  const CLASS = raw ? table.cls : table.normalizedCls;
+  const high = raw ? SPECIAL : 0;
   const n = text.length;
   let steps = n;
+  let ibanEnd = -1;
   let i = 0;
   while (i < n) {
     // Tight skip over characters no detector starts from (most of any prose).
     let c = text.charCodeAt(i);
-    while (c >= 128 || CLASS[c] === 0) {
+    let cls = c < 256 ? CLASS[c]! : high;
+    while (cls === 0) {
       if (++i >= n) break;
       c = text.charCodeAt(i);
+      cls = c < 256 ? CLASS[c]! : high;
     }
     if (i >= n) break;
-    const cls = CLASS[c]!;
+    // Raw text with a character normalisation may change: the caller normalises and rescans.
+    if (cls === SPECIAL) return null;
     if (cls !== 1) {
-      switch (cls) {
-        case 2:
-          at.push(i);
-          break;
-        case 3:
-          colon.push(i);
-          break;
-        case 4:
-          equals.push(i);
-          break;
-        case 5:
-          underscore.push(i);
-          break;
-        case 6:
-          if (text.charCodeAt(i - 1) === 121 && text.charCodeAt(i - 2) === 101) jwt.push(i - 2);
-          break;
-        case 7:
-          if (text.startsWith('BEGIN ', i) && text.startsWith('-----', i - 5)) pem.push(i - 5);
-          break;
-        case 8:
-          if (isKeyPrefix(text, i)) keyPrefixes.push(i);
-          break;
-        default:
-          if (text.startsWith('xox', i) || text.startsWith('xapp-', i)) slack.push(i);
+      const only = plain[cls]!;
+      const d = probe[cls]!;
+      if (only >= 0) positions[only]!.push(i);
+      else if (d !== 0 && allow[(cls << 8) | (text.charCodeAt(i + d) & 0xff)] === 0) {
+        // The neighbour rules out every prefix of this stop character.
+      } else {
+        for (const id of byClass[cls - 2]!) {
+          const { prefixes, offset = 0 } = anchors[id]!;
+          if (!prefixes) positions[id]!.push(i);
+          else {
+            const p = i + offset;
+            for (const prefix of prefixes) {
+              if (startsAt(text, p, prefix)) {
+                positions[id]!.push(p);
+                break;
+              }
+            }
+          }
+        }
       }
       i++;
       continue;
@@ -156,8 +278,9 @@ function tokenize(text: string): Tokens {
     while (j < n && isDigit(text.charCodeAt(j))) j++;
     steps += j - i;
     const prev = text.charCodeAt(start - 1);
-    if (isWordChar(prev)) {
+    if (isLetter(prev) || isDigit(prev) || start < ibanEnd) {
       // Glued to a word (`abc123`): not a number on its own, but maybe an IBAN (`NO93…`).
+      // (`_` does not glue: `fnr_01010012356` is an identifier with a number in it.)
       if (
         j - start >= 2 &&
         isUpper(prev) &&
@@ -165,77 +288,105 @@ function tokenize(text: string): Tokens {
         !isWordChar(text.charCodeAt(start - 3))
       ) {
         ibanStarts.push(start - 2);
+        // Digits inside an IBAN-shaped token are no phone or card number, valid IBAN or not.
+        ibanEnd = ibanShapeEnd(text, start - 2);
+        steps += IBAN_SHAPE_READ;
       }
       i = j;
       continue;
     }
     const plus = prev === 43 && !isWordChar(text.charCodeAt(start - 2));
+    let offs: number[] | null = null; // chunk starts, only once there is a second chunk
     const lens: number[] = [j - start];
     let digitCount = j - start;
     let sep = 0;
     let end = j;
     // Extend over `sep digits` while the separator stays the same (or anything after `+`).
-    while (end < n && digitCount <= MAX_DIGITS) {
+    while (end < n) {
       const s = text.charCodeAt(end);
       if (!isGroupSep(s) || !isDigit(text.charCodeAt(end + 1))) break;
-      const sepKind = isSpace(s) ? 32 : s;
-      if (sep !== 0 && sep !== sepKind) {
+      if (sep !== 0 && sep !== s) {
         if (!plus) break;
         sep = -1;
-      } else if (sep === 0) sep = sepKind;
+      } else if (sep === 0) sep = s;
       let k = end + 1;
       while (k < n && isDigit(text.charCodeAt(k))) k++;
       steps += k - end;
       // A chunk glued to letters on its right (`567abc`) ends the group before it.
-      if (isWordChar(text.charCodeAt(k)) && !isDigit(text.charCodeAt(k))) break;
+      if (isLetter(text.charCodeAt(k))) break;
+      (offs ??= [start]).push(end + 1);
       lens.push(k - end - 1);
       digitCount += k - end - 1;
       end = k;
     }
     i = end;
-    if (digitCount > MAX_DIGITS) {
-      // Skip the rest of an overlong run so it is not re-read as new groups.
-      while (i < n && (isDigit(text.charCodeAt(i)) || isGroupSep(text.charCodeAt(i)))) {
-        i++;
-        steps++;
-      }
-      continue;
-    }
-    if (digitCount < MIN_DIGITS && !(lens.length === 4 && sep === 46)) continue;
-    let digits: string;
-    if (lens.length === 1) digits = text.slice(start, end);
-    else {
-      digits = '';
-      for (let k = start; k < end; k++) {
-        const d = text.charCodeAt(k);
-        if (isDigit(d)) digits += text[k];
-      }
-    }
-    groups.push({ start, end, sep, lens, digits, plus });
+    if (offs && (sep === 32 || sep === -1)) runs.push({ offs, lens, plus, sep });
+    const ipv4 = lens.length === 4 && sep === 46;
+    if ((digitCount < MIN_DIGITS && !ipv4) || digitCount > MAX_DIGITS) continue;
+    groups.push({ start, end, sep, lens, digits: digitsOf(text, start, end, lens.length), plus });
   }
   work.steps += steps;
-  return { groups, ibanStarts, at, colon, equals, underscore, jwt, pem, keyPrefixes, slack };
+  return new TextIndex(text, groups, ibanStarts, runs, positions, table, work);
+}
+
+/** Whether `s` starts at `p` (compared char by char: cheap and inlined, unlike `startsWith`). */
+function startsAt(text: string, p: number, s: string): boolean {
+  for (let k = 0; k < s.length; k++) if (text.charCodeAt(p + k) !== s.charCodeAt(k)) return false;
+  return true;
+}
+
+const IBAN_SHAPE_READ = 42;
+
+/**
+ * End of the IBAN-shaped token at `p` (two capitals, two digits, then groups of four letters or
+ * digits separated by single spaces, the last group 1–4 long; 15–34 characters in all), or -1.
+ * Compact IBANs are one glued token and need no help. Reads at most 42 characters.
+ */
+export function ibanShapeEnd(text: string, p: number): number {
+  let i = p + 4;
+  let count = 4;
+  let end = -1;
+  while (count < 34 && text.charCodeAt(i) === 32) {
+    let k = i + 1;
+    while (k - i <= 4 && isAsciiAlnum(text.charCodeAt(k))) k++;
+    const len = k - i - 1;
+    if (len === 0 || len > 4 || isAsciiAlnum(text.charCodeAt(k))) break;
+    count += len;
+    i = k;
+    if (count >= 15) end = k;
+    if (len < 4) break;
+  }
+  return count <= 34 ? end : -1;
+}
+
+function digitsOf(text: string, start: number, end: number, chunks: number): string {
+  if (chunks === 1) return text.slice(start, end);
+  let digits = '';
+  for (let k = start; k < end; k++) if (isDigit(text.charCodeAt(k))) digits += text[k];
+  return digits;
 }
 
 /**
- * Whether the group is part of a larger token on its left: a decimal or version (`3.` / `1,`
- * before it), an identifier or path (`ID-`, `a/`), a reference (`#`), a handle (`@`) or an
- * amount (`$`, `€`, `£`).
+ * Whether the group is part of a larger token on its left: a decimal, time or version (`3.`,
+ * `1,`, `12:` before it), a word or number it is glued to (`ID01…`, `2024-01…`), a handle (`@`)
+ * or an amount (`$`, `€`, `£`). After a word, `-`, `_`, `/`, `\` and `#` are boundaries
+ * (`fnr-01…`, `fnr_01…`, `/person/01…`, `#01…`), and a `,` after a long integer or a list item
+ * separates a list (`Fnr: 01010012356,15038512363`, `Ola,45,01010012356`).
  */
 export function gluedLeft(text: string, start: number): boolean {
   const p = text.charCodeAt(start - 1);
   const q = text.charCodeAt(start - 2);
-  if (isWordChar(p)) return true;
+  if (isLetter(p) || isDigit(p)) return true;
   switch (p) {
     case 46: // .
-    case 44: // ,
     case 58: // :
-      return isDigit(q);
     case 45: // -
+    case 95: // _
     case 47: // /
     case 92: // \
-      return isWordChar(q);
-    case 35: // #
+      return isDigit(q) || (p === 45 && inUuid(text, start));
+    case 44: // ,
+      return isDigit(q) && !listCommaAfter(text, start - 1);
     case 64: // @
     case 36: // $
     case 0x20ac: // €
@@ -246,26 +397,71 @@ export function gluedLeft(text: string, start: number): boolean {
   }
 }
 
-/** Whether the group continues into a larger token on its right (decimal, identifier, time, %). */
+/**
+ * Whether the group continues into a larger token on its right: a decimal or time (`.5`, `,50`,
+ * `:30`), a word, a handle or a percentage. `-`, `_`, `/`, `\` before a word are boundaries
+ * (`/01010012356/profile`), and a `,` after a long integer separates a list (`01010012356,45`).
+ */
 export function gluedRight(text: string, end: number): boolean {
   const p = text.charCodeAt(end);
   const q = text.charCodeAt(end + 1);
-  if (isWordChar(p)) return true;
+  if (isLetter(p) || isDigit(p)) return true;
   switch (p) {
     case 46:
-    case 44:
     case 58:
-      return isDigit(q);
     case 45:
+    case 95:
     case 47:
     case 92:
-      return isWordChar(q);
+      return isDigit(q) || (p === 45 && inUuid(text, end));
+    case 44:
+      return isDigit(q) && digitsBefore(text, end) < LIST_DIGITS;
     case 64: // @
     case 37: // %
       return true;
     default:
       return false;
   }
+}
+
+/** No decimal or amount has an integer part this long: a `,` after it separates a list. */
+const LIST_DIGITS = 9;
+
+/** Digits directly before `i`, counted up to {@link LIST_DIGITS}. */
+function digitsBefore(text: string, i: number): number {
+  let k = i;
+  while (k > i - LIST_DIGITS && isDigit(text.charCodeAt(k - 1))) k--;
+  return i - k;
+}
+
+/** Whether the `,` at `comma` (digits on both sides) separates list items, not decimals. */
+function listCommaAfter(text: string, comma: number): boolean {
+  const n = digitsBefore(text, comma);
+  if (n >= LIST_DIGITS) return true;
+  // `Ola,45,01010012356`: the number before the comma is itself a list item.
+  const c = text.charCodeAt(comma - n - 1);
+  return c === 44 || c === 59;
+}
+
+const UUID_LEN = 36;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether offset `i` (next to a `-`) lies in a UUID. Reads at most 72 characters. */
+function inUuid(text: string, i: number): boolean {
+  let s = i;
+  let e = i;
+  while (s > 0 && i - s < UUID_LEN && isUuidChar(text.charCodeAt(s - 1))) s--;
+  while (e < text.length && e - i < UUID_LEN && isUuidChar(text.charCodeAt(e))) e++;
+  if (e - s < UUID_LEN) return false;
+  // The UUID is somewhere in [s, e): try the windows of its length that contain i.
+  for (let a = Math.max(s, i - UUID_LEN); a + UUID_LEN <= e && a <= i; a++) {
+    if (UUID.test(text.slice(a, a + UUID_LEN))) return true;
+  }
+  return false;
+}
+
+function isUuidChar(c: number): boolean {
+  return isHex(c) || c === 45;
 }
 
 /** Whether the chunk lengths equal `pattern`. */

@@ -7,9 +7,9 @@
  */
 import { CTX_NEGATIVE, CTX_ORG, followedByMoney, nearestContext } from './context';
 import { isValidOrganisasjonsnummer } from './norwegian-ids';
-import { gluedLeft, gluedRight, hasLens, tokens } from './numbers';
+import { gluedLeft, gluedRight, hasLens } from './numbers';
 import { allChars, isDigit, isWordChar } from './text';
-import type { Detection, Detector } from './types';
+import type { Detector } from './types';
 
 export { isValidOrganisasjonsnummer } from './norwegian-ids';
 
@@ -24,10 +24,10 @@ function vatForm(text: string, start: number, end: number): boolean {
 }
 
 export const organisasjonsnummer: Detector = {
-  type: 'no_organisasjonsnummer',
-  category: 'personal_data',
-  scan(text: string, out: Detection[]): void {
-    const { groups, ibanStarts } = tokens(text);
+  types: ['no_organisasjonsnummer'],
+  numeric: true,
+  scan(text, ctx, out): void {
+    const { groups, ibanStarts } = ctx;
     // `NO923609016MVA` is glued to letters, so the tokenizer lists it with the IBAN candidates.
     for (const p of ibanStarts) {
       if (text.charCodeAt(p) !== 78 || text.charCodeAt(p + 1) !== 79) continue; // NO
@@ -48,9 +48,9 @@ export const organisasjonsnummer: Detector = {
         continue;
       }
       if (gluedLeft(text, g.start) || gluedRight(text, g.end)) continue;
-      const ctx = nearestContext(text, g.start, CTX_ORG | CTX_NEGATIVE);
-      if (ctx & CTX_NEGATIVE || followedByMoney(text, g.end)) continue;
-      if (ctx === CTX_ORG || grouped) {
+      const near = nearestContext(text, g.start, CTX_ORG | CTX_NEGATIVE, ctx.work);
+      if (near & CTX_NEGATIVE || followedByMoney(text, g.end)) continue;
+      if (near === CTX_ORG || grouped) {
         out.push({ type: 'no_organisasjonsnummer', start: g.start, end: g.end });
       }
     }

@@ -3,9 +3,9 @@
  * layout. Luhn alone passes one random number in ten, and every 13-digit millisecond timestamp
  * starts with 1, which no issuer below uses.
  */
-import { CTX_CARD, CTX_NEGATIVE, nearestContext } from './context';
-import { gluedLeft, gluedRight, hasLens, tokens, type NumberGroup } from './numbers';
-import type { Detection, Detector } from './types';
+import { CTX_REFERENCE, labelOf } from './context';
+import { gluedLeft, gluedRight, hasLens } from './numbers';
+import type { Detector, NumberGroup } from './types';
 
 export function luhn(digits: string): boolean {
   let sum = 0;
@@ -66,23 +66,19 @@ function cardLayout(g: NumberGroup): 'plain' | 'grouped' | null {
 }
 
 export const paymentCard: Detector = {
-  type: 'payment_card',
-  category: 'personal_data',
-  scan(text: string, out: Detection[]): void {
-    for (const g of tokens(text).groups) {
+  types: ['payment_card'],
+  numeric: true,
+  scan(text, ctx, out): void {
+    for (const g of ctx.groups) {
       const len = g.digits.length;
       if (len < 12 || len > 19 || g.plus) continue;
       const layout = cardLayout(g);
       if (!layout || !issuerAccepts(g.digits) || !luhn(g.digits)) continue;
       if (gluedLeft(text, g.start) || gluedRight(text, g.end)) continue;
-      // A plain digit string after an order/invoice/reference word is that identifier.
-      // (unless a card word is nearer: `Ordre 123: betalt med kort 4111…`).
-      if (
-        layout === 'plain' &&
-        nearestContext(text, g.start, CTX_CARD | CTX_NEGATIVE) & CTX_NEGATIVE
-      ) {
-        continue;
-      }
+      // A plain digit string labelled by an order/invoice/reference word is that identifier
+      // (`Ordrenummer 4111…`, `Transaction no. 4111…`); anywhere else in the sentence such words
+      // do not cancel a card (`Order paid with 4111…`), and amounts never do (`Total charged to …`).
+      if (layout === 'plain' && labelOf(text, g.start, ctx.work) & CTX_REFERENCE) continue;
       out.push({ type: 'payment_card', start: g.start, end: g.end });
     }
   },

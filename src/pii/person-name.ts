@@ -30,7 +30,6 @@ import {
   FIRST,
   FIRST_EN,
   fold,
-  getTables,
   HASH_SEED,
   hashStep,
   LAST,
@@ -48,8 +47,8 @@ import {
   type Tables,
   WordTable,
 } from './data';
-import { isDigit, isLetter, isWordChar, work } from './text';
-import type { Detection } from './types';
+import { isDigit, isLetter, isWordChar } from './text';
+import type { Detection, Work } from './types';
 
 // Token flags beyond the lexicon's (which use the low 9 bits).
 const INITIAL = 1 << 10; // `K.`
@@ -177,11 +176,11 @@ function roleEnd(t: Tables, text: string, s: number, e: number): boolean {
   return false;
 }
 
-/** An upper-case letter at a word start. */
-const WORD_START_CAPITAL = /(?<![\p{L}\p{N}_])\p{Lu}/gu;
+/** An upper-case letter at a word start (made per call: a global regex carries `lastIndex`). */
+const WORD_START_CAPITAL = String.raw`(?<![\p{L}\p{N}_])\p{Lu}`;
 
 /** Collects the capitalised words of `text` with their flags, in one pass. */
-export function collect(text: string, t: Tables): Tokens {
+export function collect(text: string, t: Tables, work: Work): Tokens {
   // Typed arrays, grown by doubling: hashes are not small integers, and plain arrays of them
   // would allocate a number per word.
   let cap = 256;
@@ -196,8 +195,7 @@ export function collect(text: string, t: Tables): Tokens {
   const numbers: number[] = [];
   // The regex engine finds word-initial capitals faster than a JavaScript loop (no match inside
   // a word: `iPhone`, base64, camelCase).
-  const re = WORD_START_CAPITAL;
-  re.lastIndex = 0;
+  const re = new RegExp(WORD_START_CAPITAL, 'gu');
   // `test` (not `exec`): no match object per word; the match is the one character before lastIndex.
   while (re.test(text)) {
     const s = re.lastIndex - 1;
@@ -345,7 +343,7 @@ function cueOf(t: Tables, text: string, s: number, e: number): number {
 }
 
 /** Cue flags of the word before `pos` (skipping spaces and one `.`, `,`, `:` or `!`). */
-function cueBefore(t: Tables, text: string, pos: number): number {
+function cueBefore(t: Tables, text: string, pos: number, work: Work): number {
   let i = pos - 1;
   const limit = Math.max(0, pos - 40);
   let punct = 0;
@@ -364,7 +362,7 @@ function cueBefore(t: Tables, text: string, pos: number): number {
 }
 
 /** Cue flags of the word after `pos` (skipping up to two spaces). */
-function cueAfter(t: Tables, text: string, pos: number): number {
+function cueAfter(t: Tables, text: string, pos: number, work: Work): number {
   let i = pos;
   while (i < pos + 3 && isSpaceChar(text.charCodeAt(i))) i++;
   const s = i;
@@ -425,12 +423,6 @@ function joins(text: string, t: Tables, a: number, b: number, prevFlags: number)
   return true;
 }
 
-/** Appends the person names in `text` to `out`. */
-export function scanPersonNames(text: string, out: Detection[]): void {
-  const t = getTables();
-  scanNames(text, t, collect(text, t), [], out);
-}
-
 /**
  * The names among the collected words. `taken`: `[start, end, …]` of the postal addresses found in
  * the same text (ascending); words inside them are not names.
@@ -441,6 +433,7 @@ export function scanNames(
   tok: Tokens,
   taken: readonly number[],
   out: Detection[],
+  work: Work,
 ): void {
   const n = tok.n;
   if (n === 0) return;
@@ -457,7 +450,7 @@ export function scanNames(
   const names = new Set<number>();
   const accept = (a: number, b: number) => {
     // A street (`Karl Johans gate`) is never a person; checked here, where it matters.
-    if (cueAfter(t, text, end[b]!) & STREET) return mark(a, b);
+    if (cueAfter(t, text, end[b]!, work) & STREET) return mark(a, b);
     for (let k = a; k <= b; k++) {
       accepted[k] = 1;
       // Remembered for later mentions: surnames and unambiguous first names, not `Will`, `List`.
@@ -538,7 +531,9 @@ export function scanNames(
           !wordLike ||
           !(fFirst & START) ||
           lastStrong ||
-          ((before < 0 ? (before = k === chainStart ? cueBefore(t, text, start[k]!) : 0) : before) |
+          ((before < 0
+            ? (before = k === chainStart ? cueBefore(t, text, start[k]!, work) : 0)
+            : before) |
             cueIn) &
             (CUE_BEFORE | SAY) ||
           ageOrPartyAfter(text, end[e]!)
@@ -570,11 +565,13 @@ export function scanNames(
         if (flags[j]! & NON_NAME && !(flags[j]! & NAMEISH)) plain = false;
       if (
         plain &&
-        (((before < 0 ? (before = k === chainStart ? cueBefore(t, text, start[k]!) : 0) : before) |
+        (((before < 0
+          ? (before = k === chainStart ? cueBefore(t, text, start[k]!, work) : 0)
+          : before) |
           cueIn) &
           (CUE_BEFORE | SAY) ||
           ageOrPartyAfter(text, end[e]!) ||
-          (!(fk & START) && (cueAfter(t, text, end[e]!) & SAY) !== 0))
+          (!(fk & START) && (cueAfter(t, text, end[e]!, work) & SAY) !== 0))
       ) {
         accept(k, e); // `statsminister Gahr Støre`, `sier Gahr Støre`
         return e;
@@ -602,8 +599,9 @@ export function scanNames(
       return k;
     }
     const cue =
-      (before < 0 ? (before = k === chainStart ? cueBefore(t, text, start[k]!) : 0) : before) |
-      cueIn;
+      (before < 0
+        ? (before = k === chainStart ? cueBefore(t, text, start[k]!, work) : 0)
+        : before) | cueIn;
     if (cue & (CUE_BEFORE | SAY) || ageOrPartyAfter(text, end[e]!)) {
       // A cue across a sentence end (`Hei!\nPakken kom …`) only confirms a registered name.
       const across = f & START && !(cueIn & CUE_BEFORE) && !(f & NAMEISH);
@@ -618,7 +616,7 @@ export function scanNames(
         accept(k, k); // `møtte Hansen i går`
         return k;
       }
-      if (!(f & AMBIGUOUS) && (cueAfter(t, text, end[e]!) & SAY) !== 0) {
+      if (!(f & AMBIGUOUS) && (cueAfter(t, text, end[e]!, work) & SAY) !== 0) {
         accept(k, k); // `Hansen sier at …`
         return k;
       }
@@ -633,7 +631,11 @@ export function scanNames(
         return k;
       }
     }
-    if (!(f & (START | PLACE)) && (f & LEXICAL) === 0 && (cueAfter(t, text, end[e]!) & SAY) !== 0)
+    if (
+      !(f & (START | PLACE)) &&
+      (f & LEXICAL) === 0 &&
+      (cueAfter(t, text, end[e]!, work) & SAY) !== 0
+    )
       accept(k, k); // `…, mener Putin`
     return k;
   };
@@ -711,7 +713,7 @@ export function scanNames(
         continue;
       while (addr < taken.length && taken[addr + 1]! <= start[k]!) addr += 2;
       if (addr < taken.length && taken[addr]! < end[k]!) continue;
-      if (flags[k]! & PLACE && cueBefore(t, text, start[k]!) & PLACE_PREP) continue;
+      if (flags[k]! & PLACE && cueBefore(t, text, start[k]!, work) & PLACE_PREP) continue;
       let e = k;
       while (
         e + 1 < n &&

@@ -8,8 +8,8 @@
  * `mobil`, `ring`, `phone` …): a date like 20240115 is eight digits starting with 2.
  */
 import { CTX_NEGATIVE, CTX_PHONE, followedByMoney, nearestContext } from './context';
-import { gluedLeft, gluedRight, hasLens, tokens, type NumberGroup } from './numbers';
-import type { Detection, Detector } from './types';
+import { gluedLeft, gluedRight, hasLens } from './numbers';
+import type { Detector, NumberGroup, Work } from './types';
 
 /** An 8-digit Norwegian subscriber number. */
 export function isNorwegianNumber(digits: string): boolean {
@@ -61,13 +61,15 @@ function isNorwegianLayout(lens: readonly number[], from: number): boolean {
 }
 
 /** The detection span for a group, or null. */
-function match(text: string, g: NumberGroup): [number, number] | null {
+function match(text: string, g: NumberGroup, work: Work): [number, number] | null {
   if (gluedRight(text, g.end)) return null;
   const d = g.digits;
   if (g.plus) return isE164(d) ? [g.start - 1, g.end] : null;
   if (gluedLeft(text, g.start)) return null;
+  // Inside a longer group, a layout of short chunks only counts at its start.
+  const first = !g.sub || g.sub.first;
   // 0047 91234567, 0046 8 123 456 78: the international call prefix written as 00.
-  if (d.startsWith('00') && (g.lens[0] === 4 || g.lens[0] === 5) && g.sep !== 46) {
+  if (first && d.startsWith('00') && (g.lens[0] === 4 || g.lens[0] === 5) && g.sep !== 46) {
     if (d.startsWith('0047')) {
       return isNorwegianNumber(d.slice(4)) && isNorwegianLayout(g.lens, 1)
         ? [g.start, g.end]
@@ -80,8 +82,12 @@ function match(text: string, g: NumberGroup): [number, number] | null {
   const strong = hasLens(g, [3, 2, 3]) || hasLens(g, [2, 2, 2, 2]);
   const weak = hasLens(g, [8]) || hasLens(g, [4, 4]);
   if (!strong && !weak) return null;
-  const ctx = nearestContext(text, g.start, CTX_PHONE | CTX_NEGATIVE);
+  const ctx = nearestContext(text, g.start, CTX_PHONE | CTX_NEGATIVE, work);
   if (ctx & CTX_NEGATIVE || followedByMoney(text, g.end)) return null;
+  if (strong && g.sub && ctx !== CTX_PHONE) {
+    // `Ring 912 34 567 22` is a number and more; `23 34 45 56 67` a list of numbers.
+    if (!first || g.sub.nextLen === g.lens[g.lens.length - 1]) return null;
+  }
   if (strong || ctx === CTX_PHONE || /\+47\)? ?$/.test(text.slice(g.start - 6, g.start))) {
     return [g.start, g.end];
   }
@@ -89,13 +95,13 @@ function match(text: string, g: NumberGroup): [number, number] | null {
 }
 
 export const phone: Detector = {
-  type: 'phone',
-  category: 'personal_data',
-  scan(text: string, out: Detection[]): void {
-    for (const g of tokens(text).groups) {
+  types: ['phone'],
+  numeric: true,
+  scan(text, ctx, out): void {
+    for (const g of ctx.groups) {
       const n = g.digits.length;
       if (n < 8 || n > 15) continue;
-      const span = match(text, g);
+      const span = match(text, g, ctx.work);
       if (span) out.push({ type: 'phone', start: span[0], end: span[1] });
     }
   },

@@ -37,7 +37,8 @@ import {
   SUFFIX_WEAK,
   type Tables,
 } from './data';
-import { isDigit, isLetter, work } from './text';
+import { isDigit, isLetter } from './text';
+import type { Work } from './types';
 
 /** Words before a street that say an address follows. */
 const ADDRESS_CUES = new Set(
@@ -133,7 +134,13 @@ function postcodeAfter(t: Tables, text: string, pos: number): number {
 }
 
 /** The address span around the house number `text[ns, ne)`, or null. */
-export function matchAt(t: Tables, text: string, ns: number, ne: number): [number, number] | null {
+export function matchAt(
+  t: Tables,
+  text: string,
+  ns: number,
+  ne: number,
+  work: Work,
+): [number, number] | null {
   // The word before the number (cheap checks first: most numbers in text are not house numbers).
   const we = ns - 1;
   let ws = we;

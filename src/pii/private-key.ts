@@ -6,16 +6,21 @@
  * Linear: each BEGIN header is read for a bounded length, and the position of the next END line
  * is found once and reused for every BEGIN before it.
  */
-import { tokens } from './numbers';
-import { work } from './text';
-import type { Detection, Detector } from './types';
+import type { Anchor, Detector, Work } from './types';
 
 const BEGIN = '-----BEGIN ';
 const END = '-----END ';
 const MAX_LABEL = 40;
 
+/** The `B` of `-----BEGIN `; the recorded position is the first `-`. */
+const PEM: Anchor = {
+  chars: 'B',
+  prefixes: ['-----BEGIN '],
+  offset: -5,
+};
+
 /** The label between `-----BEGIN ` and `-----`, if it names a private key. */
-function privateLabel(text: string, labelStart: number): number {
+function privateLabel(text: string, labelStart: number, work: Work): number {
   const stop = Math.min(text.length, labelStart + MAX_LABEL);
   work.steps += stop - labelStart;
   for (let i = labelStart; i < stop; i++) {
@@ -35,25 +40,27 @@ function privateLabel(text: string, labelStart: number): number {
  * header characters of legacy encrypted keys. Sticky and a single class with one quantifier:
  * matched in irregexp's native loop, no backtracking.
  */
-const BODY = /[A-Za-z0-9+/=\r\n :,-]*/y;
+const BODY = /[A-Za-z0-9+/=\r\n :,-]*/;
 
 /** End of the body run starting at `from`, never past `stop` (the next END line). */
 function bodyEnd(text: string, from: number, stop: number): number {
-  BODY.lastIndex = from;
-  BODY.test(text);
-  const e = BODY.lastIndex;
+  const body = new RegExp(BODY.source, 'y'); // sticky: its lastIndex is per call, not shared
+  body.lastIndex = from;
+  body.test(text);
+  const e = body.lastIndex;
   return stop >= from && e > stop ? stop : e;
 }
 
 export const privateKey: Detector = {
-  type: 'secret_private_key',
-  category: 'secret',
-  scan(text: string, out: Detection[]): void {
+  types: ['secret_private_key'],
+  anchors: [PEM],
+  scan(text, ctx, out): void {
+    const work = ctx.work;
     let from = 0;
     let nextEnd = -2; // -2: not searched yet; -1: no END after `from`
-    for (const begin of tokens(text).pem) {
+    for (const begin of ctx.positions(PEM)) {
       if (begin < from) continue;
-      const headerEnd = privateLabel(text, begin + BEGIN.length);
+      const headerEnd = privateLabel(text, begin + BEGIN.length, work);
       if (headerEnd < 0) {
         from = begin + 1;
         continue;

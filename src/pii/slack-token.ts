@@ -4,9 +4,8 @@
  * prefix, a numeric first part (team/app id) and 20+ characters; prose like `xoxb-token` is not one.
  */
 import { isAsciiAlnum, isDigit } from './text';
-import { tokens } from './numbers';
 import { eachPosition } from './token-scan';
-import type { Detection, Detector } from './types';
+import type { Anchor, Detector } from './types';
 
 const PREFIXES = ['xoxb-', 'xoxp-', 'xoxa-', 'xoxr-', 'xoxs-', 'xapp-'] as const;
 const MAX = 255;
@@ -15,11 +14,16 @@ function isBodyChar(c: number): boolean {
   return isAsciiAlnum(c) || c === 45;
 }
 
+const PREFIX: Anchor = {
+  chars: 'x',
+  prefixes: ['xox', 'xapp-'],
+};
+
 export const slackToken: Detector = {
-  type: 'secret_slack_token',
-  category: 'secret',
-  scan(text: string, out: Detection[]): void {
-    eachPosition(tokens(text).slack, (s) => {
+  types: ['secret_slack_token'],
+  anchors: [PREFIX],
+  scan(text, ctx, out): void {
+    eachPosition(ctx.positions(PREFIX), ctx.work, (s) => {
       const prefix = PREFIXES.find((p) => text.startsWith(p, s));
       // Not after a letter, digit or `-`: a run like `xoxb-1-xoxb-1-…` is checked once.
       const before = text.charCodeAt(s - 1);
@@ -31,6 +35,7 @@ export const slackToken: Detector = {
           if (text.charCodeAt(e) === 45) dashes++;
           e++;
         }
+        ctx.work.steps += e - body;
         if (e - body > MAX || e - body < 20 || dashes < 2) return -1;
         if (text.charCodeAt(e - 1) === 45) return -1;
         // First part: digits (xoxb-<team id>-…) or a single digit version (xapp-1-…, xoxe.xoxp-1-…).

@@ -1,12 +1,5 @@
 /** Character-class helpers shared by the detectors. All take UTF-16 char codes (NaN-safe). */
 
-/**
- * A deterministic work counter: every scanning loop adds the number of characters it examined
- * (for `indexOf`, the distance searched). Tests use it to prove scanning is linear without
- * timing anything.
- */
-export const work = { steps: 0 };
-
 export function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -67,8 +60,12 @@ export function allChars(
  * Shannon entropy in bits per character of `text[start, end)`. Non-ASCII chars share one bucket,
  * which can only lower the estimate (conservative for secret detection).
  */
-const counts = new Uint32Array(128);
-export function shannonEntropy(text: string, start: number, end: number): number {
+export function shannonEntropy(
+  text: string,
+  start: number,
+  end: number,
+  counts: Uint32Array = new Uint32Array(128),
+): number {
   const n = end - start;
   if (n <= 0) return 0;
   counts.fill(0);

@@ -1,12 +1,17 @@
 /** Helpers for fixed-shape token detectors (prefix + charset + length). */
-import { isAsciiAlnum, work } from './text';
+import { isAsciiAlnum } from './text';
+import type { Work } from './types';
 
 /**
  * Calls `at(p)` for each recorded position `p` (ascending, from the one pass in `numbers.ts`);
  * `at` returns where to resume, so positions inside a match are skipped. Linear when `at` reads
  * a bounded number of characters.
  */
-export function eachPosition(positions: readonly number[], at: (p: number) => number): void {
+export function eachPosition(
+  positions: readonly number[],
+  work: Work,
+  at: (p: number) => number,
+): void {
   let from = 0;
   work.steps += positions.length;
   for (let k = 0; k < positions.length; k++) {
@@ -26,6 +31,7 @@ export function readRun(
   min: number,
   max: number,
   pred: (c: number) => boolean,
+  work: Work,
 ): number {
   let e = i;
   while (e < text.length && e - i <= max && pred(text.charCodeAt(e))) e++;

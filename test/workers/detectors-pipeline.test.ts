@@ -81,7 +81,7 @@ describe('detectors in the check pipeline', () => {
     const { key } = await createKey();
     const d = await decide(
       key,
-      'Ordre 15038500047 ble sendt 1700000000008 med versjon 10.0.19045.3803, sak 550e8400-e29b-41d4-a716-446655440000.',
+      'Ordre 15038500098 ble sendt 1700000000008 med versjon 10.0.19045.3803, sak 550e8400-e29b-41d4-a716-446655440000.',
     );
     expect(d).toMatchObject({ allowed: true, findings: [], redacted_input: null });
   });

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Precision and recall per type of a checkout of the PII engine on this checkout's labelled
+// corpora (test/fixtures/corpus/: the generated corpus.json and the hand-written set), scored
+// exactly like src/pii/corpus.test.ts scores the current engine.
+//
+//   node scripts/eval-detectors.mjs                      # this checkout's engine
+//   node scripts/eval-detectors.mjs --engine <dir>       # e.g. a checkout of main, for "before"
+//   node scripts/eval-detectors.mjs --misses             # also list misses and false positives
+//
+// Prints the Markdown table docs/detectors.md holds (per type, both corpora) and the
+// hard-negative figures.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+if (args.includes('--help')) {
+  console.log(
+    readFileSync(fileURLToPath(import.meta.url), 'utf8')
+      .split('\n')
+      .slice(1, 10)
+      .join('\n'),
+  );
+  process.exit(0);
+}
+const root = fileURLToPath(new URL('..', import.meta.url));
+const i = args.indexOf('--engine');
+const engine = i >= 0 ? args[i + 1] : root;
+
+const entry = `
+export { scanText, DETECTOR_TYPES } from ${JSON.stringify(`${engine}/src/pii/index.ts`)};
+export { parseHandwritten, score, figures } from ${JSON.stringify(`${root}/test/fixtures/corpus/score.ts`)};
+`;
+const bundle = await build({
+  stdin: { contents: entry, resolveDir: root, loader: 'ts' },
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  write: false,
+  logLevel: 'warning',
+});
+const m = await import(
+  `data:text/javascript;base64,${Buffer.from(bundle.outputFiles[0].text).toString('base64')}`
+);
+
+const read = (name) => JSON.parse(readFileSync(`${root}/test/fixtures/corpus/${name}`, 'utf8'));
+const generated = read('corpus.json');
+const corpora = [
+  ['generated', generated.records],
+  ['hand-written', m.parseHandwritten(read('handwritten.json').records)],
+];
+const types = generated.types;
+
+const scores = corpora.map(([, records]) => m.score(records, types, m.scanText));
+const labelled = (records, t) =>
+  records.reduce((n, r) => n + r.labels.filter((l) => l.type === t).length, 0);
+
+console.log(`Engine: ${engine}\n`);
+console.log(
+  '| type | generated: labels | precision | recall | hand-written: labels | precision | recall |',
+);
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+for (const t of types) {
+  const cells = corpora.flatMap(([, records], k) => {
+    const f = m.figures(scores[k].perType.get(t));
+    return [String(labelled(records, t)), f.precision, f.recall];
+  });
+  console.log(`| \`${t}\` | ${cells.join(' | ')} |`);
+}
+const [g, h] = scores;
+console.log(
+  `\n${g.negatives} generated and ${h.negatives} hand-written hard negatives and near misses, ${g.negativesHit} and ${h.negativesHit} with a finding.`,
+);
+if (args.includes('--misses')) {
+  corpora.forEach(([name], k) => {
+    for (const x of scores[k].misses) console.log(`  ${name} miss: ${x}`);
+    for (const x of scores[k].falsePositives) console.log(`  ${name} false positive: ${x}`);
+  });
+}
