@@ -53,6 +53,9 @@ export default defineConfig({
                 METRICS_TOKEN: '',
                 SENTRY_DSN: '',
                 ENVIRONMENT: 'test',
+                // Under vite's module runner a tokenizer takes seconds to load in every test
+                // file; tests of token counting use keys with a token_limit (docs/tokens.md).
+                TOKEN_USAGE: 'quota',
               },
             },
           })),

@@ -14,6 +14,10 @@ import { isCleanIdentifier } from './pii/identifier';
 export const RATE_LIMIT_FAILURE_MODES = ['fail_open', 'fail_closed'] as const;
 export type RateLimitFailureMode = (typeof RATE_LIMIT_FAILURE_MODES)[number];
 
+/** `always`: every admitted /v1/check counts tokens; `quota`: only keys with a `token_limit`. */
+export const TOKEN_USAGE_MODES = ['always', 'quota'] as const;
+export type TokenUsageMode = (typeof TOKEN_USAGE_MODES)[number];
+
 export interface Config {
   environment: string;
   release: string;
@@ -30,6 +34,7 @@ export interface Config {
   traceSampleRatio: number;
   /** OTLP/HTTP span export; null when OTEL_EXPORTER_OTLP_ENDPOINT is unset or empty. */
   otlp: OtlpConfig | null;
+  tokenUsage: TokenUsageMode;
   defaultPolicy: Policy;
   defaultPolicyVersion: string;
   knownModels: readonly string[];
@@ -74,6 +79,7 @@ export const VAR_DEFAULTS = {
   OTEL_EXPORTER_OTLP_ENDPOINT: '',
   OTEL_SERVICE_NAME: 'vakt',
   OTEL_TRACES_SAMPLER_ARG: 1,
+  TOKEN_USAGE: 'always',
   DEFAULT_POLICY: {
     models: ['gpt-4*', 'gpt-3.5*', 'gpt-4o*', 'claude-*', 'mistral-*'],
     operations: ['classify', 'summarize', 'extract', 'translate', 'generate', 'chat', 'embed'],
@@ -155,6 +161,7 @@ const EnvSchema = z.object({
     .default(''),
   OTEL_SERVICE_NAME: z.string().min(1).max(128).default(D.OTEL_SERVICE_NAME),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(D.OTEL_TRACES_SAMPLER_ARG),
+  TOKEN_USAGE: z.enum(TOKEN_USAGE_MODES).default(D.TOKEN_USAGE),
   DEFAULT_POLICY: jsonVar(PolicySchema).default(D.DEFAULT_POLICY),
   KNOWN_MODELS: jsonVar(
     z.strictObject({ patterns: z.array(knownModelEntry).min(1).max(500) }),
@@ -203,6 +210,7 @@ async function loadConfig(env: Env): Promise<Config> {
           serviceName: v.OTEL_SERVICE_NAME,
         }
       : null,
+    tokenUsage: v.TOKEN_USAGE,
     defaultPolicy: v.DEFAULT_POLICY,
     defaultPolicyVersion: await policyVersion(v.DEFAULT_POLICY),
     knownModels: v.KNOWN_MODELS.patterns,

@@ -73,6 +73,22 @@ export const RateLimitPolicySchema = z
   })
   .openapi('RateLimitPolicy', { description: '`limit` requests per `window_s` seconds.' });
 
+/**
+ * A token quota: `tokens` per `window_s`, enforced like `rate_limit` (GCRA) where a request costs
+ * its token count (docs/tokens.md). The bound keeps the limiter's integer arithmetic (window in
+ * ms × limit) below 2^53.
+ */
+export const TokenLimitPolicySchema = z
+  .strictObject({
+    tokens: z.number().int().min(1).max(100_000_000),
+    window_s: z.number().int().min(1).max(86_400),
+  })
+  .openapi('TokenLimitPolicy', {
+    description: '`tokens` per `window_s` seconds (input and reported output tokens together).',
+    example: { tokens: 100_000, window_s: 60 },
+  });
+export type TokenLimitPolicy = z.infer<typeof TokenLimitPolicySchema>;
+
 export const PolicySchema = z
   .strictObject({
     models: z
@@ -88,6 +104,7 @@ export const PolicySchema = z
     secrets_action: z.enum(ACTIONS).describe('Action for secret types not named in `detectors`.'),
     max_input_chars: maxChars,
     rate_limit: RateLimitPolicySchema,
+    token_limit: TokenLimitPolicySchema.optional(),
     mode,
     output: OutputPolicySchema.optional(),
   })
@@ -105,6 +122,9 @@ export const PolicyOverrideSchema = z
     secrets_action: z.enum(ACTIONS).optional(),
     max_input_chars: PolicySchema.shape.max_input_chars.optional(),
     rate_limit: RateLimitPolicySchema.partial().optional(),
+    token_limit: TokenLimitPolicySchema.nullable()
+      .optional()
+      .describe('A token quota for this key; `null` removes the default policy’s.'),
     mode,
     output: OutputPolicySchema.optional(),
   })
@@ -125,6 +145,8 @@ export function mergePolicy(base: Policy, override: PolicyOverride | null | unde
     secrets_action: override.secrets_action ?? base.secrets_action,
     max_input_chars: override.max_input_chars ?? base.max_input_chars,
     rate_limit: { ...base.rate_limit, ...override.rate_limit },
+    token_limit:
+      override.token_limit === undefined ? base.token_limit : (override.token_limit ?? undefined),
     // Absent fields stay absent, so policies written before they existed keep their version.
     mode: override.mode ?? base.mode,
     output: mergeOutput(base.output, override.output),

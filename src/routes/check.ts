@@ -21,6 +21,7 @@ import { checkRateLimit, rateLimitHeaders } from '../rate-limit';
 import { recordRateLimitFailure } from '../rate-limit/failure';
 import { quotaExceededResponse, RATE_LIMIT_RESPONSE_HEADERS } from '../rate-limit/openapi';
 import { CheckRequestSchema, CheckResponseSchema, type CheckRequest } from '../schemas/check';
+import { countUsage } from '../tokens/count';
 import { apiKeySecurity, problems } from '../schemas/common';
 import type { AppEnv } from '../types';
 
@@ -123,6 +124,13 @@ checkRoutes.openapi(checkRoute, async (c) => {
     });
   }
 
+  // Tokens: counted only for admitted requests (a refusal never loads a tokenizer), and only when
+  // configured to or when the key has a token quota.
+  const usage =
+    config.tokenUsage === 'always' || policy.token_limit
+      ? await countUsage(body.model, direction, value, segments)
+      : null;
+
   // Stages: validation, scoring
   t = performance.now();
   const evaluation = evaluate(
@@ -196,6 +204,14 @@ checkRoutes.openapi(checkRoute, async (c) => {
         remaining: rl.decision.remaining,
         reset_s: rl.decision.reset_s,
       },
+      ...(usage
+        ? {
+            usage: {
+              [direction === 'output' ? 'output_tokens' : 'input_tokens']: usage.tokens,
+              tokenizer: usage.tokenizer,
+            },
+          }
+        : {}),
     },
     200,
     headers,

@@ -5,6 +5,7 @@ import { ACTIONS } from '../governance/policy';
 import { REASONS } from '../governance/reasons';
 import { tooDeep, MAX_DEPTH } from '../governance/content';
 import { InputSchema, OutputSchema } from './content';
+import { TOKENIZERS } from '../tokens/models';
 import { visibleText } from './identifier-text';
 
 export const MAX_METADATA_KEYS = 32;
@@ -105,6 +106,24 @@ export const RateLimitStateSchema = z
   })
   .openapi('RateLimitState');
 
+export const UsageSchema = z
+  .object({
+    input_tokens: z.number().int().optional().openapi({
+      description: 'Input checks: tokens of the prompt, chat framing included (docs/tokens.md).',
+    }),
+    output_tokens: z.number().int().optional().openapi({
+      description: 'Output checks: tokens of the answer’s text.',
+    }),
+    tokenizer: z.enum(TOKENIZERS).openapi({
+      description:
+        'The encoding the model family uses (`o200k_base`, `cl100k_base`), or `estimate` for families without a public tokenizer.',
+    }),
+  })
+  .openapi('Usage', {
+    description: 'Tokens of the checked text, counted as the target model counts them.',
+    example: { input_tokens: 42, tokenizer: 'o200k_base' },
+  });
+
 export const MonitorSchema = z
   .object({
     would_allow: z.boolean(),
@@ -147,6 +166,10 @@ export const CheckResponseSchema = z
     monitor: MonitorSchema.optional(),
     policy_version: z.string(),
     rate_limit: RateLimitStateSchema,
+    usage: UsageSchema.optional().openapi({
+      description:
+        'Present when vakt counts tokens: always with `TOKEN_USAGE=always` (the default), else for keys with a `token_limit`.',
+    }),
   })
   .openapi('CheckResponse', {
     example: {
@@ -174,6 +197,7 @@ export const CheckResponseSchema = z
       skipped_parts: 0,
       policy_version: '3f2a9c0d1e4b5a67',
       rate_limit: { limit: 60, remaining: 58, reset_s: 2 },
+      usage: { output_tokens: 9, tokenizer: 'o200k_base' },
     },
   });
 
