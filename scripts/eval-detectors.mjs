@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Precision and recall per type of a checkout of the PII engine on this checkout's labelled
-// corpora (test/fixtures/corpus/: the generated corpus.json and the hand-written set), scored
+// corpora (test/fixtures/corpus/: the generated corpus.json, the hand-written set and the held-out
+// set), scored
 // exactly like src/pii/corpus.test.ts scores the current engine.
 //
 //   node scripts/eval-detectors.mjs                      # this checkout's engine
@@ -71,7 +72,21 @@ const [g, h] = scores;
 console.log(
   `\n${g.negatives} generated and ${h.negatives} hand-written hard negatives and near misses, ${g.negativesHit} and ${h.negativesHit} with a finding.`,
 );
+// The held-out set (heldout.json): written after the engine was tuned, scored on its own.
+const held = m.parseHandwritten(read('heldout.json').records);
+const ho = m.score(held, types, m.scanText);
+console.log('\n| type | held-out: labels | precision | recall |');
+console.log('|---|---:|---:|---:|');
+for (const t of types) {
+  const c = ho.perType.get(t);
+  if (labelled(held, t) === 0 && c.fp === 0) continue;
+  const f = m.figures(c);
+  console.log(`| \`${t}\` | ${labelled(held, t)} | ${f.precision} | ${f.recall} |`);
+}
+console.log(`\n${ho.negatives} held-out hard negatives, ${ho.negativesHit} with a finding.`);
 if (args.includes('--misses')) {
+  for (const x of ho.misses) console.log(`  held-out miss: ${x}`);
+  for (const x of ho.falsePositives) console.log(`  held-out false positive: ${x}`);
   corpora.forEach(([name], k) => {
     for (const x of scores[k].misses) console.log(`  ${name} miss: ${x}`);
     for (const x of scores[k].falsePositives) console.log(`  ${name} false positive: ${x}`);

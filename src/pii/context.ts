@@ -109,6 +109,13 @@ const WORDS: ReadonlyArray<readonly [number, readonly string[]]> = [
       'mobilnummer',
       'mobilnummeret',
       'mobilnr',
+      'tlfnr',
+      'tlf.nr',
+      'tel.nr',
+      'mob.nr',
+      'mobnr',
+      'faks',
+      'fax',
       'mob',
       'ring',
       'ringe',
@@ -229,7 +236,8 @@ const ABBREVIATIONS = new Set(
   (
     'nr no kl ca jf evt f.eks bl.a dvs mv tlf tel mob fnr pnr dnr hnr f.nr fhnr org orgnr org.nr ' +
     'kto kto.nr kontonr ref acct a/c ssn nin ver v kortnr mobilnr telefonnr fakturanr ordrenr ' +
-    'kundenr saksnr varenr personnr fødselsnr organisasjonsnr bestillingsnr'
+    'kundenr saksnr varenr personnr fødselsnr organisasjonsnr bestillingsnr tlf.nr tel.nr mob.nr ' +
+    'tlfnr mobnr faks fax'
   ).split(' '),
 );
 

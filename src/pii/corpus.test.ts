@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import doc from '../../docs/detectors.md?raw';
 import corpus from '../../test/fixtures/corpus/corpus.json';
 import handwritten from '../../test/fixtures/corpus/handwritten.json';
+import heldout from '../../test/fixtures/corpus/heldout.json';
 import {
   figures,
   parseHandwritten,
@@ -20,24 +21,25 @@ import { scanText } from './index';
 const generated = (corpus as { types: string[]; records: CorpusRecord[] }).records;
 const types = (corpus as { types: string[] }).types;
 const written = parseHandwritten(handwritten.records);
+const held = parseHandwritten(heldout.records);
 
 const gen = score(generated, types, (t) => scanText(t));
 const hw = score(written, types, (t) => scanText(t));
+const ho = score(held, types, (t) => scanText(t));
 
 for (const [name, s] of [
   ['generated', gen],
   ['hand-written', hw],
+  ['held-out', ho],
 ] as const) {
   for (const m of s.misses) console.log(`[${name}] miss: ${m}`);
   for (const f of s.falsePositives) console.log(`[${name}] false positive: ${f}`);
 }
 
-/** The rows of the documented table: type, then per corpus labels / precision / recall. */
-function documentedRows(): string[][] {
-  const block = doc
-    .split('<!-- corpus-figures:begin -->')[1]
-    ?.split('<!-- corpus-figures:end -->')[0];
-  if (!block) throw new Error('docs/detectors.md has no corpus-figures block');
+/** The rows of the documented table between `<!-- name:begin -->` and `<!-- name:end -->`. */
+function documentedRows(name = 'corpus-figures'): string[][] {
+  const block = doc.split(`<!-- ${name}:begin -->`)[1]?.split(`<!-- ${name}:end -->`)[0];
+  if (!block) throw new Error(`docs/detectors.md has no ${name} block`);
   return block
     .split('\n')
     .filter((l) => l.startsWith('|') && !/^\|[\s|:-]+\|$/.test(l))
@@ -50,9 +52,21 @@ function documentedRows(): string[][] {
     );
 }
 
+/** Labels of type `t` in `records`. */
+const labelled = (records: readonly CorpusRecord[], t: string) =>
+  records.reduce((n, r) => n + r.labels.filter((l) => l.type === t).length, 0);
+
+/** The held-out set's rows: the types it has labels or findings for. */
+function heldOutRows(): string[][] {
+  return types
+    .filter((t) => labelled(held, t) > 0 || ho.perType.get(t)!.fp > 0)
+    .map((t) => {
+      const f = figures(ho.perType.get(t)!);
+      return [t, String(labelled(held, t)), f.precision, f.recall];
+    });
+}
+
 function measuredRows(): string[][] {
-  const labelled = (records: readonly CorpusRecord[], t: string) =>
-    records.reduce((n, r) => n + r.labels.filter((l) => l.type === t).length, 0);
   return types.map((t) => {
     const g = figures(gen.perType.get(t)!);
     const h = figures(hw.perType.get(t)!);
@@ -101,6 +115,13 @@ describe('labelled corpora', () => {
 
   it('matches the per-type figures docs/detectors.md states', () => {
     expect(measuredRows()).toEqual(documentedRows());
+  });
+
+  it('matches the held-out figures docs/detectors.md states', () => {
+    expect(held.length).toBeGreaterThanOrEqual(40);
+    expect(heldOutRows()).toEqual(documentedRows('heldout-figures'));
+    const line = `${ho.negatives} held-out hard negatives, ${ho.negativesHit} with a finding`;
+    expect(doc.replace(/\s+/g, ' ')).toContain(line);
   });
 
   it('keeps precision ≥ 0.99 for every type on the generated corpus and its hard negatives', () => {

@@ -80,6 +80,11 @@ const ADVERSARIAL: [string, string][] = [
   ['labelled card numbers', 'Ordre nr. 4111111111111111 '],
   ['e-mail with Unicode local parts', 'kåre.ø@'],
   ['file-like TLDs', 'a@2x.zip '],
+  ['slash lists of long integers', '01010012356/'],
+  ['dashed phone layouts', 'tlf 412-34-567 '],
+  ['compact 0047 numbers', '004741234567 '],
+  ['institution names', 'Brønnøysundregistrene '],
+  ['form values', 'navn=Tor '],
 ];
 
 describe('linear-time scanning', () => {

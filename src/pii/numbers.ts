@@ -371,18 +371,20 @@ function digitsOf(text: string, start: number, end: number, chunks: number): str
  * `1,`, `12:` before it), a word or number it is glued to (`ID01…`, `2024-01…`), a handle (`@`)
  * or an amount (`$`, `€`, `£`). After a word, `-`, `_`, `/`, `\` and `#` are boundaries
  * (`fnr-01…`, `fnr_01…`, `/person/01…`, `#01…`), and a `,` after a long integer or a list item
- * separates a list (`Fnr: 01010012356,15038512363`, `Ola,45,01010012356`).
+ * separates a list (`Fnr: 01010012356,15038512363`, `Ola,45,01010012356`), as does a `/` between
+ * two long integers (`01010012356/15038500047`).
  */
 export function gluedLeft(text: string, start: number): boolean {
   const p = text.charCodeAt(start - 1);
   const q = text.charCodeAt(start - 2);
   if (isLetter(p) || isDigit(p)) return true;
   switch (p) {
+    case 47: // /
+      return isDigit(q) && !longSlashList(text, start - 1);
     case 46: // .
     case 58: // :
     case 45: // -
     case 95: // _
-    case 47: // /
     case 92: // \
       return isDigit(q) || (p === 45 && inUuid(text, start));
     case 44: // ,
@@ -407,11 +409,12 @@ export function gluedRight(text: string, end: number): boolean {
   const q = text.charCodeAt(end + 1);
   if (isLetter(p) || isDigit(p)) return true;
   switch (p) {
+    case 47:
+      return isDigit(q) && !longSlashList(text, end);
     case 46:
     case 58:
     case 45:
     case 95:
-    case 47:
     case 92:
       return isDigit(q) || (p === 45 && inUuid(text, end));
     case 44:
@@ -432,6 +435,17 @@ function digitsBefore(text: string, i: number): number {
   let k = i;
   while (k > i - LIST_DIGITS && isDigit(text.charCodeAt(k - 1))) k--;
   return i - k;
+}
+
+/**
+ * Whether the `/` at `slash` separates two long integers (`01010012356/15038500047`): no date,
+ * fraction or case number (`12/29`, `2023/12345`) has nine digits on both sides.
+ */
+function longSlashList(text: string, slash: number): boolean {
+  if (digitsBefore(text, slash) < LIST_DIGITS) return false;
+  let k = slash + 1;
+  while (k < slash + 1 + LIST_DIGITS && isDigit(text.charCodeAt(k))) k++;
+  return k - slash - 1 >= LIST_DIGITS;
 }
 
 /** Whether the `,` at `comma` (digits on both sides) separates list items, not decimals. */

@@ -23,6 +23,12 @@ describe('organisasjonsnummer', () => {
     ['Ordre 923609016', []],
     ['kr 923 609 016', []],
     ['org.nr 923609017', []],
+    // The grouped form as invoices print it: a reference word cancels it only as its label.
+    ['Faktura fra 912 345 602 (Byggmester Hansen AS)', ['no_organisasjonsnummer:912 345 602']],
+    ['Ordre 912 345 602 er sendt', []],
+    ['Ordre nr. 912 345 602', []],
+    ['Beløpet på 912 345 602 er overført', []],
+    ['Versjon 912 345 602', []],
   ])('%s', (text, expected) => {
     expect(found(text)).toEqual(expected);
   });

@@ -3,9 +3,17 @@
  *
  * One random 9-digit number in 55 passes, so plain `923609016` needs a context word (`org.nr`,
  * `organisasjonsnummer`, `MVA`, `company` …). The grouped form `923 609 016` is reported unless an
- * amount, order or reference word is nearest, and `NO 923 609 016 MVA` (the VAT form) always.
+ * amount or version word is nearest or an order or reference word labels it (`Ordre 923 609 016`,
+ * but `Faktura fra 923 609 016`), and `NO 923 609 016 MVA` (the VAT form) always.
  */
-import { CTX_NEGATIVE, CTX_ORG, followedByMoney, nearestContext } from './context';
+import {
+  CTX_NEGATIVE,
+  CTX_ORG,
+  CTX_REFERENCE,
+  followedByMoney,
+  labelOf,
+  nearestContext,
+} from './context';
 import { isValidOrganisasjonsnummer } from './norwegian-ids';
 import { gluedLeft, gluedRight, hasLens } from './numbers';
 import { allChars, isDigit, isWordChar } from './text';
@@ -49,7 +57,14 @@ export const organisasjonsnummer: Detector = {
       }
       if (gluedLeft(text, g.start) || gluedRight(text, g.end)) continue;
       const near = nearestContext(text, g.start, CTX_ORG | CTX_NEGATIVE, ctx.work);
-      if (near & CTX_NEGATIVE || followedByMoney(text, g.end)) continue;
+      if (followedByMoney(text, g.end)) continue;
+      if (near & CTX_NEGATIVE) {
+        // The grouped form is how organisation numbers are printed on invoices (`Faktura fra
+        // 912 345 602`): a reference word cancels it only when it labels the number (`Ordre nr.
+        // 912 345 602`); amount and version words anywhere near still do (`1 234 567` amounts).
+        if (!grouped || near !== CTX_REFERENCE) continue;
+        if (labelOf(text, g.start, ctx.work) & CTX_REFERENCE) continue;
+      }
       if (near === CTX_ORG || grouped) {
         out.push({ type: 'no_organisasjonsnummer', start: g.start, end: g.end });
       }

@@ -48,6 +48,8 @@ describe('person_name: found', () => {
     // A single registered name inside a sentence, or a registered surname opening one.
     ['Jeg møtte Hansen i går.', ['Hansen']],
     ['Haaland er tilbake i trening.', ['Haaland']],
+    // Form and query values after `=`.
+    ['navn=Tor Erik Moe; tlf=91765432', ['Tor Erik Moe']],
   ])('%j', (text, expected) => {
     expect(names(text)).toEqual(expected);
   });
@@ -73,6 +75,10 @@ describe('person_name: hard negatives', () => {
     ['iPhone 15 er på tilbud.'],
     ['Bussen går fra Mo i Rana klokken 12.'],
     ['Politiet opplyser at ingen er skadd, opplyser Slottet.'],
+    // Institutions the lexicon does not list, before a verb of saying.
+    ['Org.nr. 987654309, Brønnøysundregistrene bekrefter at selskapet er aktivt.'],
+    ['I går sa Finansdepartementet at skatten økes.'],
+    ['Fylkesmannen i Vestland og Sunnfjordsykehuset sier at de samarbeider.'],
   ])('%j', (text) => {
     expect(names(text)).toEqual([]);
   });

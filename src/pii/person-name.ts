@@ -35,6 +35,7 @@ import {
   LAST,
   LOWER,
   NON_NAME,
+  ORG_END,
   ORG_MARKER,
   PARTICLE,
   PLACE,
@@ -117,7 +118,8 @@ function isPrecedingPunct(c: number): boolean {
     c === 46 ||
     c === 33 ||
     c === 63 ||
-    c === 47
+    c === 47 ||
+    c === 61 // `navn=Tor Erik Moe`: a form or query value
   );
 }
 
@@ -164,6 +166,19 @@ function hyphenated(t: Tables, text: string, s: number, e: number): number {
   if (firstAll & (FIRST | FIRST_EN)) return firstAll & (FIRST | FIRST_EN);
   if (all) return LAST;
   return 0;
+}
+
+/**
+ * Whether the word `text[s, e)` ends in an institution suffix with at least two letters before
+ * it (`Brønnøysundregistrene`, `Finansdepartementet`).
+ */
+function orgEnd(t: Tables, text: string, s: number, e: number): boolean {
+  let h = HASH_SEED;
+  for (let i = e - 1; i > s + 1 && i >= e - 13; i--) {
+    h = hashStep(h, fold(text.charCodeAt(i), 1, LOWER));
+    if (e - i >= 5 && t.roleSuffixTable.findReversed(h, text, i, e) & ORG_END) return true;
+  }
+  return false;
 }
 
 /** Whether the lower-case word `text[s, e)` ends in a role (`kommunikasjonssjef`). */
@@ -280,6 +295,8 @@ export function collect(text: string, t: Tables, work: Work): Tokens {
           }
         }
         if (f === 0 && dash) f = hyphenated(t, text, s, e);
+        // `Brønnøysundregistrene bekrefter …`: an institution, not a surname the registers lack.
+        else if (f === 0 && len >= 8 && orgEnd(t, text, s, e)) f = NON_NAME;
       }
       if (upper === len) f |= ALLCAPS;
     }

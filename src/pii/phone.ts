@@ -4,8 +4,9 @@
  * `22 33 44 55`; and international E.164 numbers `+<country code> …` (up to 15 digits, a
  * country code that exists, the North American plan's area/exchange rules for +1).
  *
- * Eight plain digits (`91234567`) or `9123 4567` are reported only after a phone word (`tlf`,
- * `mobil`, `ring`, `phone` …): a date like 20240115 is eight digits starting with 2.
+ * Eight plain digits (`91234567`), `9123 4567` and the dashed `412-34-567` are reported only
+ * after a phone word (`tlf`, `mobil`, `ring`, `phone` …): a date like 20240115 is eight digits
+ * starting with 2. `004791234567` (no space) is Norway's code and a subscriber number.
  */
 import { CTX_NEGATIVE, CTX_PHONE, followedByMoney, nearestContext } from './context';
 import { gluedLeft, gluedRight, hasLens } from './numbers';
@@ -69,6 +70,12 @@ function match(text: string, g: NumberGroup, work: Work): [number, number] | nul
   // Inside a longer group, a layout of short chunks only counts at its start.
   const first = !g.sub || g.sub.first;
   // 0047 91234567, 0046 8 123 456 78: the international call prefix written as 00.
+  // 004791234567 written without a space: only Norway's code, only a valid subscriber number,
+  // and not after a reference or amount word (zero-padded order numbers look like this too).
+  if (first && g.lens.length === 1 && d.length === 12 && d.startsWith('0047')) {
+    if (!isNorwegianNumber(d.slice(4)) || followedByMoney(text, g.end)) return null;
+    return nearestContext(text, g.start, CTX_NEGATIVE, work) ? null : [g.start, g.end];
+  }
   if (first && d.startsWith('00') && (g.lens[0] === 4 || g.lens[0] === 5) && g.sep !== 46) {
     if (d.startsWith('0047')) {
       return isNorwegianNumber(d.slice(4)) && isNorwegianLayout(g.lens, 1)
@@ -78,6 +85,15 @@ function match(text: string, g: NumberGroup, work: Work): [number, number] | nul
     return isE164(d.slice(2)) ? [g.start, g.end] : null;
   }
   if (!isNorwegianNumber(d)) return null;
+  if (g.sep === 45) {
+    // `412-34-567`, `41-23-45-67`: a phone layout with dashes, but only after a phone word
+    // (product and order codes are written like this too).
+    if (!(hasLens(g, [3, 2, 3]) || hasLens(g, [2, 2, 2, 2])) || g.sub) return null;
+    if (followedByMoney(text, g.end)) return null;
+    return nearestContext(text, g.start, CTX_PHONE | CTX_NEGATIVE, work) === CTX_PHONE
+      ? [g.start, g.end]
+      : null;
+  }
   if (g.sep !== 0 && g.sep !== 32) return null;
   const strong = hasLens(g, [3, 2, 3]) || hasLens(g, [2, 2, 2, 2]);
   const weak = hasLens(g, [8]) || hasLens(g, [4, 4]);

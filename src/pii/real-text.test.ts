@@ -52,6 +52,7 @@ describe('lists and glued punctuation', () => {
     ['(01010012356)', [FNR]],
     ['user_01010012356_old', [FNR]],
     ['C:\\Users\\01010012356\\Desktop', [FNR]],
+    ['fnr 01010012356/15038512363', [FNR, FNR2]],
   ])('%s', (text, expected) => {
     expect(found(text)).toEqual(expected);
   });
@@ -100,6 +101,8 @@ describe('hard negatives', () => {
     'Ordre 15038500098 er sendt.',
     'https://butikk.no/ordre/15038500098/kvittering',
     'Romnummer 101 102 103 104 105',
+    'Sak 2023/123456789 er lukket.',
+    'Forholdet var 12345678/123456789.',
   ])('%s', (text) => {
     expect(found(text)).toEqual([]);
   });

@@ -24,6 +24,8 @@ export const PLACE_PREP = 4;
 export const PARTICLE = 8;
 export const STREET = 16; // a street generic after a name: `Karl Johans gate`
 export const ROLE_END = 32;
+/** An institution suffix (`-direktoratet`, `-registrene`): the word is an organisation. */
+export const ORG_END = 64;
 
 /** Flags of a lower-cased word before a house number (`streetTable`). */
 export const S_WORD = 1; // gate, vei, allé …
@@ -255,6 +257,7 @@ export function getTables(): Tables {
   for (const [w, f] of cues) cueTable.add(w, f);
   const roleSuffixTable = new WordTable(9, LOWER);
   for (const r of [...L.ROLE_SUFFIXES]) roleSuffixTable.add([...r].reverse().join(''), ROLE_END);
+  for (const r of [...L.ORG_SUFFIXES]) roleSuffixTable.add([...r].reverse().join(''), ORG_END);
   const streetTable = new WordTable(10, LOWER);
   for (const w of G.STREET_WORDS.split('|')) streetTable.add(w, S_WORD);
   for (const w of G.STREET_ABBREVIATIONS.split('|')) streetTable.add(w, S_ABBR);

@@ -156,6 +156,18 @@ councillor councilor minister premier
 `);
 
 /** Endings of lower-case role compounds (`kommunikasjonssjef`, `Høyre-leder`, `helseminister`). */
+/**
+ * Endings of Norwegian institution names (`Brønnøysundregistrene`, `Finansdepartementet`,
+ * `Sykehusinnkjøp`-style compounds excluded): an unknown capitalised word with one of these is an
+ * organisation, never a person. At most 13 letters (read backwards).
+ */
+export const ORG_SUFFIXES = words(`
+etaten etatene direktoratet tilsynet registeret registrene departementet instituttet
+universitetet sykehuset senteret sentralen forbundet foreningen partiet rådet utvalget nemnda
+kommune byrået verket selskapet konsernet akademiet høgskolen klinikken museet teatret domstolen
+tingrett lagmannsrett
+`);
+
 export const ROLE_SUFFIXES = words(`
 minister sjef leder direktør sekretær rådgiver representant ordfører advokat lege sykepleier
 trener spiller kaptein forsker økonom redaktør journalist kommentator mester dommer prest
