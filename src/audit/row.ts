@@ -5,6 +5,7 @@
  * against personal data: every string a client could influence is scanned and redacted here.
  */
 import { redact, scanText, type Detection, type DetectorType } from '../pii';
+import { scrubIdentifier as scrubIdentifierField } from '../pii/identifier';
 import type { AuditEvent, AuditOutcome } from './event';
 
 /** How a row reached the log. */
@@ -83,9 +84,26 @@ function scrubMetadata(metadata: AuditEvent['metadata']): AuditEvent['metadata']
     // Two keys that redact to the same label keep the first value; never merge or lose silently
     // more than that (the values are redacted anyway).
     if (k in out) continue;
-    out[k] = typeof value === 'string' ? scrubText(value) : value;
+    out[k] =
+      typeof value === 'string'
+        ? scrubText(value)
+        : typeof value === 'number'
+          ? scrubNumber(value)
+          : value;
   }
   return out;
+}
+
+/**
+ * A metadata number as stored. A national id or card number sent as a JSON number
+ * (`{"ref": 15038512363}`) is still one, so a number whose text the identifier rules flag (the
+ * detectors, or nine or more digits: src/pii/identifier.ts) is stored as that redacted text
+ * (`[NO_FODSELSNUMMER]`, `[NUMBER]`); every other number stays a number.
+ */
+function scrubNumber(n: number): number | string {
+  const text = String(n);
+  const clean = scrubIdentifierField(text);
+  return clean === text ? n : clean;
 }
 
 /**

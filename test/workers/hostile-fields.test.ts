@@ -4,7 +4,9 @@
  * operations. Each hostile shape must be refused with a problem naming the field, and the
  * planted value must never come back (body or headers). docs/api.md, "Identifier fields".
  */
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { waitFor } from './audit-helpers';
 import { admin, check, createKey } from './helpers';
 
 interface Problem {
@@ -179,5 +181,37 @@ describe('/admin/audit query parameters never echo what they carry', () => {
     expect(p.errors?.map((e) => e.path)).toContain(path);
     expect(text).not.toContain(FNR);
     expect(text).not.toContain('kari');
+  });
+});
+
+describe('metadata numbers', () => {
+  it('never store a national id or card number sent as a JSON number in the audit log', async () => {
+    const { key } = await createKey();
+    const res = await check(key, {
+      ...valid,
+      metadata: {
+        card: 4111111111111111,
+        fnr: 15038512363,
+        negative: -15038512363,
+        exponent: 1.5038512363e10,
+        small: 42,
+        ratio: 0.5,
+        year: 2026,
+      },
+    });
+    expect(res.status).toBe(200);
+    const { decision_id } = await res.json<{ decision_id: string }>();
+    const row = () =>
+      env.DB.prepare('SELECT metadata FROM audit_log WHERE decision_id = ?')
+        .bind(decision_id)
+        .first<{ metadata: string }>();
+    await waitFor(async () => (await row()) !== null);
+    const stored = JSON.parse((await row())!.metadata) as Record<string, unknown>;
+    const text = JSON.stringify(stored);
+    for (const planted of ['4111111111111111', '15038512363']) expect(text).not.toContain(planted);
+    // Long numbers are kept as what they are ("a number was here"), short ones unchanged.
+    expect(stored).toMatchObject({ small: 42, ratio: 0.5, year: 2026 });
+    for (const k of ['card', 'fnr', 'negative', 'exponent'])
+      expect(stored[k]).toMatch(/^-?\[[A-Z_]+\]$/);
   });
 });
