@@ -76,10 +76,13 @@ async function workerd() {
         const cache = mode === 'cache' ? new DenyCache() : new DenyCache(10, 0);
         let allowed = 0;
         for (let i = 0; i < n; i++) {
-          // 'admit': one key with a roomy quota, so every call is admitted and written.
-          const admit = mode === 'admit';
-          const out = await checkRateLimit(env.RATE_LIMITER, admit ? 'roomy' : 'hammer', admit ? roomy : rule, 'fail_open', {
+          // 'admit': one key with a roomy quota, so every call is admitted — by the object with
+          // one write each (leases off), or mostly from leases ('lease').
+          const admit = mode === 'admit' || mode === 'lease';
+          const key = { id: mode === 'lease' ? 'roomy-leased' : admit ? 'roomy' : 'hammer', version: null };
+          const out = await checkRateLimit(env.RATE_LIMITER, key, admit ? roomy : rule, 'fail_open', {
             denyCache: cache,
+            leaseMs: mode === 'lease' ? 1000 : 0,
           });
           if (out.decision.allowed) allowed++;
         }
@@ -102,11 +105,13 @@ async function workerd() {
     };
     await run('object', 20); // exhaust the 'hammer' key and warm up
     await run('admit', 20);
+    await run('lease', 200);
     console.log('\nworkerd (Miniflare), checkRateLimit per call');
     const N = 2000;
     const object = await run('object', N);
     const cached = await run('cache', N);
     const admit = await run('admit', N);
+    const leased = await run('lease', N);
     const line = (name, r) =>
       console.log(
         `${name.padEnd(52)} ${r.us.toFixed(1).padStart(10)} µs/call  (allowed ${r.allowed})`,
@@ -114,7 +119,9 @@ async function workerd() {
     line('denied, answered by the object', object);
     line('denied, answered by the deny cache', cached);
     line('admitted, answered by the object (SQLite write)', admit);
+    line('admitted, mostly from a lease (1 s, no waitUntil)', leased);
     console.log(`object / deny cache = ${(object.us / cached.us).toFixed(0)}×`);
+    console.log(`admitted: object / lease = ${(admit.us / leased.us).toFixed(0)}×`);
   } finally {
     await dispose();
   }

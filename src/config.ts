@@ -10,6 +10,7 @@ import { PolicySchema, policyVersion, type Policy } from './governance/policy';
 import { OVERFLOW_LABEL_VALUE } from './metrics/definitions';
 import { EXTERNAL_MODEL_LABEL } from './metrics/labels';
 import { isCleanIdentifier } from './pii/identifier';
+import { DEFAULT_LEASE_MS, MAX_LEASE_MS } from './rate-limit/limits';
 
 export const RATE_LIMIT_FAILURE_MODES = ['fail_open', 'fail_closed'] as const;
 export type RateLimitFailureMode = (typeof RATE_LIMIT_FAILURE_MODES)[number];
@@ -23,6 +24,8 @@ export interface Config {
   release: string;
   maxBodyBytes: number;
   rateLimitFailureMode: RateLimitFailureMode;
+  /** Rate-limit lease lifetime (ms); 0 = no leases, one object call per request. */
+  rateLimitLeaseMs: number;
   metricsShards: number;
   /** `/metrics` without METRICS_TOKEN in production: refused (503) unless this is true. */
   metricsPublic: boolean;
@@ -70,6 +73,7 @@ export const VAR_DEFAULTS = {
   RELEASE: 'unknown',
   MAX_BODY_BYTES: 256 * 1024,
   RATE_LIMIT_FAILURE_MODE: 'fail_open',
+  RATE_LIMIT_LEASE_MS: DEFAULT_LEASE_MS,
   METRICS_SHARDS: 4,
   METRICS_PUBLIC: 'false',
   AUDIT_QUEUE_MAXSIZE: 1000,
@@ -143,6 +147,7 @@ const EnvSchema = z.object({
   RELEASE: z.string().min(1).default(D.RELEASE),
   MAX_BODY_BYTES: intVar(1024, 100 * 1024 * 1024, D.MAX_BODY_BYTES),
   RATE_LIMIT_FAILURE_MODE: z.enum(RATE_LIMIT_FAILURE_MODES).default(D.RATE_LIMIT_FAILURE_MODE),
+  RATE_LIMIT_LEASE_MS: intVar(0, MAX_LEASE_MS, D.RATE_LIMIT_LEASE_MS),
   METRICS_SHARDS: intVar(1, 64, D.METRICS_SHARDS),
   METRICS_PUBLIC: z.enum(['true', 'false']).default(D.METRICS_PUBLIC),
   AUDIT_QUEUE_MAXSIZE: intVar(1, 100_000_000, D.AUDIT_QUEUE_MAXSIZE),
@@ -196,6 +201,7 @@ async function loadConfig(env: Env): Promise<Config> {
     release: v.RELEASE,
     maxBodyBytes: v.MAX_BODY_BYTES,
     rateLimitFailureMode: v.RATE_LIMIT_FAILURE_MODE,
+    rateLimitLeaseMs: v.RATE_LIMIT_LEASE_MS,
     metricsShards: v.METRICS_SHARDS,
     metricsPublic: v.METRICS_PUBLIC === 'true',
     auditQueueMaxsize: v.AUDIT_QUEUE_MAXSIZE,

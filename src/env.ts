@@ -24,6 +24,7 @@ export interface Env {
   ENVIRONMENT?: string;
   MAX_BODY_BYTES?: string;
   RATE_LIMIT_FAILURE_MODE?: string;
+  RATE_LIMIT_LEASE_MS?: string;
   METRICS_SHARDS?: string;
   METRICS_PUBLIC?: string;
   AUDIT_QUEUE_MAXSIZE?: string;

@@ -86,6 +86,14 @@ export const METRIC_DEFINITIONS = {
     // Room for every detector type × action (test/node/metrics-logic.test.ts checks it).
     maxSeries: 256,
   },
+  // Addition (docs/rate-limit.md): calls from isolates to RATE_LIMITER objects, so the share of
+  // decisions that needed a round trip (leases avoid most) is visible.
+  rate_limit_object_calls_total: {
+    type: 'counter',
+    help: 'Calls from the gateway to RATE_LIMITER objects, by operation (acquire, release, sync).',
+    labels: ['op'],
+    maxSeries: 4,
+  },
   logs_written_total: {
     type: 'counter',
     help: 'Audit events written to the audit log (new rows only).',

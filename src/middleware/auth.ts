@@ -19,6 +19,11 @@ function unauthorized(detail: string, scheme = 'Bearer'): ProblemError {
   });
 }
 
+/** The 401 for a revoked key (also raised when the rate limiter learns of a revocation first). */
+export function keyRevoked(): ProblemError {
+  return unauthorized('The API key has been revoked.');
+}
+
 /** The bearer token of a request, or null. */
 export function bearerToken(header: string | undefined): string | null {
   if (!header) return null;
@@ -53,7 +58,7 @@ export function apiKeyAuth() {
     if (key.length > MAX_CREDENTIAL_LENGTH) throw unauthorized('The API key is not valid.');
     const record = await resolveApiKey(c.env.DB, key, c.get('config').keyCacheTtlMs);
     if (!record) throw unauthorized('The API key is not valid.');
-    if (record.revoked_at) throw unauthorized('The API key has been revoked.');
+    if (record.revoked_at) throw keyRevoked();
     c.set('apiKey', record);
     await next();
   });

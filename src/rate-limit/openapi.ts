@@ -17,7 +17,7 @@ export const RATE_LIMIT_RESPONSE_HEADERS = {
   },
   RateLimit: {
     description:
-      'draft-10: `r` requests remaining now; `t` seconds until the quota is fully restored (on a 429: until the next request is admitted, equal to `Retry-After`).',
+      'draft-10: `r` requests remaining now (as the key’s rate limiter last told this gateway instance, at most one lease lifetime ago, less what it admitted since); `t` seconds until the quota is fully restored (on a 429: until the next request is admitted, equal to `Retry-After`).',
     schema: { type: 'string' as const, example: '"default";r=59;t=1' },
   },
   'X-RateLimit-Limit': intHeader('Legacy: same as `q`.', 60),

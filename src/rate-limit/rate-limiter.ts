@@ -1,74 +1,258 @@
 /**
  * RATE_LIMITER: one SQLite-backed Durable Object per API key id (`idFromName(key.id)`), deciding
- * that key's requests with GCRA (gcra.ts). Thin on purpose: load state, call the pure math,
- * persist what changed.
+ * that key's requests with GCRA and handing out leases (bucket.ts). Thin on purpose: load state,
+ * call the pure math, persist what changed.
  *
- * Serialization. `check` is synchronous: it reads the state, decides and writes without a single
- * `await`, and JavaScript runs one task at a time in the object's isolate, so no other request can
- * observe or change the state between the read and the write — concurrent requests are decided
- * strictly one after another and can never over-admit. (Were the method to await storage, the
- * input gate would still hold other events back while a storage read is outstanding; the
- * synchronous SQLite API makes that argument unnecessary.) The output gate holds the RPC result
- * until the write is durable, so no client is told "allowed" for a state that a crash could lose;
- * if a write fails the runtime resets the object, discarding the in-memory copy with it.
+ * Serialization. Every method is synchronous: it reads the state, decides and writes without a
+ * single `await`, and JavaScript runs one task at a time in the object's isolate, so no other
+ * request can observe or change the state between the read and the write — concurrent requests
+ * are decided strictly one after another and can never over-admit. The output gate holds each RPC
+ * result until its writes are durable, so no isolate is told "allowed" (or handed a lease) for a
+ * state that a crash could lose; if a write fails the runtime resets the object, discarding the
+ * in-memory copy with it.
  *
- * Persistence. One row: the TAT and the rule it is expressed under (see GcraState). That is the
- * whole algorithm state, so an eviction, a deploy or a restart does not refill a key's bucket. The
- * rule itself is not authoritative here — every request carries the key's current policy.
- * Only admitted requests write; a denial changes nothing, so a hammering key costs no writes.
+ * Persistence. The TAT with the rule it is expressed under (gcra_state), the live leases (leases)
+ * — without them a restart would forget the floor they impose and over-admit — and what the
+ * object knows about the key (key_state: newest record version seen, revoked, that version's
+ * rule). Only grants, returns and key updates write; a denial changes nothing.
+ *
+ * The key's record. Isolates cache key records (KEY_CACHE_TTL_S) and send the cached record's
+ * `updated_at` as `version` with every call. The admin routes tell the object about a change at
+ * once (`sync`). An isolate whose version is older is told `stale` and decided under the newest
+ * rule; a revoked key is refused. So a revocation or policy change reaches every isolate at its
+ * next call to the object — within one lease lifetime — rather than after the key cache's TTL.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
-import {
-  assertRule,
-  gcra,
-  type GcraState,
-  type RateLimitDecision,
-  type RateLimitRule,
-} from './gcra';
+import { acquire, release, type BucketState, type Lease } from './bucket';
+import { assertRule, type GcraState, type RateLimitDecision, type RateLimitRule } from './gcra';
+import type { LeaseGrant, LeaseReturn } from './lease-pool';
+import { LEASE_MAX_SHARE, LEASE_MIN_OUTSTANDING, MAX_LEASE_MS } from './limits';
 
-const SCHEMA = `CREATE TABLE IF NOT EXISTS gcra_state (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  tat_ms INTEGER NOT NULL,
-  tat_rem INTEGER NOT NULL,
-  limit_n INTEGER NOT NULL,
-  window_s INTEGER NOT NULL
-)`;
+/** Most returns accepted in one call. */
+const MAX_RETURNS = 64;
+
+/** The most admissions that may be outstanding in leases for `rule` (0 = the key is not leased). */
+export function maxOutstanding(rule: RateLimitRule): number {
+  const n = Math.floor(rule.limit * LEASE_MAX_SHARE);
+  return n >= LEASE_MIN_OUTSTANDING ? n : 0;
+}
+
+export interface AcquireRequest {
+  rule: RateLimitRule;
+  /** 1: admit the calling request now; 0: a lease only. */
+  take: 0 | 1;
+  /** Further admissions wanted as a lease. */
+  lease: number;
+  lease_ms: number;
+  /** The caller's cached key record `updated_at`; null when unknown. */
+  version: string | null;
+  /** Unspent admissions of this isolate's leases, given back first. */
+  returns?: LeaseReturn[];
+}
+
+export interface AcquireResult {
+  /** The key is revoked: nothing was decided. */
+  revoked: boolean;
+  /** The caller's key record is older than one the object has seen; evict it. */
+  stale: boolean;
+  /** The rule decided under (the newest the object knows when `stale`). */
+  rule: RateLimitRule;
+  decision: RateLimitDecision;
+  lease: LeaseGrant | null;
+}
+
+export interface KeyUpdate {
+  version: string;
+  rule: RateLimitRule;
+  revoked: boolean;
+}
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS gcra_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    tat_ms INTEGER NOT NULL,
+    tat_rem INTEGER NOT NULL,
+    limit_n INTEGER NOT NULL,
+    window_s INTEGER NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS leases (
+    id TEXT PRIMARY KEY,
+    tokens INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL
+  ) WITHOUT ROWID`,
+  `CREATE TABLE IF NOT EXISTS key_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version TEXT NOT NULL,
+    revoked INTEGER NOT NULL,
+    limit_n INTEGER NOT NULL,
+    window_s INTEGER NOT NULL
+  )`,
+];
 
 type StateRow = { tat_ms: number; tat_rem: number; limit_n: number; window_s: number };
+type LeaseRow = { id: string; tokens: number; expires_ms: number };
+type KeyRow = { version: string; revoked: number; limit_n: number; window_s: number };
+
+interface KeyState {
+  version: string;
+  revoked: boolean;
+  rule: RateLimitRule;
+}
 
 export class RateLimiter extends DurableObject<Env> {
-  #state: GcraState | null;
+  #bucket: BucketState;
+  #key: KeyState | null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     // Synchronous SQLite: no blockConcurrencyWhile needed, nothing can run before this returns.
-    ctx.storage.sql.exec(SCHEMA);
-    this.#state = this.#load();
+    for (const ddl of SCHEMA) ctx.storage.sql.exec(ddl);
+    this.#bucket = { gcra: this.#loadGcra(), leases: this.#loadLeases() };
+    this.#key = this.#loadKey();
   }
 
   /**
-   * Decides one request under `rule` (the key's current policy). `now` (ms) is injectable for
-   * tests; the gateway passes none, so the object's own clock is the only authority.
+   * Decides the calling request (`take: 1`) and/or grants a lease of further admissions, after
+   * taking back `returns`. `now` (ms) is injectable for tests; the gateway passes none, so the
+   * object's own clock is the only authority.
    */
-  check(rule: RateLimitRule, now: number = Date.now()): RateLimitDecision {
-    const { decision, state } = gcra(rule, this.#state, now);
-    if (state && state !== this.#state) {
-      this.ctx.storage.sql.exec(
-        `INSERT INTO gcra_state (id, tat_ms, tat_rem, limit_n, window_s) VALUES (1, ?, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET tat_ms = excluded.tat_ms, tat_rem = excluded.tat_rem,
-           limit_n = excluded.limit_n, window_s = excluded.window_s`,
-        state.tat_ms,
-        state.tat_rem,
-        state.limit,
-        state.window_s,
-      );
-      this.#state = state;
+  acquire(req: AcquireRequest, now: number = Date.now()): AcquireResult {
+    assertRequest(req);
+    const known = this.#key;
+    if (known?.revoked) {
+      return {
+        revoked: true,
+        stale: true,
+        rule: known.rule,
+        decision: refused(known.rule),
+        lease: null,
+      };
     }
-    return decision;
+    const stale = known !== null && req.version !== null && req.version < known.version;
+    const rule = stale ? known.rule : req.rule;
+    let key = known;
+    if (!stale && req.version !== null && (!known || req.version > known.version)) {
+      key = { version: req.version, revoked: false, rule: req.rule };
+    }
+
+    let bucket = this.#bucket;
+    for (const r of req.returns ?? []) bucket = release(bucket, rule, r.id, r.unused, now).state;
+    const out = acquire(
+      {
+        rule,
+        take: req.take,
+        // No lease for a stale caller: it drops what it holds and re-reads the key first.
+        lease: req.lease_ms > 0 && !stale ? req.lease : 0,
+        leaseMs: req.lease_ms,
+        maxOutstanding: maxOutstanding(rule),
+        leaseId: crypto.randomUUID(),
+      },
+      bucket,
+      now,
+    );
+    this.#save(out.state, key);
+    return {
+      revoked: false,
+      stale,
+      rule,
+      decision: out.decision,
+      lease: out.lease
+        ? { id: out.lease.id, tokens: out.lease.tokens, ttl_ms: req.lease_ms }
+        : null,
+    };
   }
 
-  #load(): GcraState | null {
+  /** Closes live leases, taking back their unspent admissions; returns how many went back. */
+  release(rule: RateLimitRule, returns: LeaseReturn[], now: number = Date.now()): number {
+    assertRule(rule);
+    assertReturns(returns);
+    let bucket = this.#bucket;
+    let n = 0;
+    for (const r of returns) {
+      const out = release(bucket, rule, r.id, r.unused, now);
+      bucket = out.state;
+      n += out.returned;
+    }
+    this.#save(bucket, this.#key);
+    return n;
+  }
+
+  /**
+   * The admin routes report a changed or revoked key. Keeps the newest version; a revocation is
+   * permanent. Idempotent.
+   */
+  sync(update: KeyUpdate): void {
+    assertRule(update.rule);
+    if (typeof update.version !== 'string' || update.version.length > 64) {
+      throw new TypeError('version must be a string of at most 64 characters');
+    }
+    const known = this.#key;
+    const revoked = update.revoked || known?.revoked === true;
+    const newer = !known || update.version >= known.version;
+    const next: KeyState = newer
+      ? { version: update.version, revoked, rule: update.rule }
+      : { ...known, revoked };
+    this.#save(this.#bucket, next);
+  }
+
+  /** One request, no lease, no key checks (the pre-lease API; kept for tests and tools). */
+  check(rule: RateLimitRule, now: number = Date.now()): RateLimitDecision {
+    return this.acquire({ rule, take: 1, lease: 0, lease_ms: 0, version: null }, now).decision;
+  }
+
+  #save(next: BucketState, key: KeyState | null): void {
+    const sql = this.ctx.storage.sql;
+    const prev = this.#bucket;
+    if (next !== prev) {
+      if (next.gcra && next.gcra !== prev.gcra) {
+        const g: GcraState = next.gcra;
+        sql.exec(
+          `INSERT INTO gcra_state (id, tat_ms, tat_rem, limit_n, window_s) VALUES (1, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET tat_ms = excluded.tat_ms, tat_rem = excluded.tat_rem,
+             limit_n = excluded.limit_n, window_s = excluded.window_s`,
+          g.tat_ms,
+          g.tat_rem,
+          g.limit,
+          g.window_s,
+        );
+      }
+      // Leases are only ever added (granted) or removed (returned, expired): never changed.
+      const keep = new Set(next.leases.map((l) => l.id));
+      const had = new Set(prev.leases.map((l) => l.id));
+      for (const l of prev.leases) {
+        if (!keep.has(l.id)) sql.exec('DELETE FROM leases WHERE id = ?', l.id);
+      }
+      for (const l of next.leases) {
+        if (had.has(l.id)) continue;
+        sql.exec(
+          'INSERT INTO leases (id, tokens, expires_ms) VALUES (?, ?, ?)',
+          l.id,
+          l.tokens,
+          l.expires_ms,
+        );
+      }
+      this.#bucket = next;
+    }
+    const k = this.#key;
+    if (
+      key &&
+      (!k || k.version !== key.version || k.revoked !== key.revoked || !sameRule(k.rule, key.rule))
+    ) {
+      sql.exec(
+        `INSERT INTO key_state (id, version, revoked, limit_n, window_s) VALUES (1, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, revoked = excluded.revoked,
+           limit_n = excluded.limit_n, window_s = excluded.window_s`,
+        key.version,
+        key.revoked ? 1 : 0,
+        key.rule.limit,
+        key.rule.window_s,
+      );
+      this.#key = key;
+    }
+  }
+
+  #loadGcra(): GcraState | null {
     const row = this.ctx.storage.sql
       .exec<StateRow>('SELECT * FROM gcra_state WHERE id = 1')
       .toArray()[0];
@@ -85,5 +269,62 @@ export class RateLimiter extends DurableObject<Env> {
       throw new Error('rate limiter: stored state is invalid');
     }
     return state;
+  }
+
+  #loadLeases(): Lease[] {
+    const rows = this.ctx.storage.sql
+      .exec<LeaseRow>('SELECT id, tokens, expires_ms FROM leases ORDER BY expires_ms')
+      .toArray();
+    for (const r of rows) {
+      if (!Number.isSafeInteger(r.tokens) || r.tokens < 1 || !Number.isSafeInteger(r.expires_ms)) {
+        throw new Error('rate limiter: stored lease is invalid');
+      }
+    }
+    return rows.map((r) => ({ id: r.id, tokens: r.tokens, expires_ms: r.expires_ms }));
+  }
+
+  #loadKey(): KeyState | null {
+    const row = this.ctx.storage.sql
+      .exec<KeyRow>('SELECT version, revoked, limit_n, window_s FROM key_state WHERE id = 1')
+      .toArray()[0];
+    if (!row) return null;
+    const rule = { limit: row.limit_n, window_s: row.window_s };
+    assertRule(rule);
+    return { version: row.version, revoked: row.revoked === 1, rule };
+  }
+}
+
+function refused(rule: RateLimitRule): RateLimitDecision {
+  return { allowed: false, limit: rule.limit, remaining: 0, reset_s: 1, retry_after_s: 1 };
+}
+
+function sameRule(a: RateLimitRule, b: RateLimitRule): boolean {
+  return a.limit === b.limit && a.window_s === b.window_s;
+}
+
+/** The object is an RPC boundary: check what arrives as strictly as the policy schema would. */
+function assertRequest(req: AcquireRequest): void {
+  assertRule(req.rule);
+  const int = (v: unknown, min: number, max: number) =>
+    Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+  if (req.take !== 0 && req.take !== 1) throw new RangeError('take must be 0 or 1');
+  if (!int(req.lease, 0, 1_000_000)) throw new RangeError('lease must be an integer 0..1000000');
+  if (!int(req.lease_ms, 0, MAX_LEASE_MS)) {
+    throw new RangeError(`lease_ms must be an integer 0..${MAX_LEASE_MS}`);
+  }
+  if (req.version !== null && (typeof req.version !== 'string' || req.version.length > 64)) {
+    throw new TypeError('version must be null or a string of at most 64 characters');
+  }
+  if (req.returns !== undefined) assertReturns(req.returns);
+}
+
+function assertReturns(returns: LeaseReturn[]): void {
+  if (!Array.isArray(returns) || returns.length > MAX_RETURNS) {
+    throw new RangeError(`returns must be an array of at most ${MAX_RETURNS}`);
+  }
+  for (const r of returns) {
+    if (typeof r?.id !== 'string' || r.id.length > 64 || !Number.isSafeInteger(r.unused)) {
+      throw new TypeError('each return needs a string id and an integer unused');
+    }
   }
 }

@@ -1,5 +1,6 @@
 /** /admin/keys — create, list, read, update and revoke API keys (ADMIN_TOKEN). */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { Config } from '../config';
 import { issueErrors, ProblemError, validationError } from '../errors';
 import {
@@ -11,6 +12,8 @@ import {
 } from '../governance/policy';
 import { keyCache } from '../keys/cache';
 import { mergePatch } from '../merge-patch';
+import { reportError } from '../observability/report';
+import { leasePool, syncKey } from '../rate-limit';
 import * as store from '../keys/store';
 import { adminSecurity, problems } from '../schemas/common';
 import {
@@ -46,6 +49,35 @@ function assertEffectivePolicy(config: Config, override: PolicyOverride | null |
   const result = PolicySchema.safeParse(mergePolicy(config.defaultPolicy, override));
   if (!result.success) {
     throw validationError(issueErrors(result.error.issues, ['policy']));
+  }
+}
+
+/**
+ * Tells the key's RATE_LIMITER object about the change, so isolates holding the old record (key
+ * cache) or a lease learn it at their next call to the object — within RATE_LIMIT_LEASE_MS —
+ * instead of after KEY_CACHE_TTL_S. D1 already holds the change; if the object cannot be told the
+ * route says so (503; repeating the request is safe) rather than promise a bound it cannot keep.
+ */
+async function propagate(
+  c: Context<AppEnv>,
+  record: store.ApiKeyRecord,
+  config: Config,
+): Promise<void> {
+  keyCache.evictId(record.id);
+  leasePool.forget(record.id, Date.now());
+  try {
+    await syncKey(c.env.RATE_LIMITER, record.id, {
+      version: record.updated_at,
+      rule: mergePolicy(config.defaultPolicy, record.policy).rate_limit,
+      revoked: record.revoked_at !== null,
+    });
+  } catch (err) {
+    reportError(c, err);
+    throw new ProblemError(503, {
+      detail:
+        'The change is stored, but the key’s rate limiter could not be told; other isolates apply it within KEY_CACHE_TTL_S. Repeat the request to retry.',
+      headers: { 'Retry-After': '1' },
+    });
   }
 }
 
@@ -142,7 +174,8 @@ adminKeyRoutes.openapi(
     description:
       'A JSON Merge Patch (RFC 7396; `application/merge-patch+json`, or `application/json` with the same meaning): ' +
       'fields the patch does not name keep their values. A changed policy applies to the next request in this ' +
-      'isolate, and elsewhere within KEY_CACHE_TTL_S. A revoked key cannot be changed (409).',
+      'isolate, and elsewhere within RATE_LIMIT_LEASE_MS (1 s by default) of the rate limiter learning it ' +
+      '(this request tells it). A revoked key cannot be changed (409).',
     security: adminSecurity,
     request: {
       params: KeyIdParamSchema,
@@ -184,7 +217,7 @@ adminKeyRoutes.openapi(
             : `API key ${id} was changed concurrently; send the PATCH again.`,
       });
     }
-    keyCache.evictId(id);
+    await propagate(c, result.record, config);
     return c.json(await present(result.record, config), 200);
   },
 );
@@ -215,7 +248,7 @@ adminKeyRoutes.openapi(
     tags,
     summary: 'Revoke an API key',
     description:
-      'Refused at once in this isolate; in other isolates within KEY_CACHE_TTL_S seconds. Idempotent.',
+      'Refused at once in this isolate; in other isolates within RATE_LIMIT_LEASE_MS (1 s by default). Idempotent.',
     security: adminSecurity,
     request: { params: KeyIdParamSchema },
     responses: {
@@ -227,7 +260,7 @@ adminKeyRoutes.openapi(
     const { id } = c.req.valid('param');
     const record = await store.revokeKey(c.env.DB, id, new Date());
     if (!record) throw notFound(id);
-    keyCache.evictId(id);
+    await propagate(c, record, c.get('config'));
     return c.json(await present(record, c.get('config')), 200);
   },
 );

@@ -16,7 +16,7 @@ import type { CheckRequestInput, Direction, Finding } from '../governance/types'
 import type { GovernanceStage } from '../metrics/definitions';
 import { modelLabel, operationLabel } from '../metrics/labels';
 import { metrics } from '../metrics/recorder';
-import { apiKeyAuth } from '../middleware/auth';
+import { apiKeyAuth, keyRevoked } from '../middleware/auth';
 import { checkRateLimit, rateLimitHeaders } from '../rate-limit';
 import { recordRateLimitFailure } from '../rate-limit/failure';
 import { quotaExceededResponse, RATE_LIMIT_RESPONSE_HEADERS } from '../rate-limit/openapi';
@@ -77,12 +77,15 @@ checkRoutes.openapi(checkRoute, async (c) => {
   let t = performance.now();
   const rl = await checkRateLimit(
     c.env.RATE_LIMITER,
-    key.id,
+    { id: key.id, version: key.updated_at },
     policy.rate_limit,
     config.rateLimitFailureMode,
+    { leaseMs: config.rateLimitLeaseMs, ctx: c.executionCtx },
   );
   recordStage(c, 'rate_limit', t, performance.now());
-  const headers = rateLimitHeaders(policy.rate_limit, rl.decision);
+  // The key was revoked elsewhere and this isolate's cached record did not know yet.
+  if (rl.source === 'revoked') throw keyRevoked();
+  const headers = rateLimitHeaders(rl.rule, rl.decision);
   if (rl.source === 'failure') {
     recordRateLimitFailure(c.env, c.executionCtx, rl, {
       route: '/v1/check',
@@ -114,7 +117,7 @@ checkRoutes.openapi(checkRoute, async (c) => {
     throw new ProblemError(failed ? 503 : 429, {
       detail: failed
         ? 'The rate limiter is unavailable and vakt is configured to fail closed.'
-        : `Quota of ${limit} requests per ${policy.rate_limit.window_s} s exceeded.`,
+        : `Quota of ${limit} requests per ${rl.rule.window_s} s exceeded.`,
       headers: { ...headers, 'Retry-After': String(retry_after_s) },
       extensions: {
         decision_id: decisionId,

@@ -19,8 +19,10 @@ import {
   RateLimiterTimeoutError,
   type RateLimitDecision,
   type RateLimiterNamespace,
+  type RateLimitKey,
   type RateLimitRule,
 } from '../../src/rate-limit';
+import type { AcquireResult } from '../../src/rate-limit/rate-limiter';
 import { DenyCache } from '../../src/rate-limit/deny-cache';
 import { RateLimiter } from '../../src/rate-limit/rate-limiter';
 import { admin, BASE, check, createKey } from './helpers';
@@ -314,25 +316,29 @@ describe('denied requests are still counted and audited', () => {
 });
 
 /**
- * A namespace over the real one whose objects do what `behaviour` says (`real` calls the key's
- * real object). Counts calls, so tests can tell whether an object was asked at all.
+ * A namespace over the real one whose objects' `acquire` does what `behaviour` says (`real` calls
+ * the key's real object). Counts calls, so tests can tell whether an object was asked at all.
  */
 function testNamespace(
-  behaviour: (real: () => Promise<RateLimitDecision>, call: number) => Promise<RateLimitDecision>,
+  behaviour: (real: () => Promise<AcquireResult>, call: number) => Promise<AcquireResult>,
 ) {
   let calls = 0;
   const ns: RateLimiterNamespace & { calls(): number } = {
     idFromName: (name) => env.RATE_LIMITER.idFromName(name),
     get: (id) => ({
-      check: (rule) => {
+      acquire: (req) => {
         calls++;
-        return behaviour(() => env.RATE_LIMITER.get(id).check(rule), calls);
+        return behaviour(() => env.RATE_LIMITER.get(id).acquire(req), calls);
       },
+      release: (rule, returns) => env.RATE_LIMITER.get(id).release(rule, returns),
     }),
     calls: () => calls,
   };
   return ns;
 }
+
+/** A key as checkRateLimit takes it: a fresh id, no record version. */
+const freshKey = (): RateLimitKey => ({ id: crypto.randomUUID(), version: null });
 
 /** An error shaped like the ones workerd raises for Durable Objects. */
 function doError(message: string, flags: { retryable?: boolean; overloaded?: boolean }): Error {
@@ -341,12 +347,11 @@ function doError(message: string, flags: { retryable?: boolean; overloaded?: boo
 
 describe('the deny cache', () => {
   it('answers a hammering key without calling its object, until the rule changes', async () => {
-    const keyId = crypto.randomUUID();
+    const key = freshKey();
     const rule = { limit: 1, window_s: 3600 };
     const ns = testNamespace((real) => real());
     const cache = new DenyCache();
-    const ask = (r: RateLimitRule) =>
-      checkRateLimit(ns, keyId, r, 'fail_open', { denyCache: cache });
+    const ask = (r: RateLimitRule) => checkRateLimit(ns, key, r, 'fail_open', { denyCache: cache });
     expect(await ask(rule)).toMatchObject({ source: 'object', decision: { allowed: true } });
     expect(await ask(rule)).toMatchObject({ source: 'object', decision: { allowed: false } });
     for (let i = 0; i < 50; i++) {
@@ -372,16 +377,23 @@ describe('failure policy', () => {
     // The real object rejects an invalid rule; the error crosses RPC like any object failure.
     // (workerd logs it as "uncaught exception … RangeError": that line is expected.)
     const ns = testNamespace(() =>
-      env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName('x')).check({ limit: 0, window_s: 60 }),
+      env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName('x')).acquire({
+        rule: { limit: 0, window_s: 60 },
+        take: 1,
+        lease: 0,
+        lease_ms: 0,
+        version: null,
+      }),
     );
-    const open = await checkRateLimit(ns, 'k1', rule, 'fail_open', { denyCache: new DenyCache() });
+    const k1 = freshKey();
+    const open = await checkRateLimit(ns, k1, rule, 'fail_open', { denyCache: new DenyCache() });
     expect(open).toMatchObject({
       source: 'failure',
       mode: 'fail_open',
       decision: { allowed: true, limit: 5, remaining: 0, reset_s: 1, retry_after_s: 0 },
     });
     expect(String((open as { error: unknown }).error)).toMatch(/RangeError/);
-    const closed = await checkRateLimit(ns, 'k1', rule, 'fail_closed', {
+    const closed = await checkRateLimit(ns, k1, rule, 'fail_closed', {
       denyCache: new DenyCache(),
     });
     expect(closed).toMatchObject({
@@ -392,12 +404,12 @@ describe('failure policy', () => {
   });
 
   it('retries a retryable error once, and never an overloaded object', async () => {
-    const keyId = crypto.randomUUID();
+    const key = freshKey();
     const flaky = testNamespace((real, call) =>
       call === 1 ? Promise.reject(doError('Durable Object reset', { retryable: true })) : real(),
     );
     expect(
-      await checkRateLimit(flaky, keyId, rule, 'fail_closed', { denyCache: new DenyCache() }),
+      await checkRateLimit(flaky, key, rule, 'fail_closed', { denyCache: new DenyCache() }),
     ).toMatchObject({
       source: 'object',
       decision: { allowed: true, remaining: 4 },
@@ -410,7 +422,7 @@ describe('failure policy', () => {
       ),
     );
     expect(
-      await checkRateLimit(overloaded, keyId, rule, 'fail_closed', { denyCache: new DenyCache() }),
+      await checkRateLimit(overloaded, key, rule, 'fail_closed', { denyCache: new DenyCache() }),
     ).toMatchObject({
       source: 'failure',
       decision: { allowed: false },
@@ -420,7 +432,7 @@ describe('failure policy', () => {
 
   it('gives up on an object that does not answer', async () => {
     const hanging = testNamespace(() => new Promise<never>(() => {}));
-    const out = await checkRateLimit(hanging, 'k2', rule, 'fail_open', {
+    const out = await checkRateLimit(hanging, freshKey(), rule, 'fail_open', {
       timeoutMs: 20,
       denyCache: new DenyCache(),
     });

@@ -1,0 +1,21 @@
+/**
+ * The lease protocol's numbers, in one place (docs/rate-limit.md explains each). Pure constants:
+ * config.ts, the object and the isolate side all import them.
+ */
+
+/** Default lease lifetime (`RATE_LIMIT_LEASE_MS`): the bound for a revoke or policy change. */
+export const DEFAULT_LEASE_MS = 1_000;
+/** Longest lease lifetime the object accepts (and the configuration allows). */
+export const MAX_LEASE_MS = 10_000;
+/** Outstanding leased admissions are capped at this share of the limit, all isolates together. */
+export const LEASE_MAX_SHARE = 0.05;
+/** Below this many admissions of headroom a key is not leased at all (one call per request). */
+export const LEASE_MIN_OUTSTANDING = 4;
+/** How long a lease should last at the isolate's observed rate (sets its size). */
+export const LEASE_TARGET_MS = 200;
+/** The isolate stops spending a lease this long before its own estimate of the expiry. */
+export const LEASE_CLOCK_MARGIN_MS = 50;
+/** Unspent admissions are given back this long before the isolate's expiry estimate. */
+export const LEASE_RETURN_MARGIN_MS = 250;
+/** The most an isolate asks for in one lease (the object caps it further). */
+export const LEASE_MAX_WANT = 10_000;
