@@ -149,7 +149,7 @@ export async function checkRateLimit(
     now = o.now();
   }
 
-  const wanted = o.leaseMs > 0 ? want(entry, now) - 1 : 0;
+  const wanted = o.leaseMs > 0 ? want(entry, now, o.leaseMs) - 1 : 0;
   const req: AcquireRequest = {
     rule,
     take: 1,
@@ -232,7 +232,7 @@ export function failureDecision(
  */
 function topUp(o: Resolved, entry: KeyLeases, now: number): void {
   if (!o.ctx || o.leaseMs <= 0 || leaseCallPending(entry, now)) return;
-  const w = want(entry, now);
+  const w = want(entry, now, o.leaseMs);
   if (w < 2 || held(entry, now) * 2 > w) return;
   const end = beginLeaseCall(entry, now, o.timeoutMs);
   const ctx = o.ctx;
@@ -268,10 +268,13 @@ function scheduleReturn(o: Resolved, entry: KeyLeases, lease: LocalLease, now: n
   if (!o.ctx) return;
   o.ctx.waitUntil(
     sleep(Math.max(0, lease.returnAt - now)).then(async () => {
+      // What the lease still holds, and the spent leases' closing notices no later call carried
+      // (a key gone quiet), so the object stops holding quota back for them.
       const r = closeForReturn(entry, lease);
-      if (!r) return;
+      const returns = [...(r ? [r] : []), ...takeReturns(entry)];
+      if (returns.length === 0) return;
       try {
-        await call(o, (stub) => stub.release(o.rule, [r]), 'release');
+        await call(o, (stub) => stub.release(o.rule, returns), 'release');
       } catch {
         // Unreturned admissions expire unspent: under-admission, never over-admission.
       }

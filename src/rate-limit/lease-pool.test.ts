@@ -14,18 +14,35 @@ describe('LeasePool', () => {
   it('asks for 1 (no lease) for a quiet key and more as the rate grows', () => {
     const pool = new LeasePool();
     let e = pool.entry('k', 'v1', rule, T0);
-    expect(want(e, T0)).toBe(1);
+    expect(want(e, T0, 1000)).toBe(1);
     // 1 request per second: still no lease.
     for (let s = 1; s <= 5; s++) e = pool.entry('k', 'v1', rule, T0 + s * 1000);
-    expect(want(e, T0 + 5000)).toBe(1);
+    expect(want(e, T0 + 5000, 1000)).toBe(1);
     // 500 requests within 250 ms ≈ 667/s → a lease lasting LEASE_TARGET_MS at that rate.
     const t = T0 + 10_000;
     for (let i = 0; i < 500; i++) e = pool.entry('k', 'v1', rule, t + Math.floor(i / 2));
-    const w = want(e, t + 250);
+    const w = want(e, t + 250, 1000);
     expect(w).toBe(Math.floor((500 / 750) * LEASE_TARGET_MS));
     // A second of silence forgets the rate.
     e = pool.entry('k', 'v1', rule, t + 1500);
-    expect(want(e, t + 1500)).toBe(1);
+    expect(want(e, t + 1500, 1000)).toBe(1);
+  });
+
+  it('asks for no lease while the object’s round trip is over half the lease lifetime', () => {
+    const pool = new LeasePool();
+    let e = pool.entry('k', 'v1', rule, T0);
+    for (let i = 0; i < 400; i++) e = pool.entry('k', 'v1', rule, T0 + 1);
+    expect(want(e, T0 + 1, 1000)).toBeGreaterThan(1);
+    install(e, granted(0), T0, T0 + 1100); // a 1.1 s round trip (moving average 550 ms)
+    expect(want(e, T0 + 1100, 1000)).toBe(1);
+    install(e, granted(0), T0 + 1100, T0 + 1110); // fast again: average 280 ms
+    expect(want(e, T0 + 1110, 1000)).toBeGreaterThan(1);
+    // A pool told to ignore the round trip leases anyway.
+    const forced = new LeasePool(undefined, Number.POSITIVE_INFINITY);
+    let f = forced.entry('k', 'v1', rule, T0);
+    for (let i = 0; i < 400; i++) f = forced.entry('k', 'v1', rule, T0 + 1);
+    install(f, granted(0), T0, T0 + 5000);
+    expect(want(f, T0 + 5000, 1000)).toBeGreaterThan(1);
   });
 
   it('spends a lease strictly before the isolate’s expiry estimate, soonest-expiring first', () => {

@@ -22,6 +22,7 @@ import { sleep } from '../timing';
 import type { RateLimitDecision, RateLimitRule } from './gcra';
 import {
   LEASE_CLOCK_MARGIN_MS,
+  LEASE_MAX_RTT_SHARE,
   LEASE_MAX_WANT,
   LEASE_RETURN_MARGIN_MS,
   LEASE_TARGET_MS,
@@ -63,6 +64,9 @@ export interface KeyLeases {
   bucket: number;
   /** Isolate clock when the key's bucket is full again, per the object's last answer. */
   fullAt: number;
+  /** Round trip of this isolate's calls to the key's object (moving average, ms). */
+  rttMs: number;
+  readonly maxRttShare: number;
   slotStart: number;
   slotCount: number;
   prevCount: number;
@@ -80,7 +84,14 @@ export interface KeyLeases {
 export class LeasePool {
   readonly #keys = new Map<string, KeyLeases>();
 
-  constructor(readonly maxKeys = LEASE_POOL_MAX_KEYS) {}
+  constructor(
+    readonly maxKeys = LEASE_POOL_MAX_KEYS,
+    /**
+     * Lease only while the object's round trip is at most this share of the lease lifetime
+     * (tests raise it to force leases on a loaded machine).
+     */
+    readonly maxRttShare = LEASE_MAX_RTT_SHARE,
+  ) {}
 
   /**
    * The key's entry for a request at `now`, counting the request toward the rate. A changed key
@@ -89,14 +100,14 @@ export class LeasePool {
   entry(keyId: string, version: string | null, rule: RateLimitRule, now: number): KeyLeases {
     let e = this.#keys.get(keyId);
     if (!e) {
-      e = fresh(version, rule, now);
+      e = fresh(version, rule, now, this.maxRttShare);
     } else if (
       e.version !== version ||
       e.rule.limit !== rule.limit ||
       e.rule.window_s !== rule.window_s
     ) {
       const returns = [...e.returns, ...closeAll(e, now)];
-      e = fresh(version, rule, now);
+      e = fresh(version, rule, now, this.maxRttShare);
       e.returns = returns;
     }
     this.#keys.delete(keyId); // re-insert last: least recently used goes first
@@ -129,13 +140,20 @@ export class LeasePool {
   }
 }
 
-function fresh(version: string | null, rule: RateLimitRule, now: number): KeyLeases {
+function fresh(
+  version: string | null,
+  rule: RateLimitRule,
+  now: number,
+  maxRttShare: number,
+): KeyLeases {
   return {
     version,
     rule,
     leases: [],
     bucket: 0,
     fullAt: now,
+    rttMs: 0,
+    maxRttShare,
     slotStart: now,
     slotCount: 0,
     prevCount: 0,
@@ -185,8 +203,14 @@ export function spend(e: KeyLeases, now: number): RateLimitDecision | undefined 
   };
 }
 
-/** How many admissions to ask for: the rate over the last second × LEASE_TARGET_MS, at least 1. */
-export function want(e: KeyLeases, now: number): number {
+/**
+ * How many admissions to ask for: the rate over the last second × LEASE_TARGET_MS, at least 1;
+ * 1 while the object's round trip exceeds LEASE_MAX_RTT_SHARE of the lease lifetime.
+ */
+export function want(e: KeyLeases, now: number, leaseMs: number): number {
+  // Over a round trip that is a large part of the lease, leases arrive mostly expired and their
+  // returns risk arriving after the object's expiry (lost to the key): no leases then.
+  if (e.rttMs > e.maxRttShare * leaseMs) return 1;
   const span = RATE_SLOT_MS + Math.max(0, now - e.slotStart);
   const perMs = (e.prevCount + e.slotCount) / span;
   return Math.max(1, Math.min(LEASE_MAX_WANT, Math.floor(perMs * LEASE_TARGET_MS)));
@@ -202,6 +226,7 @@ export function install(
   sentAt: number,
   now: number,
 ): LocalLease | null {
+  e.rttMs = (e.rttMs + Math.max(0, now - sentAt)) / 2;
   e.bucket = answer.decision.remaining;
   // Rounded-up seconds measured from when the answer arrived: never earlier than the object's.
   e.fullAt = now + answer.decision.reset_s * 1000;

@@ -27,7 +27,12 @@ import type { Env } from '../env';
 import { acquire, release, type BucketState, type Lease } from './bucket';
 import { assertRule, type GcraState, type RateLimitDecision, type RateLimitRule } from './gcra';
 import type { LeaseGrant, LeaseReturn } from './lease-pool';
-import { LEASE_MAX_SHARE, LEASE_MIN_OUTSTANDING, MAX_LEASE_MS } from './limits';
+import {
+  LEASE_MAX_SHARE,
+  LEASE_MIN_OUTSTANDING,
+  LEASE_RETURN_GRACE_MS,
+  MAX_LEASE_MS,
+} from './limits';
 
 /** Most returns accepted in one call. */
 const MAX_RETURNS = 64;
@@ -144,7 +149,9 @@ export class RateLimiter extends DurableObject<Env> {
         take: req.take,
         // No lease for a stale caller: it drops what it holds and re-reads the key first.
         lease: req.lease_ms > 0 && !stale ? req.lease : 0,
-        leaseMs: req.lease_ms,
+        // The isolate spends for at most lease_ms from before its call was sent; the object holds
+        // the lease a grace period longer so late returns still count (see limits.ts).
+        leaseMs: req.lease_ms + LEASE_RETURN_GRACE_MS,
         maxOutstanding: maxOutstanding(rule),
         leaseId: crypto.randomUUID(),
       },
