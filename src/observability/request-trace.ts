@@ -191,6 +191,15 @@ export function runWithTrace<R>(trace: RequestTrace, fn: () => R): R {
   return storage.run(trace, fn);
 }
 
+/**
+ * Runs `fn` (and everything it starts) as no request's work: for background upkeep a request
+ * merely happened to schedule (e.g. giving back a rate-limit lease a second later), whose spans
+ * would otherwise land in a trace exported long before.
+ */
+export function runOutsideTrace<R>(fn: () => R): R {
+  return storage.exit(fn);
+}
+
 /** The trace of the request this code runs for, if any. */
 export function currentTrace(): RequestTrace | undefined {
   return storage.getStore();

@@ -6,11 +6,16 @@
  * object cannot answer (error, overload or timeout).
  *
  * Off the response path (`ctx.waitUntil`): topping up a busy key's lease before it runs dry, and
- * giving back what a lease still holds shortly before it expires.
+ * giving back what a lease still holds shortly before it expires. That upkeep serves the isolate,
+ * not the request that happened to schedule it, so it runs outside every request's trace: a
+ * request's trace shows a `RateLimiter.*` client span exactly for each object call its response
+ * waited for, a `rate_limit.lease_wait` span while it waited for another request's lease call,
+ * and `vakt.rate_limit.source` (lease, object, cache, failure, revoked) on the request's span.
  */
 import type { RateLimitFailureMode } from '../config';
 import { keyCache } from '../keys/cache';
 import { metrics } from '../metrics/recorder';
+import { currentTrace, runOutsideTrace } from '../observability/request-trace';
 import { sleep } from '../timing';
 import { DenyCache } from './deny-cache';
 import { DEFAULT_LEASE_MS } from './limits';
@@ -144,7 +149,9 @@ export async function checkRateLimit(
     // Another request of this isolate is already asking for a lease: wait for its answer rather
     // than add one more call to the object (bounded by that call's own timeout).
     if (waited || !leaseCallPending(entry, now)) break;
+    const start = performance.now();
     await waitForLease(entry, o.now);
+    currentTrace()?.span('rate_limit.lease_wait', 'internal', start, performance.now());
     waited = true;
     now = o.now();
   }
@@ -235,38 +242,40 @@ function topUp(o: Resolved, entry: KeyLeases, now: number): void {
   const w = want(entry, now, o.leaseMs);
   if (w < 2 || held(entry, now) * 2 > w) return;
   const end = beginLeaseCall(entry, now, o.timeoutMs);
-  const ctx = o.ctx;
-  ctx.waitUntil(
-    (async () => {
-      try {
-        const req: AcquireRequest = {
-          rule: o.rule,
-          take: 0,
-          lease: w,
-          lease_ms: o.leaseMs,
-          version: o.key.version,
-          returns: takeReturns(entry),
-        };
-        const sentAt = o.now();
-        const res = await call(o, (stub) => stub.acquire(req), 'acquire');
-        const at = o.now();
-        if (res.revoked || res.stale) return keyChanged(o, at);
-        const lease = install(entry, res, sentAt, at);
-        if (lease) scheduleReturn(o, entry, lease, at);
-        else returnLate(o, entry);
-      } catch {
-        // The next request that finds no admission asks inline and applies the failure policy.
-      } finally {
-        end();
-      }
-    })(),
-  );
+  background(o.ctx, async () => {
+    try {
+      const req: AcquireRequest = {
+        rule: o.rule,
+        take: 0,
+        lease: w,
+        lease_ms: o.leaseMs,
+        version: o.key.version,
+        returns: takeReturns(entry),
+      };
+      const sentAt = o.now();
+      const res = await call(o, (stub) => stub.acquire(req), 'acquire');
+      const at = o.now();
+      if (res.revoked || res.stale) return keyChanged(o, at);
+      const lease = install(entry, res, sentAt, at);
+      if (lease) scheduleReturn(o, entry, lease, at);
+      else returnLate(o, entry);
+    } catch {
+      // The next request that finds no admission asks inline and applies the failure policy.
+    } finally {
+      end();
+    }
+  });
+}
+
+/** Lease upkeep in `waitUntil`, as no request's work (see the module comment). */
+function background(ctx: WaitUntil, task: () => Promise<unknown>): void {
+  ctx.waitUntil(runOutsideTrace(task));
 }
 
 /** Gives back what `lease` still holds shortly before it expires (from `waitUntil`). */
 function scheduleReturn(o: Resolved, entry: KeyLeases, lease: LocalLease, now: number): void {
   if (!o.ctx) return;
-  o.ctx.waitUntil(
+  background(o.ctx, () =>
     sleep(Math.max(0, lease.returnAt - now)).then(async () => {
       // What the lease still holds, and the spent leases' closing notices no later call carried
       // (a key gone quiet), so the object stops holding quota back for them.
@@ -289,7 +298,7 @@ function returnLate(o: Resolved, entry: KeyLeases): void {
 
 function sendReturns(o: Resolved, returns: LeaseReturn[]): void {
   if (!o.ctx || returns.length === 0) return;
-  o.ctx.waitUntil(
+  background(o.ctx, () =>
     call(o, (stub) => stub.release(o.rule, returns), 'release').catch(() => {
       // Unreturned admissions expire unspent: under-admission, never over-admission.
     }),

@@ -28,6 +28,19 @@ describe('LeasePool', () => {
     expect(want(e, t + 1500, 1000)).toBe(1);
   });
 
+  it('never asks a key too small to lease for a lease, however busy (nobody waits for one)', () => {
+    const pool = new LeasePool();
+    const small = { limit: 79, window_s: 60 }; // 5 % of 79 is 3 < LEASE_MIN_OUTSTANDING
+    let e = pool.entry('s', 'v1', small, T0);
+    for (let i = 0; i < 400; i++) e = pool.entry('s', 'v1', small, T0 + 1);
+    expect(want(e, T0 + 1, 1000)).toBe(1);
+    // At 80 the key has 4 of headroom and the same rate asks for a lease.
+    const big = { limit: 80, window_s: 60 };
+    let f = pool.entry('b', 'v1', big, T0);
+    for (let i = 0; i < 400; i++) f = pool.entry('b', 'v1', big, T0 + 1);
+    expect(want(f, T0 + 1, 1000)).toBeGreaterThan(1);
+  });
+
   it('asks for no lease while the object’s round trip is over half the lease lifetime', () => {
     const pool = new LeasePool();
     let e = pool.entry('k', 'v1', rule, T0);

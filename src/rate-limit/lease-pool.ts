@@ -26,6 +26,7 @@ import {
   LEASE_MAX_WANT,
   LEASE_RETURN_MARGIN_MS,
   LEASE_TARGET_MS,
+  maxOutstanding,
 } from './limits';
 
 /** Longest pause between two looks while waiting for another request's lease call. */
@@ -205,9 +206,11 @@ export function spend(e: KeyLeases, now: number): RateLimitDecision | undefined 
 
 /**
  * How many admissions to ask for: the rate over the last second × LEASE_TARGET_MS, at least 1;
- * 1 while the object's round trip exceeds LEASE_MAX_RTT_SHARE of the lease lifetime.
+ * 1 while the object's round trip exceeds LEASE_MAX_RTT_SHARE of the lease lifetime, and always 1
+ * for a key too small to lease (its requests then never wait for a lease call that grants nothing).
  */
 export function want(e: KeyLeases, now: number, leaseMs: number): number {
+  if (maxOutstanding(e.rule) === 0) return 1;
   // Over a round trip that is a large part of the lease, leases arrive mostly expired and their
   // returns risk arriving after the object's expiry (lost to the key): no leases then.
   if (e.rttMs > e.maxRttShare * leaseMs) return 1;

@@ -2,6 +2,7 @@
  * The lease protocol's numbers, in one place (docs/rate-limit.md explains each). Pure constants:
  * config.ts, the object and the isolate side all import them.
  */
+import type { RateLimitRule } from './gcra';
 
 /** Default lease lifetime (`RATE_LIMIT_LEASE_MS`): the bound for a revoke or policy change. */
 export const DEFAULT_LEASE_MS = 1_000;
@@ -27,3 +28,12 @@ export const LEASE_RETURN_MARGIN_MS = 250;
 export const LEASE_MAX_RTT_SHARE = 0.5;
 /** The most an isolate asks for in one lease (the object caps it further). */
 export const LEASE_MAX_WANT = 10_000;
+
+/**
+ * The most admissions that may be outstanding in leases for `rule`, all isolates together
+ * (0 = the key is never leased). The object enforces it; isolates use it to skip asking.
+ */
+export function maxOutstanding(rule: RateLimitRule): number {
+  const n = Math.floor(rule.limit * LEASE_MAX_SHARE);
+  return n >= LEASE_MIN_OUTSTANDING ? n : 0;
+}

@@ -27,21 +27,12 @@ import type { Env } from '../env';
 import { acquire, release, type BucketState, type Lease } from './bucket';
 import { assertRule, type GcraState, type RateLimitDecision, type RateLimitRule } from './gcra';
 import type { LeaseGrant, LeaseReturn } from './lease-pool';
-import {
-  LEASE_MAX_SHARE,
-  LEASE_MIN_OUTSTANDING,
-  LEASE_RETURN_GRACE_MS,
-  MAX_LEASE_MS,
-} from './limits';
+import { LEASE_RETURN_GRACE_MS, MAX_LEASE_MS, maxOutstanding } from './limits';
+
+export { maxOutstanding } from './limits';
 
 /** Most returns accepted in one call. */
 const MAX_RETURNS = 64;
-
-/** The most admissions that may be outstanding in leases for `rule` (0 = the key is not leased). */
-export function maxOutstanding(rule: RateLimitRule): number {
-  const n = Math.floor(rule.limit * LEASE_MAX_SHARE);
-  return n >= LEASE_MIN_OUTSTANDING ? n : 0;
-}
 
 export interface AcquireRequest {
   rule: RateLimitRule;

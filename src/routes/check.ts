@@ -101,6 +101,9 @@ checkRoutes.openapi(checkRoute, async (c) => {
     'vakt.model': labels.model,
     'vakt.operation': labels.operation,
     'vakt.direction': direction,
+    // Who decided the quota: a lease (no round trip), the object, the deny cache, or the
+    // failure policy. With `lease` or `cache` the trace has no RateLimiter span, rightly.
+    'vakt.rate_limit.source': rl.source,
   });
 
   const segments = content.segments;

@@ -24,6 +24,7 @@ import YAML from 'yaml';
 import { interpolate, QUERIES, VARIABLES, type VariableName } from '../../scripts/gen-dashboard';
 import { alertName, loadSloSpec, seconds, SLO_NAMES, type SloName } from '../../scripts/gen-slo';
 import { REQUEST_LATENCY_BUCKETS_MS } from '../../src/metrics/definitions';
+import { maxOutstanding } from '../../src/rate-limit/limits';
 import { requireTools } from './support/binaries';
 import { dashboardQueries, type DashboardDoc } from './support/dashboard';
 import {
@@ -72,6 +73,12 @@ interface Keys {
   /** Only ever used with the D1 fault, so it is never in an isolate's key cache. */
   fault: { id: string; key: string };
   monitor: { id: string; key: string };
+  /**
+   * The slow and the traced requests' key: its limit is below the lease floor (maxOutstanding
+   * is 0), so every one of its requests calls its rate-limiter object and meets the injected
+   * fault on its own path — a leased key's isolate would answer it from a lease, with no RPC.
+   */
+  slow: { id: string; key: string };
 }
 
 /**
@@ -103,6 +110,8 @@ const SLOW_MS = 120;
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
 const TRACED_SLOW_MS = 300;
+/** Below the lease floor (see Keys.slow); room for the 6 slow and traced requests. */
+const SLOW_KEY_LIMIT = 60;
 const ok = (model: string, operation: string, input: string) => ({ model, operation, input });
 
 const KINDS: Record<string, Kind> = {
@@ -185,7 +194,7 @@ const KINDS: Record<string, Kind> = {
   slow: {
     name: 'allowed, with a slow rate limiter',
     send: (v, k) =>
-      check(v, k.main.key, ok('gpt-4', 'classify', 'Is this a question?'), {
+      check(v, k.slow.key, ok('gpt-4', 'classify', 'Is this a question?'), {
         'X-Test-Fault': `slow=${SLOW_MS}`,
       }),
     status: 200,
@@ -260,7 +269,8 @@ function expectations(keys: Keys, health0: number): Expect[] {
     check('401', 1, 3),
     check('500', 1, 4),
     E('requests_total', { method: 'GET', endpoint: 'unmatched', status: '404' }, 1, 2),
-    E('requests_total', { method: 'POST', endpoint: '/admin/keys', status: '201' }, 4, 4),
+    // main, rl, fault, monitor, slow.
+    E('requests_total', { method: 'POST', endpoint: '/admin/keys', status: '201' }, 5, 5),
     E(
       'requests_total',
       { method: 'GET', endpoint: '/health', status: '200' },
@@ -364,7 +374,16 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       rl: await create({ name: 'e2e-rl', policy: { rate_limit: { limit: 2, window_s: 3600 } } }),
       fault: await create({ name: 'e2e-fault' }),
       monitor: await create({ name: 'e2e-monitor', policy: { mode: 'monitor' } }),
+      slow: await create({
+        name: 'e2e-slow',
+        policy: {
+          models: ['gpt-4*'],
+          operations: ['classify'],
+          rate_limit: { limit: SLOW_KEY_LIMIT, window_s: 3600 },
+        },
+      }),
     };
+    expect(maxOutstanding({ limit: SLOW_KEY_LIMIT, window_s: 3600 })).toBe(0);
 
     const send = async ([kind, n]: [Kind, number]) => {
       for (let i = 0; i < n; i++) {
@@ -418,7 +437,7 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     inPhase2 = true;
     for (const step of PHASE2) await send(step);
     // Last, so its latency exemplar is the newest in its bucket when Prometheus scrapes.
-    traced = await check(vakt, keys.main.key, ok('gpt-4', 'classify', 'Is this a question?'), {
+    traced = await check(vakt, keys.slow.key, ok('gpt-4', 'classify', 'Is this a question?'), {
       traceparent: TRACEPARENT,
       'X-Test-Fault': `slow=${TRACED_SLOW_MS},rate-limiter`,
     });

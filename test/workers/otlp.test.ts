@@ -128,12 +128,14 @@ describe('OTLP span export', () => {
     expect(attr(server, 'http.response.status_code')).toEqual({ intValue: 200 });
     expect(attr(server, 'vakt.decision_id')).toEqual({ stringValue: decision_id });
     expect(attr(server, 'vakt.api_key_id')).toEqual({ stringValue: id });
+    // A quiet key (and the default 60/min is too small to lease): the object decided.
+    expect(attr(server, 'vakt.rate_limit.source')).toEqual({ stringValue: 'object' });
 
     const children = spans.filter((s) => s !== server);
     expect(children.map((s) => [s.name, s.kind]).sort()).toEqual(
       [
         ['AUDIT_QUEUE send', 4],
-        ['RateLimiter.check', 3],
+        ['RateLimiter.acquire', 3],
         ['logging', 1],
         ['rate_limit', 1],
         ['scoring', 1],
@@ -145,9 +147,45 @@ describe('OTLP span export', () => {
       expect(c.parentSpanId).toBe(server.spanId);
       expect(BigInt(c.endTimeUnixNano) >= BigInt(c.startTimeUnixNano)).toBe(true);
     }
-    const rpc = children.find((s) => s.name === 'RateLimiter.check')!;
-    expect(attr(rpc, 'rpc.method')).toEqual({ stringValue: 'check' });
+    const rpc = children.find((s) => s.name === 'RateLimiter.acquire')!;
+    expect(attr(rpc, 'rpc.method')).toEqual({ stringValue: 'acquire' });
     expect([rpc.status.code, rpc.events]).toEqual([0, []]);
+  });
+
+  it('shows a RateLimiter span only for the object calls a response waited for: none for a lease admission, none for lease upkeep', async () => {
+    const collector = new Collector();
+    const { key } = await createKey({
+      name: 'otlp-leased',
+      policy: { rate_limit: { limit: 100_000, window_s: 60 } },
+    });
+    const testEnv = envWith(collector);
+    // A busy key: back-to-back requests make this isolate lease it. Every request is traced, so
+    // upkeep (top-ups, returns) scheduled by any of them would land in some trace if it leaked.
+    const calls = [];
+    for (let i = 0; i < 40; i++) {
+      const c = await call(checkReq(key), testEnv);
+      expect(c.res.status).toBe(200);
+      calls.push(c);
+    }
+    await Promise.all(calls.map((c) => c.done));
+
+    const spans = await collector.spans();
+    const servers = spans.filter((s) => s.kind === 2);
+    expect(servers).toHaveLength(40);
+    const rpcs = spans.filter((s) => s.name.startsWith('RateLimiter.'));
+    const source = (s: OtlpSpan) => attr(s, 'vakt.rate_limit.source')?.stringValue;
+    const bySource = { lease: 0, object: 0 } as Record<string, number>;
+    for (const server of servers) {
+      const own = rpcs.filter((r) => r.parentSpanId === server.spanId);
+      const src = String(source(server));
+      bySource[src] = (bySource[src] ?? 0) + 1;
+      // A lease admission made no call; an object decision made exactly one, its acquire.
+      expect(own.map((r) => r.name)).toEqual(src === 'lease' ? [] : ['RateLimiter.acquire']);
+    }
+    expect(bySource.lease).toBeGreaterThan(0);
+    expect(bySource.lease! + bySource.object!).toBe(40);
+    // Every RPC span belongs to a request that waited for it (no top-up, no release).
+    expect(rpcs).toHaveLength(bySource.object!);
   });
 
   it('sends no input, no detected value and no key: planted values never reach the collector', async () => {

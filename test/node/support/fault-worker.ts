@@ -7,10 +7,14 @@
  * Faults (comma-separated):
  * - `d1`               every D1 call throws, like a D1 outage (an API key not yet in the isolate's
  *                      cache then fails authentication with an unexpected error: a 500);
- * - `slow=<ms>`        the rate-limiter RPC answers `ms` later (a slow Durable Object);
- * - `rate-limiter`     the rate-limiter RPC throws (vakt then applies RATE_LIMIT_FAILURE_MODE).
+ * - `slow=<ms>`        every rate-limiter RPC (acquire, release, …) answers `ms` later (a slow
+ *                      Durable Object);
+ * - `rate-limiter`     every rate-limiter RPC throws (vakt then applies RATE_LIMIT_FAILURE_MODE).
  * The faults act on the dependency, so everything vakt does about them — status codes, metrics,
- * Sentry reports, audit rows, traces — is the real code path.
+ * Sentry reports, audit rows, traces — is the real code path. With rate-limit leases that includes
+ * not meeting the fault at all: a request its isolate answers from a lease makes no RPC. A request
+ * meets a faulty limiter on its own path when its key is below the lease floor (limit < 80: every
+ * request calls the object) or its isolate holds no lease for the key.
  */
 import worker, { Metrics, RateLimiter } from '../../../src/index';
 import type { Env } from '../../../src/env';
@@ -42,21 +46,31 @@ function failingDb(): D1Database {
   });
 }
 
+/** The namespace whose stubs delay and/or fail every RPC method before the real call. */
 function faultyRateLimiter(ns: Env['RATE_LIMITER'], faults: Faults): Env['RATE_LIMITER'] {
   return {
     idFromName: (name: string) => ns.idFromName(name),
     get: (id: DurableObjectId) => {
       const stub = ns.get(id);
-      return {
-        async check(rule: Parameters<typeof stub.check>[0]) {
-          if (faults.slowMs > 0) await scheduler.wait(faults.slowMs);
-          if (faults.rateLimiterError)
-            throw new Error('rate limiter unavailable (X-Test-Fault: rate-limiter)');
-          return stub.check(rule);
+      return new Proxy(stub, {
+        get(target, prop) {
+          const method = Reflect.get(target, prop) as unknown;
+          // Stubs answer every string property with an RPC method; leave the rest alone.
+          if (typeof prop !== 'string' || prop === 'then' || typeof method !== 'function') {
+            return method;
+          }
+          return async (...args: unknown[]) => {
+            if (faults.slowMs > 0) await scheduler.wait(faults.slowMs);
+            if (faults.rateLimiterError) {
+              throw new Error('rate limiter unavailable (X-Test-Fault: rate-limiter)');
+            }
+            // Called without a `this`: workerd's RPC methods are bound already.
+            return (method as (...a: unknown[]) => Promise<unknown>)(...args);
+          };
         },
-      };
+      });
     },
-  } as unknown as Env['RATE_LIMITER'];
+  } as Env['RATE_LIMITER'];
 }
 
 export default {
