@@ -52,6 +52,7 @@ export default defineConfig({
                 ADMIN_TOKEN: 'test-admin-token',
                 METRICS_TOKEN: '',
                 SENTRY_DSN: '',
+                AUDIT_HASH_KEY: 'test-audit-hash-key-000000000000000000',
                 ENVIRONMENT: 'test',
                 // Under vite's module runner a tokenizer takes seconds to load in every test
                 // file; tests of token counting use keys with a token_limit (docs/tokens.md).

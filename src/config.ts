@@ -31,6 +31,8 @@ export interface Config {
   metricsPublic: boolean;
   auditQueueMaxsize: number;
   auditRetentionDays: number;
+  /** Secret for the audit input HMAC (src/audit/input-hash.ts); undefined = no input hash. */
+  auditHashKey: string | undefined;
   keyCacheTtlMs: number;
   sentrySampleRate: number;
   /** Share of traces vakt starts that are sampled (exported); callers' decisions are kept. */
@@ -152,6 +154,11 @@ const EnvSchema = z.object({
   METRICS_PUBLIC: z.enum(['true', 'false']).default(D.METRICS_PUBLIC),
   AUDIT_QUEUE_MAXSIZE: intVar(1, 100_000_000, D.AUDIT_QUEUE_MAXSIZE),
   AUDIT_RETENTION_DAYS: intVar(0, 36_500, D.AUDIT_RETENTION_DAYS),
+  // A secret: never echoed in errors (zod's min/max messages name lengths only).
+  AUDIT_HASH_KEY: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
+    .optional(),
   KEY_CACHE_TTL_S: intVar(0, 3600, D.KEY_CACHE_TTL_S),
   SENTRY_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(D.SENTRY_SAMPLE_RATE),
   OTEL_EXPORTER_OTLP_ENDPOINT: z
@@ -206,6 +213,7 @@ async function loadConfig(env: Env): Promise<Config> {
     metricsPublic: v.METRICS_PUBLIC === 'true',
     auditQueueMaxsize: v.AUDIT_QUEUE_MAXSIZE,
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
+    auditHashKey: v.AUDIT_HASH_KEY,
     keyCacheTtlMs: v.KEY_CACHE_TTL_S * 1000,
     sentrySampleRate: v.SENTRY_SAMPLE_RATE,
     traceSampleRatio: v.OTEL_TRACES_SAMPLER_ARG,

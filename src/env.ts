@@ -3,13 +3,13 @@
  * Hand-written rather than generated so configuration vars keep their real types
  * (strings that config.ts parses), not the literal values of one wrangler.toml.
  */
-import type { AuditEvent } from './audit/event';
+import type { AuditMessageBody } from './audit/event';
 import type { Metrics } from './metrics/metrics-object';
 import type { RateLimiter } from './rate-limit/rate-limiter';
 
 export interface Env {
   DB: D1Database;
-  AUDIT_QUEUE: Queue<AuditEvent>;
+  AUDIT_QUEUE: Queue<AuditMessageBody>;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   METRICS: DurableObjectNamespace<Metrics>;
 
@@ -19,6 +19,8 @@ export interface Env {
   SENTRY_DSN?: string;
   /** `key=value,key2=value2` headers for the OTLP endpoint (e.g. an API key). */
   OTEL_EXPORTER_OTLP_HEADERS?: string;
+  /** Key for the audit input HMAC (≥ 32 chars); without it events carry no input hash. */
+  AUDIT_HASH_KEY?: string;
 
   // Plain vars (strings in wrangler.toml / .dev.vars), parsed and validated by config.ts
   ENVIRONMENT?: string;

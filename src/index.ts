@@ -3,7 +3,7 @@
  * plus the Durable Object classes the runtime instantiates.
  */
 import { app } from './app';
-import type { AuditEvent } from './audit/event';
+import type { AuditMessageBody } from './audit/event';
 import { handleQueue, handleScheduled } from './audit/handlers';
 import type { Env } from './env';
 
@@ -16,4 +16,4 @@ export default {
   queue: (batch, env, ctx) => handleQueue(batch, env, ctx),
   // Audit retention (cron "17 3 * * *"): src/audit/retention.ts.
   scheduled: (controller, env, ctx) => handleScheduled(controller, env, ctx),
-} satisfies ExportedHandler<Env, AuditEvent>;
+} satisfies ExportedHandler<Env, AuditMessageBody>;

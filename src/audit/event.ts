@@ -1,35 +1,124 @@
 /**
- * The audit event: the contract between the producer (the check route) and the queue consumer.
- * Versioned so the consumer can read events produced by an older deployment during a rollout.
- * It never holds input text or a detected value — lengths, a SHA-256 and counts only.
+ * The audit event: the contract between the producer (the check route) and everything that
+ * stores or reads it (queue consumer, D1 row, R2 archive, export). One zod schema per version is
+ * the single definition of each field; the TypeScript types are inferred from it, the consumer
+ * validates with it, and the admin API documents it.
+ *
+ * Versions: v2 is what this build produces (keyed input hash). v1 events (unkeyed
+ * `input_sha256`) are still read, so a rollout never strands events an older deployment queued;
+ * their unkeyed hash is dropped on the way in (it was reversible — see docs/audit.md).
+ *
+ * Adding a field to v2 (docs/audit.md "Adding a field"): add it here as `.optional()` (an event
+ * from a deployment without the field is still v2), map it to a column in `row.ts`
+ * (`EVENT_COLUMNS`), and add that column in a migration. Nothing else changes: the archive and
+ * the export carry the event as validated.
+ *
+ * An event never holds input text or a detected value: lengths, a keyed hash and counts only.
  */
-import type { DetectorType } from '../pii/types';
-import type { Reason } from '../governance/reasons';
+import { z } from '@hono/zod-openapi';
+import { REASONS } from '../governance/reasons';
 
-export type AuditOutcome = 'allowed' | 'blocked' | 'rate_limited';
+/** Longest identifier string an event carries (scrubbed values are cut back to it, row.ts). */
+export const MAX_IDENTIFIER_LENGTH = 256;
+export const MAX_METADATA_KEYS = 64;
+export const MAX_METADATA_VALUE_LENGTH = 1024;
 
-export interface AuditEventV1 {
-  v: 1;
-  decision_id: string;
-  /** ISO 8601 UTC timestamp of the decision. */
-  ts: string;
-  request_id: string;
-  api_key_id: string;
-  model: string;
-  operation: string;
-  allowed: boolean;
-  outcome: AuditOutcome;
-  reasons: Reason[];
-  /** Finding counts per type, e.g. `{ "email": 2 }`. */
-  finding_counts: Partial<Record<DetectorType, number>>;
-  policy_version: string;
-  /** Input length in Unicode code points (all messages for chat input). */
-  input_chars: number;
-  /** Hex SHA-256 of the input as received (the JSON string, or the canonical chat array). */
-  input_sha256: string;
-  latency_ms: number;
-  /** Caller metadata with any detected personal data already redacted. */
-  metadata: Record<string, string | number | boolean> | null;
+export const OUTCOMES = ['allowed', 'blocked', 'rate_limited'] as const;
+
+const Identifier = z.string().min(1).max(MAX_IDENTIFIER_LENGTH);
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+
+const Metadata = z
+  .record(
+    z.string().min(1).max(MAX_IDENTIFIER_LENGTH),
+    z.union([z.string().max(MAX_METADATA_VALUE_LENGTH), z.number().finite(), z.boolean()]),
+  )
+  .refine((m) => Object.keys(m).length <= MAX_METADATA_KEYS, {
+    message: `at most ${MAX_METADATA_KEYS} metadata keys`,
+  });
+
+/** Fields every version shares, with their meaning (shown in the OpenAPI document). */
+const common = {
+  decision_id: z
+    .uuid()
+    .openapi({ description: 'Returned by POST /v1/check; the idempotency key.' }),
+  ts: z.iso.datetime({ offset: true }).openapi({ description: 'Decision time, ISO 8601 UTC.' }),
+  request_id: Identifier.openapi({ description: 'X-Request-Id of the check request.' }),
+  api_key_id: z.uuid().openapi({ description: 'The API key’s id (never the key).' }),
+  model: Identifier.openapi({ description: 'Model named by the caller, identifiers scrubbed.' }),
+  operation: Identifier.openapi({ description: 'Operation named by the caller, scrubbed.' }),
+  allowed: z.boolean(),
+  outcome: z.enum(OUTCOMES),
+  reasons: z.array(z.enum(REASONS)).max(REASONS.length),
+  // Keys are checked by shape, not against this build's detector list, so an event from a
+  // deployment with a newer detector is still written rather than dead-lettered.
+  finding_counts: z
+    .record(z.string().regex(/^[a-z0-9_]{1,64}$/), z.number().int().nonnegative().max(1e9))
+    .openapi({ description: 'Finding type → count. Never offsets or values.' }),
+  policy_version: Identifier,
+  input_chars: z
+    .number()
+    .int()
+    .nonnegative()
+    .openapi({ description: 'Input length in Unicode code points.' }),
+  latency_ms: z.number().finite().nonnegative(),
+  metadata: Metadata.nullable().openapi({
+    description: 'Caller metadata; keys and values scrubbed as identifiers.',
+  }),
+};
+
+/** `allowed` is true exactly when the outcome is `allowed`. */
+const consistent = <T extends { allowed: boolean; outcome: string }>(e: T) =>
+  e.allowed === (e.outcome === 'allowed');
+const consistentIssue = {
+  message: 'allowed must be true exactly when outcome is "allowed"',
+  path: ['allowed'],
+};
+
+export const AuditEventV1Schema = z
+  // `input_sha256` was required in v1; it is optional here because this build drops it on the
+  // way in (sanitizeEvent), and a dead letter it keeps is re-read with this schema.
+  .object({ v: z.literal(1), ...common, input_sha256: Hex64.optional() })
+  // Unknown fields of a known version are dropped (never stored), not fatal.
+  .strip()
+  .refine(consistent, consistentIssue);
+
+/** The v2 fields, before the cross-field rules (the admin API's record extends this). */
+export const AuditEventV2Fields = z.object({
+  v: z.literal(2),
+  ...common,
+  input_hmac: Hex64.optional().openapi({
+    description:
+      'Hex HMAC-SHA-256 of the input under the secret AUDIT_HASH_KEY; absent when no key is configured.',
+  }),
+  input_hmac_key_id: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/)
+    .optional()
+    .openapi({ description: 'Which AUDIT_HASH_KEY made input_hmac (rotation).' }),
+});
+
+export const AuditEventV2Schema = AuditEventV2Fields.strip()
+  .refine(consistent, consistentIssue)
+  .refine((e) => (e.input_hmac === undefined) === (e.input_hmac_key_id === undefined), {
+    message: 'input_hmac and input_hmac_key_id come together',
+    path: ['input_hmac_key_id'],
+  });
+
+export type AuditEventV1 = z.infer<typeof AuditEventV1Schema>;
+export type AuditEventV2 = z.infer<typeof AuditEventV2Schema>;
+/** The event this build produces. */
+export type AuditEvent = AuditEventV2;
+/** Any event version the consumer reads. */
+export type AnyAuditEvent = AuditEventV1 | AuditEventV2;
+export type AuditOutcome = AuditEvent['outcome'];
+
+/**
+ * A queue message: many events packed into one body (the producer's group commit), or — from
+ * an older deployment or a hand-sent message — a single event.
+ */
+export interface AuditPack {
+  pack: 1;
+  events: AuditEvent[];
 }
-
-export type AuditEvent = AuditEventV1;
+export type AuditMessageBody = AuditPack | AnyAuditEvent;

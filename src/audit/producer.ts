@@ -11,16 +11,15 @@
  * of events in flight): logs_queued_total counts every event handed to the audit logger exactly
  * once — sent to the queue, written by the fallback, or dropped here.
  */
+import { getConfig } from '../config';
 import type { Env } from '../env';
 import { nextTurn, sleep } from '../timing';
-import { canonicalJson } from '../governance/policy';
-import type { CheckRequestInput } from '../governance/types';
-import { sha256Hex } from '../hash';
 import { flushMetrics } from '../metrics/flush';
 import { metrics } from '../metrics/recorder';
 import { captureException, type ReportTags } from '../observability/report';
 import { AuditEventLostError, describeError } from './errors';
-import type { AuditEvent } from './event';
+import type { AuditEvent, AuditMessageBody } from './event';
+import { inputHashFields } from './input-hash';
 import { SEND_ATTEMPTS, SEND_BACKOFF_MS } from './limits';
 import { sanitizeEvent, toRow } from './row';
 import { insertAuditRows } from './store';
@@ -28,7 +27,7 @@ import type { WaitUntil } from '../types';
 
 export interface ProducerDeps {
   /** AUDIT_QUEUE, or anything that sends like it. */
-  queue: { send(event: AuditEvent, options?: QueueSendOptions): Promise<unknown> };
+  queue: { send(body: AuditMessageBody, options?: QueueSendOptions): Promise<unknown> };
   db: D1Database;
   report: (err: unknown, tags: ReportTags) => void;
   /** Pause between send attempts; injectable so tests need not wait. */
@@ -47,6 +46,7 @@ export async function deliverAudit(deps: ProducerDeps, raw: AuditEvent): Promise
     try {
       await deps.queue.send(event, { contentType: 'json' });
       metrics.inc('logs_queued_total', {});
+      metrics.backlog(Date.parse(event.ts), { sent: 1 });
       return 'queued';
     } catch (err) {
       sendError = err;
@@ -54,6 +54,7 @@ export async function deliverAudit(deps: ProducerDeps, raw: AuditEvent): Promise
   }
 
   metrics.inc('logs_queued_total', {});
+  metrics.backlog(Date.parse(event.ts), { sent: 1 });
   console.warn(
     JSON.stringify({
       msg: 'audit queue send failed; writing to D1 directly',
@@ -62,11 +63,17 @@ export async function deliverAudit(deps: ProducerDeps, raw: AuditEvent): Promise
     }),
   );
   try {
-    const inserted = await insertAuditRows(deps.db, [toRow(event)], 'fallback', Date.now());
-    if (inserted > 0) metrics.inc('logs_written_total', {}, inserted);
+    const inserted = await insertAuditRows(deps.db, [toRow(event)], {
+      via: 'fallback',
+      now: Date.now(),
+      archived: false,
+    });
+    if (inserted.length > 0) metrics.inc('logs_written_total', {}, inserted.length);
+    for (const ts of inserted) metrics.backlog(ts, { resolved: 1 });
     return 'fallback';
   } catch (err) {
     metrics.inc('logs_dropped_total', {});
+    metrics.backlog(Date.parse(event.ts), { resolved: 1 });
     deps.report(new AuditEventLostError('producer', err), {
       component: 'audit_producer',
       decision_id: event.decision_id,
@@ -76,40 +83,51 @@ export async function deliverAudit(deps: ProducerDeps, raw: AuditEvent): Promise
   }
 }
 
-/** An event as the route builds it; the producer adds the input's hash off the response path. */
-export type UnhashedAuditEvent = Omit<AuditEvent, 'input_sha256'>;
-
-/** Hex SHA-256 of the input as checked: the string, or the canonical JSON of a chat array. */
-export function inputSha256(input: CheckRequestInput): Promise<string> {
-  return sha256Hex(typeof input === 'string' ? input : canonicalJson(input));
-}
+/** An event as the route builds it; the producer adds the input's keyed hash off the response path. */
+export type UnhashedAuditEvent = Omit<AuditEvent, 'input_hmac' | 'input_hmac_key_id'>;
 
 /**
  * Hands one decision's event to the audit logger from `ctx.waitUntil`: the input is hashed
- * there, so the response never waits for it (up to MAX_BODY_BYTES of SHA-256).
+ * there (HMAC under AUDIT_HASH_KEY, src/audit/input-hash.ts), so the response never waits for it.
  */
 export function enqueueAudit(
   env: Env,
   ctx: WaitUntil,
   event: UnhashedAuditEvent,
-  input: CheckRequestInput,
+  input: unknown,
 ): void {
   ctx.waitUntil(
     nextTurn()
-      .then(() => inputSha256(input))
-      .then((input_sha256) =>
+      .then(() => getConfig(env))
+      .then((config) => {
+        if (!config.auditHashKey && config.environment === 'production') warnNoHashKeyOnce();
+        return inputHashFields(config.auditHashKey, input);
+      })
+      .then((hash) =>
         deliverAudit(
           {
             queue: env.AUDIT_QUEUE,
             db: env.DB,
             report: (err, tags) => captureException(env, ctx, err, tags),
           },
-          { ...event, input_sha256 },
+          { ...event, ...hash },
         ),
       )
       .then(() => {
         // The request's own flush may already have run; ship what was recorded here.
         flushMetrics(env, ctx);
       }),
+  );
+}
+
+let warnedNoHashKey = false;
+/** Without AUDIT_HASH_KEY events carry no input hash (never an unkeyed one); say so once. */
+function warnNoHashKeyOnce(): void {
+  if (warnedNoHashKey) return;
+  warnedNoHashKey = true;
+  console.warn(
+    JSON.stringify({
+      msg: 'AUDIT_HASH_KEY is not set: audit events carry no input hash (wrangler secret put AUDIT_HASH_KEY)',
+    }),
   );
 }

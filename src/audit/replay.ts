@@ -56,19 +56,21 @@ export async function replayDeadLetters(
 
   let inserted = 0;
   const done: string[] = [];
+  const write = { via: 'replay', now, archived: false } as const;
   try {
-    inserted = await insertAuditRows(
-      db,
-      ready.map((r) => r.row),
-      'replay',
-      now,
-    );
+    inserted = (
+      await insertAuditRows(
+        db,
+        ready.map((r) => r.row),
+        write,
+      )
+    ).length;
     done.push(...ready.map((r) => r.dl.id));
   } catch {
     // Isolate the failing rows, as the consumer does.
     for (const { dl, row } of ready) {
       try {
-        inserted += await insertAuditRows(db, [row], 'replay', now);
+        inserted += (await insertAuditRows(db, [row], write)).length;
         done.push(dl.id);
       } catch (err) {
         failed.push({ id: dl.id, error: describeError(err) });

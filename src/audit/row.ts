@@ -1,96 +1,145 @@
 /**
- * The audit row: how an AuditEvent is stored in `audit_log` (migrations/0002_audit.sql) and how a
- * stored row is shown by the admin API. `toRow` is the single place every write path (queue
- * consumer, producer fallback, dead-letter replay) goes through, so it is also the last guard
- * against personal data: every string a client could influence is scanned and redacted here.
+ * The audit row: how an event is stored in `audit_log` (migrations/0002_audit.sql, rebuilt by
+ * 0003) and how a stored row is shown by the admin API.
+ *
+ * `EVENT_COLUMNS` is the one mapping between event fields and columns; store.ts builds its SQL
+ * from it, so adding an event field is one entry here (plus the schema field in event.ts and
+ * the column in a migration).
+ *
+ * `sanitizeEvent` is the last guard against personal data: every string a client chooses —
+ * model, operation, request id, metadata keys and values — goes through the shared identifier
+ * scrubber (src/pii/identifier.ts: the detectors plus any run of ≥ 9 digits outside a UUID or
+ * hex string). The producer applies it before an event enters the queue, and `toRow` again
+ * before any write, so an older or replayed event is covered as well.
  */
-import { redact, scanText, type Detection, type DetectorType } from '../pii';
-import { scrubIdentifier as scrubIdentifierField } from '../pii/identifier';
-import type { AuditEvent, AuditOutcome } from './event';
+import { scrubIdentifier } from '../pii/identifier';
+import {
+  MAX_IDENTIFIER_LENGTH,
+  MAX_METADATA_VALUE_LENGTH,
+  type AnyAuditEvent,
+  type AuditEventV2,
+} from './event';
 
 /** How a row reached the log. */
 export type AuditVia = 'queue' | 'fallback' | 'replay';
 
-/** A row ready to insert, in the column order of `audit_log` (see store.ts). */
-export interface AuditRow {
-  decision_id: string;
-  v: number;
-  ts: number;
-  request_id: string;
-  api_key_id: string;
-  model: string;
-  operation: string;
-  allowed: 0 | 1;
-  outcome: AuditOutcome;
-  reasons: string;
-  finding_counts: string;
-  policy_version: string;
-  input_chars: number;
-  input_sha256: string;
-  latency_ms: number;
-  metadata: string | null;
+type SqlValue = string | number | null;
+
+/** One audit_log column: the value stored for an event, and the field(s) it restores. */
+interface Column {
+  put(e: AnyAuditEvent): SqlValue;
+  get(v: SqlValue): Partial<AuditEventV2> | { v: 1 | 2 };
 }
 
-/** A row as stored (adds the consumer's bookkeeping columns). */
-export interface StoredAuditRow extends AuditRow {
-  via: AuditVia;
-  written_at: number;
-}
+const text = <K extends keyof AuditEventV2>(k: K): Column => ({
+  put: (e) => (e as AuditEventV2)[k] as SqlValue,
+  get: (v) => ({ [k]: v }) as Partial<AuditEventV2>,
+});
+const json = <K extends keyof AuditEventV2>(k: K): Column => ({
+  put: (e) => {
+    const x = (e as AuditEventV2)[k];
+    return x === null || x === undefined ? null : JSON.stringify(x);
+  },
+  get: (v) =>
+    ({ [k]: v === null ? null : (JSON.parse(String(v)) as unknown) }) as Partial<AuditEventV2>,
+});
+/** A field that may be absent from the event: NULL in the column. */
+const optional = <K extends keyof AuditEventV2>(k: K): Column => ({
+  put: (e) => ((e as Partial<AuditEventV2>)[k] ?? null) as SqlValue,
+  get: (v) => (v === null ? {} : ({ [k]: v } as Partial<AuditEventV2>)),
+});
+
+/**
+ * Event field → audit_log column, in column order. Bookkeeping columns (`via`, `written_at`,
+ * `archived`) are not event fields and are filled by store.ts.
+ */
+export const EVENT_COLUMNS = {
+  decision_id: text('decision_id'),
+  v: { put: (e) => e.v, get: (v) => ({ v: v === 1 ? 1 : 2 }) },
+  ts: { put: (e) => Date.parse(e.ts), get: (v) => ({ ts: new Date(Number(v)).toISOString() }) },
+  request_id: text('request_id'),
+  api_key_id: text('api_key_id'),
+  model: text('model'),
+  operation: text('operation'),
+  allowed: { put: (e) => (e.allowed ? 1 : 0), get: (v) => ({ allowed: v === 1 }) },
+  outcome: text('outcome'),
+  reasons: json('reasons'),
+  finding_counts: json('finding_counts'),
+  policy_version: text('policy_version'),
+  input_chars: text('input_chars'),
+  input_hmac: optional('input_hmac'),
+  input_hmac_key_id: optional('input_hmac_key_id'),
+  latency_ms: text('latency_ms'),
+  metadata: json('metadata'),
+} as const satisfies Record<string, Column>;
+
+export type EventColumn = keyof typeof EVENT_COLUMNS;
+export const EVENT_COLUMN_NAMES = Object.keys(EVENT_COLUMNS) as EventColumn[];
+
+/** A row ready to insert: one value per event column. */
+export type AuditRow = Record<EventColumn, SqlValue> & { decision_id: string; ts: number };
+
+/** A row as stored (adds the bookkeeping columns). */
+export type StoredAuditRow = AuditRow & { via: AuditVia; written_at: number; archived: number };
 
 /** An audit record as the admin API returns it: the event as written, plus how and when. */
-export interface AuditRecord extends Omit<AuditEvent, 'v'> {
+export type AuditRecord = Omit<AuditEventV2, 'v'> & {
   /** The event version the row was written from. */
-  v: number;
+  v: 1 | 2;
   via: AuditVia;
   /** ISO 8601 time the row was written. */
   written_at: string;
+};
+
+function bounded(text: string, max = MAX_IDENTIFIER_LENGTH): string {
+  return text.length <= max ? text : text.slice(0, max - 1) + '…';
 }
 
 /**
- * Detector types left alone in identifiers (model, operation, request id, metadata keys): phone
- * and IP patterns match version numbers and dates in model names (`claude-3-5-sonnet-20241022`,
- * `llama-3.1.8.2`) and would make the log useless for its main question, "which model?".
+ * A scrubbed identifier, cut back to what the event schema accepts: redaction can lengthen a
+ * string (`923 609 016` → `[NO_ORGANISASJONSNUMMER]`), and an accepted request must never
+ * become an invalid, unstorable audit event.
  */
-const IDENTIFIER_EXEMPT: ReadonlySet<DetectorType> = new Set<DetectorType>(['phone', 'ip_address']);
-
-/**
- * Redaction can lengthen a string (`923 609 016` → `[NO_ORGANISASJONSNUMMER]`), so a scrubbed
- * identifier is cut back to what the event schema accepts (src/audit/validate.ts): an accepted
- * request must never become an invalid, unstorable audit event.
- */
-export const MAX_IDENTIFIER_LENGTH = 256;
-function bounded(text: string): string {
-  return text.length <= MAX_IDENTIFIER_LENGTH
-    ? text
-    : text.slice(0, MAX_IDENTIFIER_LENGTH - 1) + '…';
+export function scrubbed(text: string, max = MAX_IDENTIFIER_LENGTH): string {
+  return bounded(scrubIdentifier(text), max);
 }
 
-/** Redacts personal data and secrets in free text (metadata values): every detector applies. */
-export function scrubText(text: string): string {
-  return redact(text, scanText(text));
-}
-
-/** Redacts personal data and secrets in an identifier-like string (see IDENTIFIER_EXEMPT). */
-export function scrubIdentifier(text: string): string {
-  const found: Detection[] = scanText(text).filter((d) => !IDENTIFIER_EXEMPT.has(d.type));
-  return redact(text, found);
-}
-
-function scrubMetadata(metadata: AuditEvent['metadata']): AuditEvent['metadata'] {
+function scrubMetadata(metadata: AnyAuditEvent['metadata']): AnyAuditEvent['metadata'] {
   if (metadata === null) return null;
-  const out: Record<string, string | number | boolean> = {};
+  const entries: [string, string | number | boolean][] = [];
+  // A Set, not `k in out`: keys such as `toString` or `constructor` are data here, not members.
+  const seen = new Set<string>();
   for (const [key, value] of Object.entries(metadata)) {
-    const k = scrubIdentifier(key);
-    // Two keys that redact to the same label keep the first value; never merge or lose silently
-    // more than that (the values are redacted anyway).
-    if (k in out) continue;
-    out[k] =
+    const k = scrubbed(key);
+    // Two keys that scrub to the same text keep the first value (both were redacted anyway).
+    if (seen.has(k)) continue;
+    seen.add(k);
+    entries.push([
+      k,
       typeof value === 'string'
-        ? scrubText(value)
+        ? scrubbed(value, MAX_METADATA_VALUE_LENGTH)
         : typeof value === 'number'
           ? scrubNumber(value)
-          : value;
+          : value,
+    ]);
   }
+  // fromEntries defines own properties, so even `__proto__` stays an ordinary key.
+  return Object.fromEntries(entries);
+}
+
+/**
+ * The event with every client-chosen string scrubbed, and a v1 event's unkeyed input_sha256
+ * dropped (it was reversible; docs/audit.md). Idempotent: `[TYPE]` labels are never re-detected.
+ */
+export function sanitizeEvent<E extends AnyAuditEvent>(event: E): E {
+  const out = {
+    ...event,
+    request_id: scrubbed(event.request_id),
+    model: scrubbed(event.model),
+    operation: scrubbed(event.operation),
+    metadata: scrubMetadata(event.metadata),
+  };
+  if (out.v === 1) delete out.input_sha256;
   return out;
 }
 
@@ -102,75 +151,30 @@ function scrubMetadata(metadata: AuditEvent['metadata']): AuditEvent['metadata']
  */
 function scrubNumber(n: number): number | string {
   const text = String(n);
-  const clean = scrubIdentifierField(text);
+  const clean = scrubIdentifier(text);
   return clean === text ? n : clean;
 }
 
-/**
- * The event with every client-influenced string redacted. The producer applies it before the
- * event enters the queue (queue messages are stored too) and `toRow` again before any write, so a
- * replayed or older event is covered as well. Idempotent: `[TYPE]` labels are never re-detected.
- */
-export function sanitizeEvent(event: AuditEvent): AuditEvent {
-  return {
-    ...event,
-    request_id: bounded(scrubIdentifier(event.request_id)),
-    model: bounded(scrubIdentifier(event.model)),
-    operation: bounded(scrubIdentifier(event.operation)),
-    metadata: scrubMetadata(event.metadata),
-  };
-}
-
 /** The stored form of a validated event. */
-export function toRow(raw: AuditEvent): AuditRow {
+export function toRow(raw: AnyAuditEvent): AuditRow {
   const event = sanitizeEvent(raw);
-  return {
-    decision_id: event.decision_id,
-    v: event.v,
-    ts: Date.parse(event.ts),
-    request_id: event.request_id,
-    api_key_id: event.api_key_id,
-    model: event.model,
-    operation: event.operation,
-    allowed: event.allowed ? 1 : 0,
-    outcome: event.outcome,
-    reasons: JSON.stringify(event.reasons),
-    finding_counts: JSON.stringify(event.finding_counts),
-    policy_version: event.policy_version,
-    input_chars: event.input_chars,
-    input_sha256: event.input_sha256,
-    latency_ms: event.latency_ms,
-    metadata: event.metadata === null ? null : JSON.stringify(event.metadata),
-  };
+  const row: Partial<Record<EventColumn, SqlValue>> = {};
+  for (const c of EVENT_COLUMN_NAMES) row[c] = EVENT_COLUMNS[c].put(event);
+  return row as AuditRow;
 }
 
-/** A row back as the event it was written from (used to keep scrubbed dead-letter payloads). */
-export function rowToEvent(row: AuditRow): AuditEvent {
-  return {
-    v: 1,
-    decision_id: row.decision_id,
-    ts: new Date(row.ts).toISOString(),
-    request_id: row.request_id,
-    api_key_id: row.api_key_id,
-    model: row.model,
-    operation: row.operation,
-    allowed: row.allowed === 1,
-    outcome: row.outcome,
-    reasons: JSON.parse(row.reasons) as AuditEvent['reasons'],
-    finding_counts: JSON.parse(row.finding_counts) as AuditEvent['finding_counts'],
-    policy_version: row.policy_version,
-    input_chars: row.input_chars,
-    input_sha256: row.input_sha256,
-    latency_ms: row.latency_ms,
-    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as AuditEvent['metadata']),
-  };
+/** A row back as the event it was written from (dead-letter payloads, the archive, the API). */
+export function rowToEvent(row: AuditRow): AnyAuditEvent {
+  const event: Record<string, unknown> = {};
+  for (const c of EVENT_COLUMN_NAMES) Object.assign(event, EVENT_COLUMNS[c].get(row[c]));
+  return event as AnyAuditEvent;
 }
 
 /** A stored row as the admin API shows it: ISO times, JSON columns parsed, booleans. */
 export function toRecord(row: StoredAuditRow): AuditRecord {
   return {
-    ...rowToEvent(row),
-    v: row.v,
+    ...(rowToEvent(row) as AuditEventV2),
+    v: row.v === 1 ? 1 : 2,
     via: row.via,
     written_at: new Date(row.written_at).toISOString(),
   };
@@ -178,16 +182,16 @@ export function toRecord(row: StoredAuditRow): AuditRecord {
 
 /**
  * Deep-redacts an arbitrary JSON value (an invalid dead-lettered body): every string and key is
- * scanned with every detector, so not even a malformed message stores personal data.
+ * scrubbed, so not even a malformed message stores personal data.
  */
 export function scrubJson(value: unknown, depth = 0): unknown {
   if (depth > 20) return null;
-  if (typeof value === 'string') return scrubText(value);
+  if (typeof value === 'string') return scrubIdentifier(value);
   if (Array.isArray(value)) return value.map((v) => scrubJson(v, depth + 1));
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[scrubText(k)] = scrubJson(v, depth + 1);
-    return out;
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [scrubIdentifier(k), scrubJson(v, depth + 1)]),
+    );
   }
   return value;
 }

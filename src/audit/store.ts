@@ -3,39 +3,25 @@
  * `audit_log` is keyed by decision_id and `audit_dead_letters` by decision_id (or message id), so a
  * redelivered message, a producer fallback racing the queue, or a second replay never duplicates.
  */
-import type { AuditRow, AuditVia, StoredAuditRow } from './row';
+import {
+  EVENT_COLUMN_NAMES as EVENT_COLUMNS,
+  type AuditRow,
+  type AuditVia,
+  type StoredAuditRow,
+} from './row';
 
-/** audit_log columns, in the order `toRow` fills them (the JSON array positions below). */
-const EVENT_COLUMNS = [
-  'decision_id',
-  'v',
-  'ts',
-  'request_id',
-  'api_key_id',
-  'model',
-  'operation',
-  'allowed',
-  'outcome',
-  'reasons',
-  'finding_counts',
-  'policy_version',
-  'input_chars',
-  'input_sha256',
-  'latency_ms',
-  'metadata',
-] as const satisfies readonly (keyof AuditRow)[];
-
-const STORED_COLUMNS = [...EVENT_COLUMNS, 'via', 'written_at'] as const;
+const STORED_COLUMNS = [...EVENT_COLUMNS, 'via', 'written_at', 'archived'] as const;
 
 /**
- * One statement for the whole batch: the rows travel as ONE JSON parameter and `json_each`
- * unpacks them. A multi-row `VALUES` list would hit D1's limit of 100 bound parameters per
- * statement at 6 rows; this stays one round trip at any batch size.
+ * The rows travel as ONE JSON parameter and `json_each` unpacks them: a multi-row `VALUES` list
+ * would hit D1's limit of 100 bound parameters per statement at 6 rows. RETURNING gives the
+ * decision time of each row that was new, so counters can attribute it (backlog ledger).
  */
 const INSERT_ROWS_SQL = `INSERT INTO audit_log (${STORED_COLUMNS.join(', ')})
-SELECT ${EVENT_COLUMNS.map((_, i) => `value ->> ${i}`).join(', ')}, ?2, ?3
+SELECT ${EVENT_COLUMNS.map((_, i) => `value ->> ${i}`).join(', ')}, ?2, ?3, ?4
 FROM json_each(?1) WHERE true
-ON CONFLICT (decision_id) DO NOTHING`;
+ON CONFLICT (decision_id) DO NOTHING
+RETURNING ts`;
 
 /** The reason index is filled from the stored rows, so it always agrees with audit_log. */
 const INSERT_REASONS_SQL = `INSERT INTO audit_log_reasons (reason, ts, decision_id)
@@ -46,24 +32,84 @@ JOIN json_each(a.reasons) AS r
 WHERE true
 ON CONFLICT DO NOTHING`;
 
+/** A row written before its batch reached the archive is marked archived once it has. */
+const MARK_ARCHIVED_SQL = `UPDATE audit_log SET archived = 1
+WHERE archived = 0 AND decision_id IN (SELECT value ->> 0 FROM json_each(?1))`;
+
 /**
- * Inserts rows idempotently in one transaction (audit_log + its reason index).
- * Returns how many rows were new (`meta.changes`); duplicates count 0.
- * Throws if D1 rejects the statement — callers isolate the failing row (see consumer.ts).
+ * Largest JSON payload per statement, in UTF-8 bytes. D1 refuses statements over 100 KB
+ * (`SQLITE_TOOBIG`); the payload is the statement's bulk, so rows are packed into chunks under
+ * this bound with room for the SQL text. One row is always accepted: a row's size is bounded by
+ * the event schema (src/audit/event.ts), well under D1's 2 MB row limit.
+ */
+export const MAX_STATEMENT_PAYLOAD_BYTES = 90_000;
+
+/** UTF-8 length of a string without encoding it. */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // 2 bytes below U+0800, 4 per surrogate pair (2 + 2), 3 for the rest of the BMP.
+    if (c >= 0x80) n += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
+  }
+  return n;
+}
+
+/** Rows cut into JSON payloads of at most `maxBytes` (a larger single row is its own chunk). */
+export function payloadChunks(
+  rows: readonly AuditRow[],
+  maxBytes = MAX_STATEMENT_PAYLOAD_BYTES,
+): string[] {
+  const chunks: string[] = [];
+  let parts: string[] = [];
+  let size = 2;
+  for (const r of rows) {
+    const part = JSON.stringify(EVENT_COLUMNS.map((c) => r[c]));
+    const bytes = utf8Length(part) + 1;
+    if (parts.length > 0 && size + bytes > maxBytes) {
+      chunks.push(`[${parts.join(',')}]`);
+      parts = [];
+      size = 2;
+    }
+    parts.push(part);
+    size += bytes;
+  }
+  if (parts.length > 0) chunks.push(`[${parts.join(',')}]`);
+  return chunks;
+}
+
+export interface WriteOptions {
+  via: AuditVia;
+  now: number;
+  /** Whether the rows' events are in the R2 archive already. */
+  archived: boolean;
+}
+
+/**
+ * Inserts rows idempotently in one transaction (audit_log + its reason index), in size-bounded
+ * statements. Returns the decision time (`ts`) of every row that was new; duplicates return
+ * nothing. Throws if D1 rejects a statement — callers isolate the failing row (consumer.ts).
  */
 export async function insertAuditRows(
   db: D1Database,
   rows: readonly AuditRow[],
-  via: AuditVia,
-  now: number,
-): Promise<number> {
-  if (rows.length === 0) return 0;
-  const payload = JSON.stringify(rows.map((r) => EVENT_COLUMNS.map((c) => r[c])));
-  const [inserted] = await db.batch([
-    db.prepare(INSERT_ROWS_SQL).bind(payload, via, now),
-    db.prepare(INSERT_REASONS_SQL).bind(payload),
-  ]);
-  return inserted?.meta.changes ?? 0;
+  opts: WriteOptions,
+): Promise<number[]> {
+  if (rows.length === 0) return [];
+  const stmts: D1PreparedStatement[] = [];
+  for (const payload of payloadChunks(rows)) {
+    stmts.push(
+      db.prepare(INSERT_ROWS_SQL).bind(payload, opts.via, opts.now, opts.archived ? 1 : 0),
+      db.prepare(INSERT_REASONS_SQL).bind(payload),
+    );
+    if (opts.archived) stmts.push(db.prepare(MARK_ARCHIVED_SQL).bind(payload));
+  }
+  const results = await db.batch<{ ts: number }>(stmts);
+  const step = opts.archived ? 3 : 2;
+  const inserted: number[] = [];
+  for (let i = 0; i < results.length; i += step)
+    for (const r of results[i]?.results ?? []) inserted.push(r.ts);
+  return inserted;
 }
 
 // ---------------------------------------------------------------------------------------------

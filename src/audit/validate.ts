@@ -4,58 +4,22 @@
  * well-formed event version is dead-lettered at once instead of being retried forever.
  */
 import { z } from '@hono/zod-openapi';
-import { REASONS } from '../governance/reasons';
-import type { AuditEvent } from './event';
+import {
+  AuditEventV1Schema,
+  AuditEventV2Schema,
+  type AnyAuditEvent,
+  type AuditMessageBody,
+} from './event';
 
-/** Limits that keep one row small; the producer never comes near them. */
-const MAX_TEXT = 256;
-const MAX_METADATA_KEYS = 64;
+/** Events in one packed message; the producer packs far fewer (limits.ts). */
+export const MAX_EVENTS_PER_PACK = 1000;
 
-const Identifier = z.string().min(1).max(MAX_TEXT);
+export type ParseResult = { ok: true; event: AnyAuditEvent } | { ok: false; error: string };
 
-const AuditEventV1Schema = z
-  .object({
-    v: z.literal(1),
-    decision_id: z.uuid(),
-    ts: z.iso.datetime({ offset: true }),
-    request_id: Identifier,
-    api_key_id: z.uuid(),
-    model: Identifier,
-    operation: Identifier,
-    allowed: z.boolean(),
-    outcome: z.enum(['allowed', 'blocked', 'rate_limited']),
-    reasons: z.array(z.enum(REASONS)).max(REASONS.length),
-    // Keys are checked by shape, not against this build's detector list, so an event from a
-    // deployment with a newer detector is still written rather than dead-lettered.
-    finding_counts: z.record(
-      z.string().regex(/^[a-z0-9_]{1,64}$/),
-      z.number().int().nonnegative().max(1_000_000_000),
-    ),
-    policy_version: Identifier,
-    input_chars: z.number().int().nonnegative(),
-    input_sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    latency_ms: z.number().finite().nonnegative(),
-    metadata: z
-      .record(
-        z.string().min(1).max(MAX_TEXT),
-        z.union([z.string().max(1024), z.number().finite(), z.boolean()]),
-      )
-      .refine((m) => Object.keys(m).length <= MAX_METADATA_KEYS, {
-        message: `at most ${MAX_METADATA_KEYS} metadata keys`,
-      })
-      .nullable(),
-  })
-  // Unknown fields of a known version are dropped (never stored), not fatal.
-  .strip()
-  .refine((e) => e.allowed === (e.outcome === 'allowed'), {
-    message: 'allowed must be true exactly when outcome is "allowed"',
-    path: ['allowed'],
-  });
-
-export type ParseResult = { ok: true; event: AuditEvent } | { ok: false; error: string };
+const SCHEMAS = { 1: AuditEventV1Schema, 2: AuditEventV2Schema } as const;
 
 /**
- * Checks an untrusted message body against the event versions this build understands.
+ * Checks an untrusted event against the versions this build understands.
  * The error names fields and rules only — never a value from the body.
  */
 export function parseAuditEvent(body: unknown): ParseResult {
@@ -63,7 +27,7 @@ export function parseAuditEvent(body: unknown): ParseResult {
     return { ok: false, error: 'body is not a JSON object' };
   }
   const version = (body as { v?: unknown }).v;
-  if (version !== 1) {
+  if (version !== 1 && version !== 2) {
     return {
       ok: false,
       // Only a small integer is echoed: a body is untrusted and must not leak into logs.
@@ -74,12 +38,31 @@ export function parseAuditEvent(body: unknown): ParseResult {
       })`,
     };
   }
-  const result = AuditEventV1Schema.safeParse(body);
+  const result = SCHEMAS[version].safeParse(body);
   if (result.success) return { ok: true, event: result.data };
   const issues = result.error.issues
     .slice(0, 5)
     .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.code}`);
-  return { ok: false, error: `invalid v1 event: ${issues.join('; ')}` };
+  return { ok: false, error: `invalid v${version} event: ${issues.join('; ')}` };
+}
+
+/** Whether a body is a pack of events rather than one event. */
+export function isPack(body: unknown): body is { pack: 1; events: unknown[] } {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    (body as { pack?: unknown }).pack === 1 &&
+    Array.isArray((body as { events?: unknown }).events)
+  );
+}
+
+/**
+ * The events of a message body: every event of a pack (each validated on its own, so one bad
+ * event never holds back the others), or the body itself as one event.
+ */
+export function eventsOf(body: unknown): unknown[] {
+  if (!isPack(body)) return [body];
+  return body.events.length <= MAX_EVENTS_PER_PACK ? body.events : [{ invalid: 'pack too large' }];
 }
 
 /** The decision_id of a body, if it carries a well-formed one (for dead-letter keys). */
@@ -88,3 +71,5 @@ export function decisionIdOf(body: unknown): string | null {
   const id = (body as { decision_id?: unknown }).decision_id;
   return typeof id === 'string' && z.uuid().safeParse(id).success ? id : null;
 }
+
+export type { AuditMessageBody };

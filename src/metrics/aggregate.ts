@@ -13,6 +13,7 @@ import {
   type MetricName,
 } from './definitions';
 import type { Exemplar, SeriesDelta } from './recorder';
+import type { BacklogDelta } from '../audit/backlog';
 
 interface SeriesBase {
   name: MetricName;
@@ -43,6 +44,8 @@ export type SeriesState = CounterState | HistogramState;
 export interface MetricsFlush {
   id: string;
   deltas: SeriesDelta[];
+  /** Audit backlog ledger buckets (src/audit/backlog.ts), applied with the deltas. */
+  backlog?: BacklogDelta[];
 }
 
 /** Deltas in one flush: senders split a bigger buffer into several; the object refuses more. */

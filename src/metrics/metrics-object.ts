@@ -14,6 +14,9 @@
  *     counters use `value`; histograms use `sum`, `count` and `buckets` (JSON array of
  *     non-cumulative counts, last = +Inf).
  *   applied_flushes(id PRIMARY KEY, applied_at) — ids of applied flushes, kept DEDUPE_RETENTION_MS.
+ *   audit_backlog(bucket PRIMARY KEY, sent, resolved) — the audit backlog ledger
+ *     (src/audit/backlog.ts), applied in the same transaction as its flush; buckets past the
+ *     horizon are pruned.
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
@@ -25,6 +28,7 @@ import {
   type SeriesState,
 } from './aggregate';
 import { METRIC_DEFINITIONS, type MetricName } from './definitions';
+import { oldestLiveBucket, validBacklogDelta, type BacklogDelta } from '../audit/backlog';
 
 /**
  * How long a flush id is remembered: twice the time a sender keeps retrying one
@@ -79,6 +83,11 @@ export class Metrics extends DurableObject<Env> {
         applied_at INTEGER NOT NULL
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS applied_flushes_at ON applied_flushes (applied_at);
+      CREATE TABLE IF NOT EXISTS audit_backlog (
+        bucket INTEGER PRIMARY KEY,
+        sent INTEGER NOT NULL DEFAULT 0,
+        resolved INTEGER NOT NULL DEFAULT 0
+      );
     `);
   }
 
@@ -92,11 +101,23 @@ export class Metrics extends DurableObject<Env> {
     const plan = this.ctx.storage.transactionSync(() => {
       if (now - this.#lastPrune >= PRUNE_EVERY_MS) {
         sql.exec('DELETE FROM applied_flushes WHERE applied_at < ?', now - DEDUPE_RETENTION_MS);
+        sql.exec('DELETE FROM audit_backlog WHERE bucket < ?', oldestLiveBucket(now));
         this.#lastPrune = now;
       }
       if (sql.exec('SELECT 1 FROM applied_flushes WHERE id = ?', flush.id).toArray().length > 0)
         return null;
       const plan = table.plan(flush.deltas, now);
+      for (const b of flush.backlog ?? []) {
+        if (!validBacklogDelta(b)) continue;
+        sql.exec(
+          `INSERT INTO audit_backlog (bucket, sent, resolved) VALUES (?, ?, ?)
+           ON CONFLICT (bucket) DO UPDATE SET
+             sent = sent + excluded.sent, resolved = resolved + excluded.resolved`,
+          b.bucket,
+          b.sent,
+          b.resolved,
+        );
+      }
       for (const s of plan.updates) {
         sql.exec(
           `INSERT INTO series (name, labels, kind, first_seen, value, sum, count, buckets)
@@ -160,6 +181,17 @@ export class Metrics extends DurableObject<Env> {
     // Memory follows storage only once the transaction has committed.
     table.remove(victims);
     return { matched: victims.length };
+  }
+
+  /** This shard's audit backlog ledger within the horizon. */
+  backlog(now: number = Date.now()): BacklogDelta[] {
+    return this.ctx.storage.sql
+      .exec<{ bucket: number; sent: number; resolved: number }>(
+        'SELECT bucket, sent, resolved FROM audit_backlog WHERE bucket >= ?',
+        oldestLiveBucket(now),
+      )
+      .toArray()
+      .map((r) => ({ bucket: r.bucket, sent: r.sent, resolved: r.resolved }));
   }
 
   #load(): SeriesTable {

@@ -3,6 +3,7 @@
  * here does I/O. `flushMetrics` (flush.ts) ships the buffer to the METRICS Durable Object(s)
  * from `ctx.waitUntil`.
  */
+import { backlogBucket, type BacklogDelta } from '../audit/backlog';
 import {
   METRIC_DEFINITIONS,
   type CounterName,
@@ -44,6 +45,29 @@ export type SeriesDelta = CounterDelta | HistogramDelta;
 
 export class MetricsRecorder {
   #buffer = new Map<string, SeriesDelta>();
+  #backlog = new Map<number, BacklogDelta>();
+
+  /**
+   * Audit backlog ledger (src/audit/backlog.ts): `sent` events handed to the queue or stored,
+   * `resolved` events written or dropped, by the bucket of each event's decision time.
+   */
+  backlog(tsMs: number, change: { sent?: number; resolved?: number }): void {
+    const bucket = backlogBucket(tsMs);
+    let d = this.#backlog.get(bucket);
+    if (!d) {
+      d = { bucket, sent: 0, resolved: 0 };
+      this.#backlog.set(bucket, d);
+    }
+    d.sent += change.sent ?? 0;
+    d.resolved += change.resolved ?? 0;
+  }
+
+  /** Takes the backlog ledger recorded so far. */
+  drainBacklog(): BacklogDelta[] {
+    const out = [...this.#backlog.values()];
+    this.#backlog = new Map();
+    return out;
+  }
 
   inc<N extends CounterName>(name: N, labels: LabelsOf<N>, value = 1): void {
     const key = seriesKey(name, labels);
@@ -94,8 +118,9 @@ export class MetricsRecorder {
     return out;
   }
 
+  /** Series and ledger buckets waiting to be flushed. */
   get pending(): number {
-    return this.#buffer.size;
+    return this.#buffer.size + this.#backlog.size;
   }
 }
 

@@ -248,7 +248,7 @@ function logDecision(
   f: Pick<AuditEvent, 'allowed' | 'outcome' | 'reasons' | 'finding_counts'> & DecisionFacts,
 ): void {
   const event: UnhashedAuditEvent = {
-    v: 1,
+    v: 2,
     decision_id: f.decisionId,
     ts: new Date().toISOString(),
     request_id: c.get('requestId'),
@@ -262,7 +262,7 @@ function logDecision(
     policy_version: f.version,
     input_chars: f.inputChars,
     latency_ms: Math.round((performance.now() - f.started) * 1000) / 1000,
-    // Redacted by the producer before it enters the queue (src/audit/row.ts sanitizeEvent).
+    // Scrubbed by the producer before it enters the queue (src/audit/row.ts sanitizeEvent).
     metadata: body.metadata ?? null,
   };
   enqueueAudit(c.env, c.executionCtx, event, checked);

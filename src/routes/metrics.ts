@@ -6,7 +6,8 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { createMiddleware } from 'hono/factory';
 import { ProblemError } from '../errors';
-import { counterTotal, mergeSnapshots, type SeriesState } from '../metrics/aggregate';
+import { backlogGauge, type BacklogDelta } from '../audit/backlog';
+import { mergeSnapshots, type SeriesState } from '../metrics/aggregate';
 import { CONTENT_TYPES, negotiateFormat, renderExposition } from '../metrics/exposition';
 import { metricsShard } from '../metrics/flush';
 import { tokenAuth } from '../middleware/auth';
@@ -63,10 +64,13 @@ metricsRoutes.openapi(
   async (c) => {
     const config = c.get('config');
     let snapshots: SeriesState[][];
+    let ledgers: BacklogDelta[][];
     try {
-      snapshots = await Promise.all(
-        Array.from({ length: config.metricsShards }, (_, i) => metricsShard(c.env, i).snapshot()),
-      );
+      const shards = Array.from({ length: config.metricsShards }, (_, i) => metricsShard(c.env, i));
+      [snapshots, ledgers] = await Promise.all([
+        Promise.all(shards.map((s) => s.snapshot())),
+        Promise.all(shards.map((s) => s.backlog())),
+      ]);
     } catch (err) {
       // A partial merge would make counters appear to drop; fail the scrape (Prometheus records
       // up=0) and let the next one read every shard.
@@ -81,17 +85,14 @@ metricsRoutes.openapi(
       });
     }
     const series = mergeSnapshots(snapshots);
-    // Written can run ahead of queued while the producer's increment is still in another
-    // isolate's buffer; a gauge of "events in flight" is never negative, so clamp at 0.
-    const backlog =
-      counterTotal(series, 'logs_queued_total') -
-      counterTotal(series, 'logs_written_total') -
-      counterTotal(series, 'logs_dropped_total');
+    // Events in flight over the last hour, from the backlog ledger (src/audit/backlog.ts), not
+    // from the forever counters: an event lost without a trace ages out instead of staying.
+    const backlog = backlogGauge(ledgers.flat(), Date.now());
     const format = negotiateFormat(c.req.header('Accept'));
     const body = renderExposition(
       series,
       [
-        { name: 'async_logger_queue_size', value: Math.max(0, backlog) },
+        { name: 'async_logger_queue_size', value: backlog },
         { name: 'async_logger_queue_maxsize', value: config.auditQueueMaxsize },
       ],
       format,

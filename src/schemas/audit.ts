@@ -1,11 +1,10 @@
 /** Schemas of the /admin/audit routes. They validate and generate the OpenAPI document. */
 import { z } from '@hono/zod-openapi';
 import { REASONS } from '../governance/reasons';
+import { AuditEventV2Fields, OUTCOMES } from '../audit/event';
 
 export const MAX_AUDIT_PAGE = 200;
 export const MAX_REPLAY_BATCH = 500;
-
-const OUTCOMES = ['allowed', 'blocked', 'rate_limited'] as const;
 
 const Timestamp = z.iso.datetime({ offset: true });
 const Cursor = z
@@ -52,36 +51,15 @@ export const DecisionIdParamSchema = z.object({
   }),
 });
 
-export const AuditRecordSchema = z
-  .object({
-    decision_id: z.uuid(),
-    v: z.number().int().openapi({ description: 'Audit event schema version.' }),
-    ts: z.string().openapi({ description: 'Decision time, ISO 8601 UTC (ms precision).' }),
-    request_id: z.string(),
-    api_key_id: z.uuid(),
-    model: z.string(),
-    operation: z.string(),
-    allowed: z.boolean(),
-    outcome: z.enum(OUTCOMES),
-    reasons: z.array(z.string()),
-    finding_counts: z
-      .record(z.string(), z.number().int())
-      .openapi({ description: 'Finding type → count. Never offsets or values.' }),
-    policy_version: z.string(),
-    input_chars: z.number().int(),
-    input_sha256: z.string().openapi({ description: 'Hex SHA-256 of the input.' }),
-    latency_ms: z.number(),
-    metadata: z
-      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
-      .nullable()
-      .openapi({ description: 'Caller metadata with personal data redacted.' }),
-    via: z.enum(['queue', 'fallback', 'replay']).openapi({
-      description:
-        '`queue`: the consumer; `fallback`: written by the producer when the queue refused it; `replay`: from a dead letter.',
-    }),
-    written_at: z.string().openapi({ description: 'When the row was stored, ISO 8601 UTC.' }),
-  })
-  .openapi('AuditRecord');
+/** A stored audit record: the event fields (src/audit/event.ts) plus how and when it was written. */
+export const AuditRecordSchema = AuditEventV2Fields.extend({
+  v: z.number().int().openapi({ description: 'Audit event version the row was written from.' }),
+  via: z.enum(['queue', 'fallback', 'replay']).openapi({
+    description:
+      '`queue`: the consumer; `fallback`: written by the producer when the queue refused it; `replay`: from a dead letter.',
+  }),
+  written_at: z.string().openapi({ description: 'When the row was stored, ISO 8601 UTC.' }),
+}).openapi('AuditRecord');
 
 export const AuditListSchema = z
   .object({ items: z.array(AuditRecordSchema), next_cursor: z.string().nullable() })

@@ -981,7 +981,7 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     instance: new URL(vakt.url).host,
     job: 'vakt-local',
   });
-  /** async_logger_queue_size as it must be: queued − written − dropped (never below 0). */
+  /** async_logger_queue_size with nothing lost: equal to queued − written − dropped (never below 0). */
   const queueDepth = async () => {
     const v = async (q: string) => Number((await instant(q))[0]!.value[1]);
     const backlog =

@@ -76,7 +76,11 @@ describe('GET /admin/audit', () => {
 
   beforeAll(async () => {
     await clearAudit();
-    await insertAuditRows(env.DB, events.map(toRow), 'queue', Date.now());
+    await insertAuditRows(env.DB, events.map(toRow), {
+      via: 'queue',
+      now: Date.now(),
+      archived: true,
+    });
   });
 
   const filters: [string, string, (e: AuditEvent) => boolean][] = [
@@ -126,7 +130,11 @@ describe('GET /admin/audit', () => {
     const first = await admin('/admin/audit?limit=20');
     const page1 = await first.json<Page>();
     const newer = makeEvent({ ts: new Date(T0 + 10_000_000).toISOString() });
-    await insertAuditRows(env.DB, [toRow(newer)], 'queue', Date.now());
+    await insertAuditRows(env.DB, [toRow(newer)], {
+      via: 'queue',
+      now: Date.now(),
+      archived: true,
+    });
     const rest: Item[] = [];
     let cursor = page1.next_cursor;
     while (cursor) {
@@ -147,7 +155,7 @@ describe('GET /admin/audit', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       decision_id: e.decision_id,
-      v: 1,
+      v: 2,
       ts: e.ts,
       request_id: e.request_id,
       api_key_id: e.api_key_id,
@@ -159,7 +167,8 @@ describe('GET /admin/audit', () => {
       finding_counts: {},
       policy_version: 'pv-test',
       input_chars: 5,
-      input_sha256: e.input_sha256,
+      input_hmac: e.input_hmac,
+      input_hmac_key_id: e.input_hmac_key_id,
       latency_ms: 1.25,
       metadata: null,
       via: 'queue',
@@ -348,7 +357,11 @@ describe('dead letters', () => {
   it('replays only the ids asked for, and an already-logged event without duplicating it', async () => {
     const { poisoned, exhausted } = await seedDeadLetters();
     // The event reached the log some other way meanwhile.
-    await insertAuditRows(env.DB, [toRow(exhausted)], 'queue', Date.now());
+    await insertAuditRows(env.DB, [toRow(exhausted)], {
+      via: 'queue',
+      now: Date.now(),
+      archived: true,
+    });
     const res = await admin('/admin/audit/dead-letters/replay', {
       method: 'POST',
       body: JSON.stringify({ ids: [exhausted.decision_id] }),

@@ -125,7 +125,7 @@ describe('vakt-audit consumer', () => {
       .first();
     expect(row).toEqual({
       decision_id: e.decision_id,
-      v: 1,
+      v: 2,
       ts: Date.parse(e.ts),
       request_id: e.request_id,
       api_key_id: e.api_key_id,
@@ -137,11 +137,13 @@ describe('vakt-audit consumer', () => {
       finding_counts: '{"no_fodselsnummer":2,"secret_jwt":1}',
       policy_version: 'pv-test',
       input_chars: 5,
-      input_sha256: 'a'.repeat(64),
+      input_hmac: 'a'.repeat(64),
+      input_hmac_key_id: 'b'.repeat(16),
       latency_ms: 1.25,
       metadata: '{"user_ref":"abc","n":3,"ok":true}',
       via: 'queue',
       written_at: 1_800_000_000_000,
+      archived: 0,
     });
     const { results } = await env.DB.prepare(
       'SELECT reason FROM audit_log_reasons WHERE decision_id = ? ORDER BY reason',
@@ -251,8 +253,9 @@ describe('vakt-audit consumer', () => {
   });
 
   it.each([
-    ['an unknown version', { ...makeEvent(), v: 2 }, /unknown event version \(2\)/],
-    ['a missing field', { ...makeEvent(), input_sha256: undefined }, /input_sha256/],
+    ['an unknown version', { ...makeEvent(), v: 3 }, /unknown event version \(3\)/],
+    ['a missing field', { ...makeEvent(), policy_version: undefined }, /policy_version/],
+    ['a hash without its key id', { ...makeEvent(), input_hmac_key_id: undefined }, /key_id/],
     ['allowed contradicting outcome', makeEvent({ allowed: false }), /allowed/],
     ['a non-object', 'hello', /not a JSON object/],
   ])('dead-letters %s at once instead of retrying', async (_name, body, error) => {
@@ -273,13 +276,13 @@ describe('vakt-audit consumer', () => {
   });
 
   it('never echoes values of an invalid body in the stored error', async () => {
-    const body = { ...makeEvent(), v: 1, model: 12345678901, request_id: 'ola@example.com' };
+    const body = { ...makeEvent(), v: 2, model: 12345678901, request_id: 'ola@example.com' };
     await consumeAuditBatch(createMessageBatch('vakt-audit', [message(body)]), {
       db: env.DB,
       report: reporter().report,
     });
     const [dl] = await deadLetters();
-    expect(dl!.error).toBe('invalid v1 event: model: invalid_type');
+    expect(dl!.error).toBe('invalid v2 event: model: invalid_type');
     expect(dl!.payload).not.toContain('ola@example.com');
   });
 });

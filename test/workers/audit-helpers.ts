@@ -4,11 +4,11 @@ import type { AuditEvent } from '../../src/audit/event';
 
 let seq = 0;
 
-/** A valid v1 event; `overrides` replace fields. Each call gets a new decision_id and time. */
+/** A valid v2 event; `overrides` replace fields. Each call gets a new decision_id and time. */
 export function makeEvent(overrides: Partial<AuditEvent> = {}): AuditEvent {
   seq++;
   return {
-    v: 1,
+    v: 2,
     decision_id: crypto.randomUUID(),
     ts: new Date(Date.UTC(2026, 0, 1) + seq * 1000).toISOString(),
     request_id: `req-${seq}`,
@@ -21,7 +21,8 @@ export function makeEvent(overrides: Partial<AuditEvent> = {}): AuditEvent {
     finding_counts: {},
     policy_version: 'pv-test',
     input_chars: 5,
-    input_sha256: 'a'.repeat(64),
+    input_hmac: 'a'.repeat(64),
+    input_hmac_key_id: 'b'.repeat(16),
     latency_ms: 1.25,
     metadata: null,
     ...overrides,

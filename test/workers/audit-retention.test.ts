@@ -25,7 +25,7 @@ async function seed(ages: number[]) {
       reasons: ['contains_personal_data'],
     }),
   );
-  await insertAuditRows(env.DB, events.map(toRow), 'queue', NOW);
+  await insertAuditRows(env.DB, events.map(toRow), { via: 'queue', now: NOW, archived: true });
   return events;
 }
 

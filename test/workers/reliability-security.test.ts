@@ -226,17 +226,29 @@ describe('planted personal data', () => {
       { model: 'gpt-4', operation: 'chat', input: [{ role: 'user', content: text }] },
       { model: 'gpt-4', operation: 'classify', input: `mail ${EMAIL} only` }, // redacted, allowed
       { model: `gpt-4 ${EMAIL}`, operation: `classify ${FNR}`, input: 'x' }, // PII in labels
+      // Identifier shapes a validating detector alone misses (glued, prefixed, checksum-free).
+      {
+        model: `gpt-4 fnr ${FNR}`,
+        operation: `card-${CARD}`,
+        input: 'x',
+        metadata: { [`req_${FNR}`]: `card-${CARD}`, ref: `req_${FNR}` },
+      },
     ];
     const decisionIds: string[] = [];
     for (const body of bodies) {
       const res = await call(
         new Request(BASE + '/v1/check', {
           method: 'POST',
-          headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+          headers: {
+            Authorization: `Bearer ${key}`,
+            'Content-Type': 'application/json',
+            'X-Request-Id': `req_${FNR}`,
+          },
           body: JSON.stringify(body),
         }),
         testEnv,
       );
+      expect(res.headers.get('X-Request-Id')).not.toContain(FNR);
       const json = (await res.json()) as { decision_id?: string };
       if (json.decision_id) decisionIds.push(json.decision_id);
     }
