@@ -108,17 +108,35 @@ function machine() {
   };
 }
 
+let queueSendFailures = 0;
+
 const INSPECTOR_PORT = 9300 + Math.floor(Math.random() * 500);
 
 async function startServers(tmp) {
   const ceiling = await startWorker({
     scriptPath: bundleWorker(path.join(tmp, 'ceiling'), 'bench/ceiling-worker.mjs', { bare: true }),
   });
+  // Counts the audit producer's "queue send failed" warnings (issue 13: none at 16 connections).
+  const countSendFailures = (stream) => {
+    let tail = '';
+    stream.on('data', (chunk) => {
+      const text = tail + chunk.toString();
+      const lines = text.split('\n');
+      tail = lines.pop() ?? '';
+      for (const l of lines) if (l.includes('queue send failed')) queueSendFailures++;
+    });
+  };
   const vakt = await startWorker({
     scriptPath: bundleWorker(path.join(tmp, 'vakt')),
     vakt: true,
     bindings: { ADMIN_TOKEN, ENVIRONMENT: 'bench' },
-    miniflare: opts.profile ? { inspectorPort: INSPECTOR_PORT } : {},
+    miniflare: {
+      handleRuntimeStdio(stdout, stderr) {
+        countSendFailures(stdout);
+        countSendFailures(stderr);
+      },
+      ...(opts.profile ? { inspectorPort: INSPECTOR_PORT } : {}),
+    },
   });
   return { ceiling, vakt };
 }
@@ -494,7 +512,12 @@ function render(m, rows, extra) {
         `${Number.isNaN(r.cpuShare) ? 'n/a' : `${Math.round(r.cpuShare * 100)} %`} | ${r.non2xx} | ${r.socketErrors} |${counters}`,
     );
   }
+  const a = rows.find((r) => r.id === 'a');
+  const d = rows.find((r) => r.id === 'd');
   lines.push(
+    '',
+    `(d) ÷ (a) workerd CPU per request: **${(d.cpuUs / a.cpuUs).toFixed(2)}**; ` +
+      `"queue send failed" log lines during the run: **${queueSendFailures}**.`,
     '',
     `Per-round req/s: ${rows.map((r) => `${r.id} ${r.rpsAll.map((x) => Math.round(x)).join('/')}`).join('; ')}.`,
     '',

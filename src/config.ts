@@ -30,7 +30,10 @@ export interface Config {
   /** `/metrics` without METRICS_TOKEN in production: refused (503) unless this is true. */
   metricsPublic: boolean;
   auditQueueMaxsize: number;
+  /** Days the R2 archive keeps events (0 = forever). */
   auditRetentionDays: number;
+  /** Days D1 keeps events queryable through GET /admin/audit (0 = forever). */
+  auditHotDays: number;
   /** Secret for the audit input HMAC (src/audit/input-hash.ts); undefined = no input hash. */
   auditHashKey: string | undefined;
   keyCacheTtlMs: number;
@@ -80,6 +83,7 @@ export const VAR_DEFAULTS = {
   METRICS_PUBLIC: 'false',
   AUDIT_QUEUE_MAXSIZE: 1000,
   AUDIT_RETENTION_DAYS: 365,
+  AUDIT_HOT_DAYS: 30,
   KEY_CACHE_TTL_S: 30,
   SENTRY_SAMPLE_RATE: 1,
   OTEL_EXPORTER_OTLP_ENDPOINT: '',
@@ -144,41 +148,53 @@ const knownModelEntry = z
   });
 
 const D = VAR_DEFAULTS;
-const EnvSchema = z.object({
-  ENVIRONMENT: z.string().min(1).default(D.ENVIRONMENT),
-  RELEASE: z.string().min(1).default(D.RELEASE),
-  MAX_BODY_BYTES: intVar(1024, 100 * 1024 * 1024, D.MAX_BODY_BYTES),
-  RATE_LIMIT_FAILURE_MODE: z.enum(RATE_LIMIT_FAILURE_MODES).default(D.RATE_LIMIT_FAILURE_MODE),
-  RATE_LIMIT_LEASE_MS: intVar(0, MAX_LEASE_MS, D.RATE_LIMIT_LEASE_MS),
-  METRICS_SHARDS: intVar(1, 64, D.METRICS_SHARDS),
-  METRICS_PUBLIC: z.enum(['true', 'false']).default(D.METRICS_PUBLIC),
-  AUDIT_QUEUE_MAXSIZE: intVar(1, 100_000_000, D.AUDIT_QUEUE_MAXSIZE),
-  AUDIT_RETENTION_DAYS: intVar(0, 36_500, D.AUDIT_RETENTION_DAYS),
-  // A secret: never echoed in errors (zod's min/max messages name lengths only).
-  AUDIT_HASH_KEY: z
-    .string()
-    .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
-    .optional(),
-  KEY_CACHE_TTL_S: intVar(0, 3600, D.KEY_CACHE_TTL_S),
-  SENTRY_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(D.SENTRY_SAMPLE_RATE),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z
-    .union([z.literal(''), z.url({ protocol: /^https?$/ })])
-    .default(D.OTEL_EXPORTER_OTLP_ENDPOINT),
-  OTEL_EXPORTER_OTLP_HEADERS: z
-    .string()
-    .regex(
-      /^\s*(?:[^=,\s]+\s*=[^,]*(?:,\s*[^=,\s]+\s*=[^,]*)*)?\s*$/,
-      'expected key=value,key2=value2',
-    )
-    .default(''),
-  OTEL_SERVICE_NAME: z.string().min(1).max(128).default(D.OTEL_SERVICE_NAME),
-  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(D.OTEL_TRACES_SAMPLER_ARG),
-  TOKEN_USAGE: z.enum(TOKEN_USAGE_MODES).default(D.TOKEN_USAGE),
-  DEFAULT_POLICY: jsonVar(PolicySchema).default(D.DEFAULT_POLICY),
-  KNOWN_MODELS: jsonVar(
-    z.strictObject({ patterns: z.array(knownModelEntry).min(1).max(500) }),
-  ).default({ patterns: [...D.KNOWN_MODELS.patterns] }),
-});
+const EnvSchema = z
+  .object({
+    ENVIRONMENT: z.string().min(1).default(D.ENVIRONMENT),
+    RELEASE: z.string().min(1).default(D.RELEASE),
+    MAX_BODY_BYTES: intVar(1024, 100 * 1024 * 1024, D.MAX_BODY_BYTES),
+    RATE_LIMIT_FAILURE_MODE: z.enum(RATE_LIMIT_FAILURE_MODES).default(D.RATE_LIMIT_FAILURE_MODE),
+    RATE_LIMIT_LEASE_MS: intVar(0, MAX_LEASE_MS, D.RATE_LIMIT_LEASE_MS),
+    METRICS_SHARDS: intVar(1, 64, D.METRICS_SHARDS),
+    METRICS_PUBLIC: z.enum(['true', 'false']).default(D.METRICS_PUBLIC),
+    AUDIT_QUEUE_MAXSIZE: intVar(1, 100_000_000, D.AUDIT_QUEUE_MAXSIZE),
+    AUDIT_RETENTION_DAYS: intVar(0, 36_500, D.AUDIT_RETENTION_DAYS),
+    AUDIT_HOT_DAYS: intVar(0, 36_500, D.AUDIT_HOT_DAYS),
+    // A secret: never echoed in errors (zod's min/max messages name lengths only).
+    AUDIT_HASH_KEY: z
+      .string()
+      .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')
+      .optional(),
+    KEY_CACHE_TTL_S: intVar(0, 3600, D.KEY_CACHE_TTL_S),
+    SENTRY_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(D.SENTRY_SAMPLE_RATE),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z
+      .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+      .default(D.OTEL_EXPORTER_OTLP_ENDPOINT),
+    OTEL_EXPORTER_OTLP_HEADERS: z
+      .string()
+      .regex(
+        /^\s*(?:[^=,\s]+\s*=[^,]*(?:,\s*[^=,\s]+\s*=[^,]*)*)?\s*$/,
+        'expected key=value,key2=value2',
+      )
+      .default(''),
+    OTEL_SERVICE_NAME: z.string().min(1).max(128).default(D.OTEL_SERVICE_NAME),
+    OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(D.OTEL_TRACES_SAMPLER_ARG),
+    TOKEN_USAGE: z.enum(TOKEN_USAGE_MODES).default(D.TOKEN_USAGE),
+    DEFAULT_POLICY: jsonVar(PolicySchema).default(D.DEFAULT_POLICY),
+    KNOWN_MODELS: jsonVar(
+      z.strictObject({ patterns: z.array(knownModelEntry).min(1).max(500) }),
+    ).default({ patterns: [...D.KNOWN_MODELS.patterns] }),
+  })
+  .refine(
+    (v) =>
+      v.AUDIT_RETENTION_DAYS === 0 ||
+      v.AUDIT_HOT_DAYS === 0 ||
+      v.AUDIT_HOT_DAYS <= v.AUDIT_RETENTION_DAYS,
+    {
+      path: ['AUDIT_HOT_DAYS'],
+      message: 'must not exceed AUDIT_RETENTION_DAYS (the archive keeps what D1 trims)',
+    },
+  );
 
 const cache = new WeakMap<Env, Promise<Config>>();
 
@@ -213,6 +229,7 @@ async function loadConfig(env: Env): Promise<Config> {
     metricsPublic: v.METRICS_PUBLIC === 'true',
     auditQueueMaxsize: v.AUDIT_QUEUE_MAXSIZE,
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
+    auditHotDays: v.AUDIT_HOT_DAYS,
     auditHashKey: v.AUDIT_HASH_KEY,
     keyCacheTtlMs: v.KEY_CACHE_TTL_S * 1000,
     sentrySampleRate: v.SENTRY_SAMPLE_RATE,

@@ -10,6 +10,8 @@ import type { RateLimiter } from './rate-limit/rate-limiter';
 export interface Env {
   DB: D1Database;
   AUDIT_QUEUE: Queue<AuditMessageBody>;
+  /** R2 bucket holding the audit archive (src/audit/archive.ts). */
+  AUDIT_ARCHIVE: R2Bucket;
   RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
   METRICS: DurableObjectNamespace<Metrics>;
 
@@ -31,6 +33,7 @@ export interface Env {
   METRICS_PUBLIC?: string;
   AUDIT_QUEUE_MAXSIZE?: string;
   AUDIT_RETENTION_DAYS?: string;
+  AUDIT_HOT_DAYS?: string;
   KEY_CACHE_TTL_S?: string;
   SENTRY_SAMPLE_RATE?: string;
   RELEASE?: string;

@@ -19,8 +19,6 @@
 import { sleep } from './timing';
 import type { WaitUntil } from './types';
 
-export type { WaitUntil };
-
 /** A batch held until its send succeeds (or the owner gives up on it). */
 export interface Pending<B> {
   readonly batch: B;

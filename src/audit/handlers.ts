@@ -6,6 +6,7 @@ import { getConfig } from '../config';
 import type { Env } from '../env';
 import { flushMetrics } from '../metrics/flush';
 import { captureException } from '../observability/report';
+import { archiveFor } from './archive';
 import { consumeAuditBatch, consumeDeadLetterBatch, type ConsumerDeps } from './consumer';
 import { AUDIT_DLQ_NAME, AUDIT_QUEUE_NAME, AUDIT_RETENTION_CRON } from './limits';
 import { runRetention } from './retention';
@@ -17,6 +18,7 @@ export async function handleQueue(
 ): Promise<void> {
   const deps: ConsumerDeps = {
     db: env.DB,
+    archive: archiveFor(env),
     report: (err, tags) => captureException(env, ctx, err, { queue: batch.queue, ...tags }),
   };
   try {
@@ -53,10 +55,15 @@ export async function handleScheduled(
   if (controller.cron !== AUDIT_RETENTION_CRON) return;
   try {
     const config = await getConfig(env);
-    const result = await runRetention(env.DB, {
-      days: config.auditRetentionDays,
-      now: controller.scheduledTime,
-    });
+    const result = await runRetention(
+      env.DB,
+      { archive: archiveFor(env), bucket: env.AUDIT_ARCHIVE as R2Bucket | undefined },
+      {
+        hotDays: config.auditHotDays,
+        retentionDays: config.auditRetentionDays,
+        now: controller.scheduledTime,
+      },
+    );
     console.log(JSON.stringify({ msg: 'audit retention', ...result }));
   } catch (err) {
     captureException(env, ctx, err, { component: 'audit_retention' });

@@ -9,7 +9,9 @@
  * grow), which keeps queued - written - dropped equal to the events in flight.
  */
 import { metrics } from '../metrics/recorder';
+import type { AuditArchive } from './archive';
 import { describeError } from './errors';
+import type { AnyAuditEvent } from './event';
 import { toRow, type AuditRow } from './row';
 import {
   countPendingDeadLetters,
@@ -33,12 +35,18 @@ export interface ReplayResult {
 
 export async function replayDeadLetters(
   db: D1Database,
-  opts: { ids?: readonly string[] | undefined; limit: number; now?: number },
+  opts: {
+    ids?: readonly string[] | undefined;
+    limit: number;
+    now?: number;
+    /** Replays reach the archive too; if it fails, rows stay unarchived for the cron. */
+    archive?: AuditArchive | undefined;
+  },
 ): Promise<ReplayResult> {
   const now = opts.now ?? Date.now();
   const pending = await pendingDeadLetters(db, opts);
   const failed: ReplayResult['failed'] = [];
-  const ready: { dl: DeadLetterRow; row: AuditRow }[] = [];
+  const ready: { dl: DeadLetterRow; row: AuditRow; event: AnyAuditEvent }[] = [];
 
   for (const dl of pending) {
     const error = unreplayable(dl);
@@ -51,12 +59,25 @@ export async function replayDeadLetters(
       failed.push({ id: dl.id, error: parsed.error });
       continue;
     }
-    ready.push({ dl, row: toRow(parsed.event) });
+    ready.push({ dl, row: toRow(parsed.event), event: parsed.event });
+  }
+
+  let archived = false;
+  if (opts.archive && ready.length > 0) {
+    try {
+      await opts.archive.put(
+        ready.map((r) => r.event),
+        'replay',
+      );
+      archived = true;
+    } catch {
+      // The rows go to D1 unarchived; the retention cron archives them before trimming.
+    }
   }
 
   let inserted = 0;
   const done: string[] = [];
-  const write = { via: 'replay', now, archived: false } as const;
+  const write = { via: 'replay', now, archived } as const;
   try {
     inserted = (
       await insertAuditRows(

@@ -361,7 +361,8 @@ export async function deleteExpiredChunk(
   cutoff: number,
   chunk: number,
 ): Promise<number> {
-  const oldest = `SELECT decision_id, ts, reasons FROM audit_log WHERE ts < ?1 ORDER BY ts, decision_id LIMIT ?2`;
+  // Only archived rows leave the hot window (retention.ts archives the others first).
+  const oldest = `SELECT decision_id, ts, reasons FROM audit_log WHERE ts < ?1 AND archived = 1 ORDER BY ts, decision_id LIMIT ?2`;
   const [, deleted] = await db.batch([
     db
       .prepare(
@@ -374,6 +375,32 @@ export async function deleteExpiredChunk(
       .bind(cutoff, chunk),
   ]);
   return deleted?.meta.changes ?? 0;
+}
+
+/** Rows older than `cutoff` whose event is not in the archive yet, oldest first. */
+export async function unarchivedBefore(
+  db: D1Database,
+  cutoff: number,
+  limit: number,
+): Promise<StoredAuditRow[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT ${SELECT_STORED} FROM audit_log AS a WHERE a.archived = 0 AND a.ts < ?1 ORDER BY a.ts LIMIT ?2`,
+    )
+    .bind(cutoff, limit)
+    .all<StoredAuditRow>();
+  return results;
+}
+
+export async function markArchived(db: D1Database, ids: readonly string[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await db
+    .prepare(
+      'UPDATE audit_log SET archived = 1 WHERE archived = 0 AND decision_id IN (SELECT value FROM json_each(?1))',
+    )
+    .bind(JSON.stringify(ids))
+    .run();
+  return result.meta.changes;
 }
 
 /** Deletes replayed dead letters older than `cutoff`; pending ones are kept until replayed. */

@@ -76,6 +76,14 @@ export const METRIC_DEFINITIONS = {
     labels: ['mode'],
     maxSeries: 4,
   },
+  // Addition (docs/audit.md): queue messages the audit producer sent; logs_queued_total ÷ this is
+  // the packing ratio (events per message).
+  logs_queue_messages_total: {
+    type: 'counter',
+    help: 'Audit queue messages sent by the producer (each packs many audit events).',
+    labels: [],
+    maxSeries: 1,
+  },
   // Addition (issue 17): what the detectors found, by type and the action the policy took.
   // Both labels are closed vocabularies of vakt's own (DETECTOR_TYPES × block|redact|allow):
   // never a value, never a caller string.

@@ -2,7 +2,10 @@
  * /admin/audit — query the audit log and manage dead letters (ADMIN_TOKEN; the `/admin/*` token
  * middleware in app.ts covers every route here).
  */
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { exportStream, MAX_EXPORT_RANGE_MS } from '../audit/export';
+import { captureException } from '../observability/report';
+import { archiveFor } from '../audit/archive';
 import { decodeCursor, encodeCursor } from '../audit/cursor';
 import { keysetPage } from '../pagination';
 import { replayDeadLetters } from '../audit/replay';
@@ -11,6 +14,7 @@ import { getAudit, listAudit, listDeadLetters, type DeadLetterRow } from '../aud
 import { ProblemError } from '../errors';
 import { flushMetrics } from '../metrics/flush';
 import {
+  AuditExportQuerySchema,
   AuditListQuerySchema,
   AuditListSchema,
   AuditRecordSchema,
@@ -64,7 +68,72 @@ adminAuditRoutes.openapi(
     const { page, next_cursor } = keysetPage(rows, limit, (last) =>
       encodeCursor({ ts: last.ts, id: last.decision_id }),
     );
-    return c.json({ items: page.map(toRecord), next_cursor }, 200, { 'Cache-Control': 'no-store' });
+    const archive = archivePointer(c.get('config').auditHotDays, q.since, q.until);
+    return c.json(
+      { items: page.map(toRecord), next_cursor, ...(archive ? { archive } : {}) },
+      200,
+      {
+        'Cache-Control': 'no-store',
+      },
+    );
+  },
+);
+
+/**
+ * Where to look for the part of a query before the D1 hot window: an export URL (at most the
+ * export's maximum range, ending at the window's start or the query's `until`).
+ */
+function archivePointer(hotDays: number, since: string | undefined, until: string | undefined) {
+  if (hotDays <= 0) return undefined;
+  const hotStart = Date.now() - hotDays * DAY_MS;
+  if (since !== undefined && Date.parse(since) >= hotStart) return undefined;
+  const end = Math.min(until === undefined ? hotStart : Date.parse(until), hotStart);
+  const start = Math.max(
+    since === undefined ? -Infinity : Date.parse(since),
+    end - MAX_EXPORT_RANGE_MS,
+  );
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const qs = new URLSearchParams({ since: iso(start), until: iso(end) });
+  return {
+    before: iso(hotStart),
+    export: `/admin/audit/export?${qs}`,
+    detail: `Decisions before ${iso(hotStart)} (AUDIT_HOT_DAYS = ${hotDays}) are only in the archive: read them with GET /admin/audit/export (at most ${MAX_EXPORT_RANGE_MS / DAY_MS} days per request) or with DuckDB (docs/audit.md).`,
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+adminAuditRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/admin/audit/export',
+    tags,
+    summary: 'Export archived audit events (NDJSON)',
+    description: `Every archived event with \`since\` ≤ ts < \`until\`, one JSON object per line (the audit event as stored), deduplicated by \`decision_id\` and ordered by (ts, decision_id). Streamed from the R2 archive without loading the range into memory. A range longer than ${MAX_EXPORT_RANGE_MS / DAY_MS} days is refused (400): split it, or read the archive directly with DuckDB (docs/audit.md).`,
+    security: adminSecurity,
+    request: { query: AuditExportQuerySchema },
+    responses: {
+      200: {
+        description: 'NDJSON stream of audit events.',
+        content: { 'application/x-ndjson': { schema: z.string() } },
+      },
+      ...problems(400, 401, 500, 503),
+    },
+  }),
+  (c) => {
+    const q = c.req.valid('query');
+    const since = Date.parse(q.since);
+    const until = q.until === undefined ? Date.now() : Date.parse(q.until);
+    const body = exportStream(c.env.AUDIT_ARCHIVE, since, until, (err) =>
+      captureException(c.env, c.executionCtx, err, {
+        component: 'audit_export',
+        route: '/admin/audit/export',
+      }),
+    );
+    return c.body(body, 200, {
+      'Content-Type': 'application/x-ndjson',
+      'Cache-Control': 'no-store',
+    }) as never;
   },
 );
 
@@ -119,6 +188,7 @@ adminAuditRoutes.openapi(
   async (c) => {
     const body = c.req.valid('json');
     const result = await replayDeadLetters(c.env.DB, {
+      archive: archiveFor(c.env),
       ids: body.ids,
       // With explicit ids, every one of them is replayed.
       limit: body.ids ? body.ids.length : (body.limit ?? 100),
@@ -146,7 +216,7 @@ adminAuditRoutes.openapi(
     const row = await getAudit(c.env.DB, decision_id);
     if (!row) {
       throw new ProblemError(404, {
-        detail: `No audit record for decision ${decision_id} (yet: records are written asynchronously, normally within seconds).`,
+        detail: `No audit record for decision ${decision_id} in the hot window (records are written asynchronously, normally within seconds; decisions older than AUDIT_HOT_DAYS are only in the archive: GET /admin/audit/export).`,
       });
     }
     return c.json(toRecord(row), 200, { 'Cache-Control': 'no-store' });

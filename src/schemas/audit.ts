@@ -2,6 +2,9 @@
 import { z } from '@hono/zod-openapi';
 import { REASONS } from '../governance/reasons';
 import { AuditEventV2Fields, OUTCOMES } from '../audit/event';
+import { MAX_EXPORT_RANGE_MS } from '../audit/export';
+
+const MAX_EXPORT_RANGE_DAYS = MAX_EXPORT_RANGE_MS / 86_400_000;
 
 export const MAX_AUDIT_PAGE = 200;
 export const MAX_REPLAY_BATCH = 500;
@@ -62,8 +65,47 @@ export const AuditRecordSchema = AuditEventV2Fields.extend({
 }).openapi('AuditRecord');
 
 export const AuditListSchema = z
-  .object({ items: z.array(AuditRecordSchema), next_cursor: z.string().nullable() })
+  .object({
+    items: z.array(AuditRecordSchema),
+    next_cursor: z.string().nullable(),
+    archive: z
+      .object({
+        before: z.string().openapi({ description: 'Start of the D1 hot window (ISO 8601).' }),
+        export: z.string().openapi({
+          description: 'An export URL for the part of the range before the hot window.',
+        }),
+        detail: z.string(),
+      })
+      .optional()
+      .openapi({
+        description:
+          'Present when the queried range reaches before the hot window (AUDIT_HOT_DAYS): those decisions are only in the archive.',
+      }),
+  })
   .openapi('AuditList');
+
+export const AuditExportQuerySchema = z
+  .strictObject({
+    since: Timestamp.openapi({
+      description: 'Decisions at or after this time (ISO 8601).',
+      example: '2026-01-01T00:00:00Z',
+    }),
+    until: Timestamp.optional().openapi({
+      description: `Decisions before this time (ISO 8601; default now). At most ${MAX_EXPORT_RANGE_DAYS} days after \`since\`.`,
+    }),
+  })
+  .refine((q) => !q.until || Date.parse(q.since) < Date.parse(q.until), {
+    message: 'since must be before until',
+    path: ['since'],
+  })
+  .refine(
+    (q) =>
+      (q.until ? Date.parse(q.until) : Date.now()) - Date.parse(q.since) <= MAX_EXPORT_RANGE_MS,
+    {
+      message: `the range may span at most ${MAX_EXPORT_RANGE_DAYS} days; split it into several exports`,
+      path: ['until'],
+    },
+  );
 
 export const DeadLetterListQuerySchema = z.strictObject({
   status: z

@@ -3,7 +3,7 @@
  * → D1. The local queue delivers after max_batch_timeout (1 s), so D1 is polled with a bound.
  */
 import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
-import type { AuditEvent } from '../../src/audit/event';
+import type { AuditMessageBody } from '../../src/audit/event';
 import worker from '../../src/index';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BASE, check, createKey } from './helpers';
@@ -88,8 +88,8 @@ describe('personal data planted in a decision', () => {
     }
     // The producer's fallback (queue refuses every send) writes to D1 directly.
     const brokenQueue = {
-      send: () => Promise.reject(new Error('injected')),
-    } as unknown as Queue<AuditEvent>;
+      sendBatch: () => Promise.reject(new Error('injected')),
+    } as unknown as Queue<AuditMessageBody>;
     const ctx = createExecutionContext();
     const res = await worker.fetch(
       new Request(BASE + '/v1/check', {
@@ -113,7 +113,7 @@ describe('personal data planted in a decision', () => {
     await waitOnExecutionContext(ctx);
     // A malformed message carrying personal data goes to the dead-letter table.
     const malformed = { v: 1, decision_id: crypto.randomUUID(), model: FNR, note: EMAIL };
-    await env.AUDIT_QUEUE.send(malformed as unknown as AuditEvent);
+    await env.AUDIT_QUEUE.send(malformed as unknown as AuditMessageBody);
 
     await waitFor(
       async () =>

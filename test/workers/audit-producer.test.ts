@@ -1,7 +1,9 @@
 /**
- * The producer: send() is retried briefly, then the event is written to D1 directly; only an
- * event neither accepts is dropped (counted and reported). Failing bindings come in through the
- * producer's parameters, or through the `env` handed to the Worker — nothing global is patched.
+ * The producer: group commit packs concurrent decisions into few queue messages; a failed or
+ * throttled sendBatch backs off and retries, then the events are stored directly (archive + D1);
+ * only events nothing accepts are dropped (counted and reported); a leader that dies mid-flush
+ * leaves its batch to the next one. Failing bindings come in through the producer's parameters
+ * or the `env` handed to the Worker — nothing global is patched.
  */
 import {
   createExecutionContext,
@@ -10,9 +12,19 @@ import {
   waitOnExecutionContext,
 } from 'cloudflare:test';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { AuditEvent } from '../../src/audit/event';
+import { R2AuditArchive, type AuditArchive } from '../../src/audit/archive';
 import { consumeAuditBatch } from '../../src/audit/consumer';
-import { deliverAudit, type ProducerDeps } from '../../src/audit/producer';
+import type { AuditEvent, AuditMessageBody, AuditPack } from '../../src/audit/event';
+import {
+  AuditProducer,
+  LEADER_STALE_MS,
+  MAX_EVENTS_PER_MESSAGE,
+  MAX_MESSAGE_BYTES,
+  MAX_SEND_BYTES,
+  pack,
+  SEND_BACKOFF_MS,
+  type ProducerDeps,
+} from '../../src/audit/producer';
 import { metrics } from '../../src/metrics/recorder';
 import worker from '../../src/index';
 import { BASE, createKey } from './helpers';
@@ -25,153 +37,246 @@ function counters(): Record<string, number> {
   return out;
 }
 
-/** A queue binding whose first `failures` sends throw (Infinity: every send). */
-function flakyQueue(failures: number, opts: { deliverAnyway?: boolean } = {}) {
-  const sent: AuditEvent[] = [];
+/** A queue whose first `failures` sendBatch calls throw `error`; records what got through. */
+function flakyQueue(failures: number, error = 'Too Many Requests') {
+  const sends: AuditPack[][] = [];
   let calls = 0;
   const queue: ProducerDeps['queue'] = {
-    async send(event: AuditEvent) {
+    async sendBatch(msgs) {
       calls++;
-      if (calls <= failures) {
-        if (opts.deliverAnyway) sent.push(event); // the send went through but the call failed
-        throw new Error('Queue send failed: injected');
-      }
-      sent.push(event);
+      if (calls <= failures) throw new Error(error);
+      sends.push([...msgs].map((m) => m.body as AuditPack));
     },
   };
-  return { queue, sent, calls: () => calls };
+  return { queue, sends, calls: () => calls, events: () => sends.flat().flatMap((p) => p.events) };
 }
 
-describe('deliverAudit', () => {
+const failingArchive: AuditArchive = {
+  put: () => Promise.reject(new Error('R2 put failed (injected)')),
+};
+
+interface Report {
+  err: unknown;
+  tags: Record<string, string | undefined>;
+  extra: Record<string, unknown> | undefined;
+}
+
+function deps(over: Partial<ProducerDeps> = {}) {
+  const reports: Report[] = [];
+  const sleeps: number[] = [];
+  const d: ProducerDeps = {
+    queue: flakyQueue(0).queue,
+    db: env.DB,
+    archive: new R2AuditArchive(env.AUDIT_ARCHIVE),
+    report: (err, tags, options) => void reports.push({ err, tags, extra: options?.extra }),
+    sleep: async (ms) => void sleeps.push(ms),
+    ...over,
+  };
+  return { d, reports, sleeps };
+}
+
+/** Adds events from separate "requests" at once, then waits for every one of them. */
+async function addAll(p: AuditProducer, d: ProducerDeps, events: AuditEvent[]): Promise<void> {
+  const ctxs = events.map(() => createExecutionContext());
+  events.forEach((e, i) => void p.add(e, d, ctxs[i]!));
+  await Promise.all(ctxs.map((c) => waitOnExecutionContext(c)));
+  expect(p.idle).toBe(true);
+}
+
+async function archivedIds(): Promise<string[]> {
+  const ids: string[] = [];
+  const { objects } = await env.AUDIT_ARCHIVE.list({ prefix: 'audit/v1/' });
+  for (const o of objects) {
+    const body = await env.AUDIT_ARCHIVE.get(o.key);
+    const text = await new Response(body!.body.pipeThrough(new DecompressionStream('gzip'))).text();
+    for (const line of text.trim().split('\n'))
+      ids.push((JSON.parse(line) as AuditEvent).decision_id);
+  }
+  return ids.sort();
+}
+
+async function clearArchive(): Promise<void> {
+  const { objects } = await env.AUDIT_ARCHIVE.list({ prefix: 'audit/v1/' });
+  if (objects.length) await env.AUDIT_ARCHIVE.delete(objects.map((o) => o.key));
+}
+
+describe('audit producer', () => {
   beforeEach(async () => {
     await clearAudit();
+    await clearArchive();
     metrics.drain();
   });
 
-  it('redacts client-influenced strings before the event enters the queue', async () => {
+  it('packs 250 concurrent decisions into a few messages of at most 100 events', async () => {
     const q = flakyQueue(0);
-    const outcome = await deliverAudit(
-      { queue: q.queue, db: env.DB, report: () => undefined },
-      makeEvent({
-        model: 'llm 01010012356',
-        operation: 'ola@example.no',
-        metadata: { contact: 'kari@example.no', n: 3 },
-      }),
-    );
-    expect(outcome).toBe('queued');
-    const sent = JSON.stringify(q.sent);
-    expect(sent).not.toContain('01010012356');
-    expect(sent).not.toContain('example.no');
-    expect(q.sent[0]?.metadata).toEqual({ contact: '[EMAIL]', n: 3 });
-  });
-
-  it('keeps a redacted identifier within the event schema, so the event stays storable', async () => {
-    const q = flakyQueue(0);
-    // 128 characters (accepted by /v1/check) that redaction lengthens past 256.
-    const model = '923 609 016;'.repeat(10) + 'gpt-4abc';
-    expect(model).toHaveLength(128);
-    await deliverAudit(
-      { queue: q.queue, db: env.DB, report: () => undefined },
-      makeEvent({ model }),
-    );
-    const sent = q.sent[0]!;
-    expect(sent.model).toContain('[NO_ORGANISASJONSNUMMER]');
-    expect(sent.model.length).toBeLessThanOrEqual(256);
-    const reports: unknown[] = [];
-    await consumeAuditBatch(createMessageBatch('vakt-audit', [message(sent)]), {
-      db: env.DB,
-      report: (e) => void reports.push(e),
-    });
+    const { d, reports } = deps({ queue: q.queue });
+    const events = Array.from({ length: 250 }, () => makeEvent());
+    await addAll(new AuditProducer(), d, events);
+    expect(q.calls()).toBe(1);
+    const messages = q.sends.flat();
+    expect(messages.length).toBeLessThanOrEqual(5);
+    for (const m of messages) {
+      expect(m.pack).toBe(1);
+      expect(m.events.length).toBeLessThanOrEqual(MAX_EVENTS_PER_MESSAGE);
+      expect(JSON.stringify(m).length).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    }
+    expect(
+      q
+        .events()
+        .map((e) => e.decision_id)
+        .sort(),
+    ).toEqual(events.map((e) => e.decision_id).sort());
     expect(reports).toEqual([]);
-    expect(await auditIds()).toEqual([sent.decision_id]);
+    expect(counters()).toEqual({
+      logs_queued_total: 250,
+      logs_queue_messages_total: messages.length,
+    });
   });
 
-  it('retries a failed send briefly before giving up on the queue', async () => {
+  it('keeps every message under 128 KB and every sendBatch under 256 KB / 100 messages', () => {
+    const big = makeEvent({
+      metadata: Object.fromEntries(
+        Array.from({ length: 60 }, (_, i) => [`k${i}`, 'x'.repeat(1000)]),
+      ),
+    });
+    const items = [
+      ...Array.from({ length: 30 }, () => ({ event: big, bytes: JSON.stringify(big).length })),
+      ...Array.from({ length: 12_000 }, () => {
+        const e = makeEvent();
+        return { event: e, bytes: JSON.stringify(e).length };
+      }),
+    ];
+    const batches = pack(items);
+    let total = 0;
+    for (const b of batches) {
+      expect(b.messages.length).toBeLessThanOrEqual(100);
+      const bodies = b.messages.map((m) => JSON.stringify({ pack: 1, events: m }));
+      for (const body of bodies) expect(body.length).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+      expect(bodies.reduce((n, s) => n + s.length, 0)).toBeLessThanOrEqual(MAX_SEND_BYTES);
+      total += b.messages.reduce((n, m) => n + m.length, 0);
+    }
+    expect(total).toBe(items.length);
+  });
+
+  it('backs off and retries a throttled sendBatch ("Too Many Requests")', async () => {
     const q = flakyQueue(2);
-    const sleeps: number[] = [];
-    const reports: unknown[] = [];
-    const outcome = await deliverAudit(
-      {
-        queue: q.queue,
-        db: env.DB,
-        report: (e) => void reports.push(e),
-        sleep: async (ms) => void sleeps.push(ms),
-      },
-      makeEvent(),
-    );
-    expect(outcome).toBe('queued');
+    const { d, sleeps, reports } = deps({ queue: q.queue });
+    const events = Array.from({ length: 20 }, () => makeEvent());
+    await addAll(new AuditProducer(), d, events);
     expect(q.calls()).toBe(3);
-    expect(q.sent).toHaveLength(1);
-    expect(sleeps).toEqual([25, 100]);
+    expect(sleeps).toHaveLength(2);
+    sleeps.forEach((ms, i) => {
+      expect(ms).toBeGreaterThanOrEqual(SEND_BACKOFF_MS[i]! / 2);
+      expect(ms).toBeLessThanOrEqual(SEND_BACKOFF_MS[i]! * 1.5);
+    });
+    expect(q.events()).toHaveLength(20);
     expect(await auditIds()).toEqual([]);
     expect(reports).toEqual([]);
-    expect(counters()).toEqual({ logs_queued_total: 1 });
+    expect(counters()).toMatchObject({ logs_queued_total: 20 });
   });
 
-  it('writes the event to D1 when the queue keeps refusing it', async () => {
+  it('stores the events directly (archive and D1) when the queue keeps refusing them', async () => {
     const q = flakyQueue(Infinity);
-    const e = makeEvent();
-    const reports: unknown[] = [];
-    const outcome = await deliverAudit(
-      {
-        queue: q.queue,
-        db: env.DB,
-        report: (err) => void reports.push(err),
-        sleep: async () => {},
-      },
-      e,
-    );
-    expect(outcome).toBe('fallback');
-    expect(q.calls()).toBe(3);
-    const row = await env.DB.prepare('SELECT decision_id, via FROM audit_log').first();
-    expect(row).toEqual({ decision_id: e.decision_id, via: 'fallback' });
+    const { d, reports } = deps({ queue: q.queue });
+    const events = Array.from({ length: 30 }, () => makeEvent());
+    await addAll(new AuditProducer(), d, events);
+    expect(q.calls()).toBe(SEND_BACKOFF_MS.length + 1);
+    const ids = events.map((e) => e.decision_id).sort();
+    expect(await auditIds()).toEqual(ids);
+    expect(await archivedIds()).toEqual(ids);
+    const { results } = await env.DB.prepare('SELECT DISTINCT via, archived FROM audit_log').all();
+    expect(results).toEqual([{ via: 'fallback', archived: 1 }]);
     expect(reports).toEqual([]);
-    expect(counters()).toEqual({ logs_queued_total: 1, logs_written_total: 1 });
+    expect(counters()).toEqual({ logs_queued_total: 30, logs_written_total: 30 });
   });
 
-  it('drops, counts and reports only an event neither the queue nor D1 accepts', async () => {
-    const e = makeEvent();
-    const reports: { err: unknown; tags: Record<string, string | undefined> }[] = [];
-    const outcome = await deliverAudit(
-      {
-        queue: flakyQueue(Infinity).queue,
-        db: failingD1(env.DB, () => true),
-        report: (err, tags) => void reports.push({ err, tags }),
-        sleep: async () => {},
-      },
-      e,
-    );
-    expect(outcome).toBe('dropped');
-    expect(reports).toHaveLength(1);
-    expect(reports[0]!.err).toMatchObject({ name: 'AuditEventLostError' });
-    expect(reports[0]!.tags).toMatchObject({
-      component: 'audit_producer',
-      decision_id: e.decision_id,
+  it('writes D1 unarchived when the queue and R2 both fail (the cron archives it later)', async () => {
+    const { d, reports } = deps({ queue: flakyQueue(Infinity).queue, archive: failingArchive });
+    const events = Array.from({ length: 5 }, () => makeEvent());
+    await addAll(new AuditProducer(), d, events);
+    expect(await auditIds()).toEqual(events.map((e) => e.decision_id).sort());
+    const { results } = await env.DB.prepare('SELECT DISTINCT archived FROM audit_log').all();
+    expect(results).toEqual([{ archived: 0 }]);
+    expect(reports.map((r) => r.tags.stage)).toEqual(['archive']);
+    expect(counters()).toEqual({ logs_queued_total: 5, logs_written_total: 5 });
+  });
+
+  it('drops, counts and reports (once, with every decision id) only what nothing accepts', async () => {
+    const { d, reports } = deps({
+      queue: flakyQueue(Infinity).queue,
+      archive: failingArchive,
+      db: failingD1(env.DB, () => true),
     });
-    expect(counters()).toEqual({ logs_queued_total: 1, logs_dropped_total: 1 });
+    const events = Array.from({ length: 7 }, () => makeEvent());
+    await addAll(new AuditProducer(), d, events);
+    const lost = reports.filter((r) => (r.err as Error).name === 'AuditEventLostError');
+    expect(lost).toHaveLength(1);
+    expect(lost[0]!.tags).toMatchObject({ component: 'audit_producer', events: '7' });
+    expect((lost[0]!.extra!.decision_ids as string[]).sort()).toEqual(
+      events.map((e) => e.decision_id).sort(),
+    );
+    expect(counters()).toEqual({ logs_queued_total: 7, logs_dropped_total: 7 });
   });
 
   it('does not duplicate an event whose failed send was delivered after all', async () => {
-    const q = flakyQueue(Infinity, { deliverAnyway: true });
+    const sent: AuditMessageBody[] = [];
+    const { d } = deps({
+      queue: {
+        async sendBatch(msgs) {
+          for (const m of msgs) sent.push(m.body);
+          throw new Error('Too Many Requests');
+        },
+      },
+    });
     const e = makeEvent();
-    await deliverAudit({ queue: q.queue, db: env.DB, report: () => {}, sleep: async () => {} }, e);
-    // The consumer later receives the copies that did get through.
+    await addAll(new AuditProducer(), d, [e]);
     const summary = await consumeAuditBatch(
       createMessageBatch(
         'vakt-audit',
-        q.sent.map((ev) => message(ev)),
+        sent.map((b) => message(b)),
       ),
       { db: env.DB, report: () => {} },
     );
-    expect(q.sent).toHaveLength(3);
+    expect(sent).toHaveLength(SEND_BACKOFF_MS.length + 1);
     expect(summary.written).toBe(0);
     expect(await auditIds()).toEqual([e.decision_id]);
     // queued 1, written 1: nothing in flight, nothing double-counted.
     expect(counters()).toEqual({ logs_queued_total: 1, logs_written_total: 1 });
   });
+
+  it('sends the batch of a leader that died mid-flush with the next leader', async () => {
+    const delivered: AuditEvent[] = [];
+    let calls = 0;
+    const { d } = deps({
+      queue: {
+        sendBatch(msgs) {
+          calls++;
+          // The first leader's request is cancelled while it awaits the queue: it never returns.
+          if (calls === 1) return new Promise<void>(() => {});
+          for (const m of msgs) delivered.push(...(m.body as AuditPack).events);
+          return Promise.resolve();
+        },
+      },
+    });
+    const p = new AuditProducer();
+    const first = makeEvent();
+    void p.add(first, d, createExecutionContext());
+    // Let the first leader linger, drain and hang in sendBatch.
+    await scheduler.wait(100);
+    expect(calls).toBe(1);
+    // A later request finds the leader silent past LEADER_STALE_MS and takes over.
+    const second = makeEvent();
+    const ctx = createExecutionContext();
+    void p.add(second, d, ctx, Date.now() + LEADER_STALE_MS + 1);
+    await waitOnExecutionContext(ctx);
+    expect(delivered.map((e) => e.decision_id).sort()).toEqual(
+      [first.decision_id, second.decision_id].sort(),
+    );
+    expect(counters()).toMatchObject({ logs_queued_total: 2 });
+  });
 });
 
-describe('POST /v1/check with a failing queue', () => {
+describe('POST /v1/check with a failing queue', { timeout: 30_000 }, () => {
   beforeEach(clearAudit);
 
   it('loses no decision: every decision_id is in D1 once the response is done', async () => {
@@ -179,7 +284,10 @@ describe('POST /v1/check with a failing queue', () => {
       name: 'fallback',
       policy: { rate_limit: { limit: 3, window_s: 3600 } },
     });
-    const brokenEnv = { ...env, AUDIT_QUEUE: flakyQueue(Infinity).queue as Queue<AuditEvent> };
+    const brokenEnv = {
+      ...env,
+      AUDIT_QUEUE: flakyQueue(Infinity).queue as Queue<AuditMessageBody>,
+    };
     const ids: string[] = [];
     const statuses: number[] = [];
     for (const input of ['hello', 'fnr 01010012356', 'again', 'over quota']) {

@@ -658,35 +658,45 @@ describe('GET /metrics', () => {
     expect(ok.res.status).toBe(200);
   });
 
-  it('reports the audit backlog as queued − written − dropped, never below 0', async () => {
+  it('reports the audit backlog from the ledger across shards, never below 0, the last hour only', async () => {
     await settleMetrics();
-    const stub = metricsShard(env, 1);
-    const counter = (
-      name: 'logs_queued_total' | 'logs_written_total' | 'logs_dropped_total',
-      value: number,
-    ) => ({
-      kind: 'counter' as const,
-      name,
-      labels: {},
-      value,
+    const gauge = async () => sample(await scrape(), 'async_logger_queue_size')!;
+    const base = await gauge();
+    const now = Date.now();
+    const bucket = (msAgo: number) => Math.floor((now - msAgo) / 60_000);
+    // Six events in flight this minute (sent on one shard, partly resolved on another).
+    await metricsShard(env, 1).ingest({
+      ...flush('b1', []),
+      backlog: [{ bucket: bucket(0), sent: 10, resolved: 0 }],
     });
-    await stub.ingest(
-      flush('q1', [
-        counter('logs_queued_total', 10),
-        counter('logs_written_total', 3),
-        counter('logs_dropped_total', 1),
-      ]),
-    );
-    let text = await scrape();
-    const q = sample(text, 'logs_queued_total')!;
-    const w = sample(text, 'logs_written_total')!;
-    const d = sample(text, 'logs_dropped_total')!;
-    expect(q - w - d).toBeGreaterThanOrEqual(6);
-    expect(sample(text, 'async_logger_queue_size')).toBe(q - w - d);
-    // Written counted before the matching queued increment arrived: clamp, don't go negative.
-    await stub.ingest(flush('q2', [counter('logs_written_total', q + 100)]));
-    text = await scrape();
-    expect(sample(text, 'async_logger_queue_size')).toBe(0);
+    await metricsShard(env, 2).ingest({
+      ...flush('b2', []),
+      backlog: [{ bucket: bucket(0), sent: 0, resolved: 4 }],
+    });
+    expect(await gauge()).toBe(base + 6);
+    // Resolved before the matching sends arrived (another isolate's flush): clamp, don't go negative.
+    await metricsShard(env, 3).ingest({
+      ...flush('b3', []),
+      backlog: [{ bucket: bucket(60_000), sent: 0, resolved: 50 }],
+    });
+    expect(await gauge()).toBe(base + 6);
+    // Lost two hours ago and never resolved: out of the horizon, not counted.
+    await metricsShard(env, 1).ingest({
+      ...flush('b4', []),
+      backlog: [{ bucket: bucket(2 * 3600_000), sent: 900, resolved: 0 }],
+    });
+    expect(await gauge()).toBe(base + 6);
+    // A retried flush is applied once.
+    await metricsShard(env, 1).ingest({
+      ...flush('b1', []),
+      backlog: [{ bucket: bucket(0), sent: 10, resolved: 0 }],
+    });
+    expect(await gauge()).toBe(base + 6);
+    await metricsShard(env, 0).ingest({
+      ...flush('b5', []),
+      backlog: [{ bucket: bucket(0), sent: 0, resolved: 6 }],
+    });
+    expect(await gauge()).toBe(base);
   });
 });
 

@@ -12,7 +12,7 @@ import {
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import worker from '../../src/index';
 import type { Env } from '../../src/env';
-import type { AuditEvent } from '../../src/audit/event';
+import type { AuditEvent, AuditMessageBody } from '../../src/audit/event';
 import { metrics } from '../../src/metrics/recorder';
 import {
   checkRateLimit,
@@ -271,11 +271,13 @@ describe('denied requests are still counted and audited', () => {
     const testEnv: Env = {
       ...env,
       AUDIT_QUEUE: {
-        send: (event: AuditEvent, opts?: QueueSendOptions) => {
-          sent.push(event);
-          return env.AUDIT_QUEUE.send(event, opts);
+        send: (body, opts) => env.AUDIT_QUEUE.send(body, opts),
+        // The audit producer packs events into messages (src/audit/producer.ts).
+        sendBatch: (msgs, opts) => {
+          const list = [...msgs];
+          for (const m of list) if ('pack' in m.body) sent.push(...m.body.events);
+          return env.AUDIT_QUEUE.sendBatch(list, opts);
         },
-        sendBatch: (msgs, opts) => env.AUDIT_QUEUE.sendBatch(msgs, opts),
         metrics: () => env.AUDIT_QUEUE.metrics(),
       },
     };
@@ -454,8 +456,9 @@ describe('failure policy', () => {
         RATE_LIMITER: failing,
         RATE_LIMIT_FAILURE_MODE: mode,
         AUDIT_QUEUE: {
-          send: async (e: AuditEvent) => void sent.push(e),
-          sendBatch: async () => {},
+          sendBatch: async (msgs: Iterable<MessageSendRequest<AuditMessageBody>>) => {
+            for (const m of msgs) if ('pack' in m.body) sent.push(...m.body.events);
+          },
         },
       } as unknown as Env; // the test namespace implements only what the gateway calls
       const inc = vi.spyOn(metrics, 'inc');

@@ -18,7 +18,7 @@ import {
 } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { app } from '../../src/app';
-import type { AuditEvent } from '../../src/audit/event';
+import type { AuditMessageBody } from '../../src/audit/event';
 import { AUDIT_MAX_RETRIES } from '../../src/audit/limits';
 import type { Env } from '../../src/env';
 import worker from '../../src/index';
@@ -94,6 +94,26 @@ async function auditRows(
     if (results.length >= expected || Date.now() > deadline) return results;
     await scheduler.wait(100);
   }
+}
+
+/** How many of `ids` are in the R2 archive (each counted once). */
+async function countArchived(ids: readonly string[]): Promise<number> {
+  const want = new Set(ids);
+  const found = new Set<string>();
+  let cursor: string | undefined;
+  do {
+    const page = await env.AUDIT_ARCHIVE.list({ prefix: 'audit/v1/', cursor });
+    for (const o of page.objects) {
+      const body = (await env.AUDIT_ARCHIVE.get(o.key))!.body;
+      const text = await new Response(body.pipeThrough(new DecompressionStream('gzip'))).text();
+      for (const line of text.trim().split('\n')) {
+        const id = (JSON.parse(line) as { decision_id: string }).decision_id;
+        if (want.has(id)) found.add(id);
+      }
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return found.size;
 }
 
 async function decisionIds(responses: Response[]): Promise<string[]> {
@@ -183,24 +203,99 @@ describe('fault injection', { timeout: 90_000 }, () => {
     expect(rows.every((r) => r.outcome === 'rate_limited')).toBe(true);
   });
 
-  it('queue send() failing: every event written straight to D1, none lost', async () => {
+  it('queue sendBatch() failing: every event stored directly (D1 and the archive), none lost', async () => {
     const { key, id } = await createKey({ name: 'fault-queue' });
     const before = await counters();
-    const broken: Env = { ...env, AUDIT_QUEUE: failing<Queue<AuditEvent>>('AUDIT_QUEUE') };
-    const responses: Response[] = [];
-    for (let i = 0; i < N; i++) responses.push(await call(checkReq(key), broken));
+    const broken: Env = {
+      ...env,
+      AUDIT_QUEUE: failing<Queue<AuditMessageBody>>('AUDIT_QUEUE'),
+    };
+    // Concurrent, as real traffic is: one leader retries (with backoff) for all of them.
+    const responses = await Promise.all(
+      Array.from({ length: N }, () => call(checkReq(key), broken)),
+    );
     expect(responses.map((r) => r.status)).toEqual(Array(N).fill(200));
     const ids = await decisionIds(responses);
     const rows = await auditRows(id, N);
     expect(rows.map((r) => r.decision_id).sort()).toEqual([...ids].sort());
     expect(rows.every((r) => r.via === 'fallback')).toBe(true);
+    expect(await countArchived(ids)).toBe(N);
     const after = await counters();
     expect(after('logs_queued_total') - before('logs_queued_total')).toBe(N);
     expect(after('logs_written_total') - before('logs_written_total')).toBe(N);
     expect(after('logs_dropped_total') - before('logs_dropped_total')).toBe(0);
   });
 
-  it('queue send() and D1 both failing: the decision stands, the loss is counted and reported', async () => {
+  it('queue sendBatch() throwing "Too Many Requests" for a while: backs off, then queued — one row each', async () => {
+    const { key, id } = await createKey({ name: 'fault-throttled' });
+    const before = await counters();
+    let calls = 0;
+    const throttled: Env = {
+      ...env,
+      AUDIT_QUEUE: {
+        sendBatch: (msgs: Iterable<MessageSendRequest<AuditMessageBody>>) =>
+          ++calls <= 2
+            ? Promise.reject(new Error('Too Many Requests'))
+            : env.AUDIT_QUEUE.sendBatch(msgs),
+      } as unknown as Queue<AuditMessageBody>,
+    };
+    const responses = await Promise.all(
+      Array.from({ length: N }, () => call(checkReq(key), throttled)),
+    );
+    expect(responses.map((r) => r.status)).toEqual(Array(N).fill(200));
+    const ids = await decisionIds(responses);
+    const rows = await auditRows(id, N);
+    expect(rows.map((r) => r.decision_id).sort()).toEqual([...ids].sort());
+    expect(rows.every((r) => r.via === 'queue')).toBe(true);
+    expect(calls).toBeGreaterThanOrEqual(3);
+    const after = await counters();
+    expect(after('logs_queued_total') - before('logs_queued_total')).toBe(N);
+    expect(after('logs_dropped_total') - before('logs_dropped_total')).toBe(0);
+  });
+
+  it('R2 put failing in the consumer: retried, and on the final delivery written to D1 unarchived', async () => {
+    const { key, id } = await createKey({ name: 'fault-r2' });
+    const captured: AuditMessageBody[] = [];
+    const capturing: Env = {
+      ...env,
+      AUDIT_QUEUE: {
+        sendBatch: async (msgs: Iterable<MessageSendRequest<AuditMessageBody>>) => {
+          for (const m of msgs) captured.push(m.body);
+        },
+      } as unknown as Queue<AuditMessageBody>,
+    };
+    const responses = await Promise.all(
+      Array.from({ length: N }, () => call(checkReq(key), capturing)),
+    );
+    const ids = await decisionIds(responses);
+    const brokenR2: Env = { ...env, AUDIT_ARCHIVE: failing<R2Bucket>('R2') };
+    const deliver = async (attempts: number) => {
+      const batch = createMessageBatch<AuditMessageBody>(
+        'vakt-audit',
+        captured.map((body, i) => ({ id: `r${i}`, timestamp: new Date(), attempts, body })),
+      );
+      const ctx = createExecutionContext();
+      await worker.queue(batch, brokenR2, ctx);
+      return getQueueResult(batch, ctx);
+    };
+    const first = await deliver(1);
+    expect(first.explicitAcks).toEqual([]);
+    expect(first.retryMessages).toHaveLength(captured.length);
+    expect((await auditRows(id, 0)).length).toBe(0);
+    const last = await deliver(AUDIT_MAX_RETRIES + 1);
+    expect(last.explicitAcks).toHaveLength(captured.length);
+    const rows = await auditRows(id, N);
+    expect(rows.map((r) => r.decision_id).sort()).toEqual([...ids].sort());
+    expect(await countArchived(ids)).toBe(0);
+    const { n } = (await env.DB.prepare(
+      `SELECT count(*) AS n FROM audit_log WHERE archived = 0 AND api_key_id = ?`,
+    )
+      .bind(id)
+      .first<{ n: number }>())!;
+    expect(n).toBe(N); // the retention cron archives them before trimming
+  });
+
+  it('queue sendBatch(), D1 and R2 all failing: the decision stands, the loss is counted and reported', async () => {
     const sentry = new SentryProject();
     const { key, id } = await createKey({ name: 'fault-queue-d1' });
     // Warm this isolate's key cache so authentication does not need the broken D1.
@@ -210,11 +305,13 @@ describe('fault injection', { timeout: 90_000 }, () => {
     const broken: Env = {
       ...env,
       SENTRY_DSN: sentry.dsn,
-      AUDIT_QUEUE: failing<Queue<AuditEvent>>('AUDIT_QUEUE'),
+      AUDIT_QUEUE: failing<Queue<AuditMessageBody>>('AUDIT_QUEUE'),
+      AUDIT_ARCHIVE: failing<R2Bucket>('R2'),
       DB: failing<D1Database>('D1'),
     };
-    const responses: Response[] = [];
-    for (let i = 0; i < N; i++) responses.push(await call(checkReq(key), broken));
+    const responses = await Promise.all(
+      Array.from({ length: N }, () => call(checkReq(key), broken)),
+    );
     expect(responses.map((r) => r.status)).toEqual(Array(N).fill(200));
     const ids = await decisionIds(responses);
 
@@ -223,7 +320,10 @@ describe('fault injection', { timeout: 90_000 }, () => {
     expect(after('logs_queued_total') - before('logs_queued_total')).toBe(N);
     expect(after('async_logger_queue_size')).toBe(0);
     const events = await sentry.events();
-    const reported = new Set(events.map((e) => e.tags?.decision_id));
+    // One report per flush, listing every lost decision id.
+    const reported = new Set(
+      events.flatMap((e) => (e.extra?.decision_ids as string[] | undefined) ?? []),
+    );
     for (const d of ids) expect(reported.has(d), `loss of ${d} reported`).toBe(true);
     expect((await auditRows(id, 1)).length).toBe(1); // only the warm-up decision
   });
@@ -231,21 +331,28 @@ describe('fault injection', { timeout: 90_000 }, () => {
   it('D1 failing in the consumer: retried, dead-lettered, replayed — every decision logged once', async () => {
     const { key, id } = await createKey({ name: 'fault-consumer' });
     // Capture real events from real decisions (this queue stands in for delivery only).
-    const captured: AuditEvent[] = [];
+    const captured: AuditMessageBody[] = [];
     const capturing: Env = {
       ...env,
       AUDIT_QUEUE: {
-        send: async (e: AuditEvent) => void captured.push(e),
-      } as unknown as Queue<AuditEvent>,
+        sendBatch: async (msgs: Iterable<MessageSendRequest<AuditMessageBody>>) => {
+          for (const m of msgs) captured.push(m.body);
+        },
+      } as unknown as Queue<AuditMessageBody>,
     };
     const responses: Response[] = [];
     for (let i = 0; i < N; i++) responses.push(await call(checkReq(key), capturing));
     const ids = await decisionIds(responses);
-    expect(captured.map((e) => e.decision_id).sort()).toEqual([...ids].sort());
+    expect(
+      captured
+        .flatMap((b) => ('pack' in b ? b.events : [b]))
+        .map((e) => e.decision_id)
+        .sort(),
+    ).toEqual([...ids].sort());
     const before = await counters();
 
     const deliver = async (queue: string, attempts: number, testEnv: Env) => {
-      const batch = createMessageBatch<AuditEvent>(
+      const batch = createMessageBatch<AuditMessageBody>(
         queue,
         captured.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts, body })),
       );
@@ -266,7 +373,7 @@ describe('fault injection', { timeout: 90_000 }, () => {
 
     // The platform moves them to vakt-audit-dlq; its consumer keeps each one (D1 is back).
     const dlq = await deliver('vakt-audit-dlq', 1, env);
-    expect(dlq.explicitAcks.length).toBe(N);
+    expect(dlq.explicitAcks.length).toBe(captured.length);
     const { results: dead } = await env.DB.prepare(
       `SELECT decision_id, reason FROM audit_dead_letters WHERE decision_id IN (${ids.map(() => '?').join(',')})`,
     )
@@ -292,6 +399,8 @@ describe('fault injection', { timeout: 90_000 }, () => {
     await deliver('vakt-audit', 2, env);
     const rows = await auditRows(id, N);
     expect(rows.map((r) => r.decision_id).sort()).toEqual([...ids].sort());
+    // Replays reach the archive too.
+    expect(await countArchived(ids)).toBe(N);
   });
 
   it('Sentry unreachable: responses and books unaffected, the failed sends counted', async () => {
