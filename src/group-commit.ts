@@ -30,6 +30,11 @@ export interface Pending<B> {
 export interface GroupCommitSpec<B, R> {
   /** How long a leader lingers before draining, so concurrent records share one send. */
   lingerMs: number;
+  /**
+   * Whether to linger this round (default: always). A buffer that is not filling up concurrently
+   * (one record, and the last drain took one too) gains nothing from waiting.
+   */
+  shouldLinger?(): boolean;
   /** Most sends per leader before it hands over (bounds one `waitUntil`'s duration). */
   maxRounds: number;
   /** A leader silent this long is presumed dead; another request may lead. */
@@ -99,8 +104,10 @@ export class GroupCommit<B, R> {
         if (!p) {
           // Nothing left after a send: hand over now rather than linger for nothing.
           if (round > 0 && !this.spec.buffered()) return;
-          await sleep(this.spec.lingerMs);
-          this.#beat = Date.now();
+          if (this.spec.shouldLinger?.() ?? true) {
+            await sleep(this.spec.lingerMs);
+            this.#beat = Date.now();
+          }
           const batches = this.spec.drain(run);
           if (batches.length === 0) return;
           const createdAt = Date.now();

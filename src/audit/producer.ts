@@ -3,7 +3,8 @@
  *
  * Every decision's event goes into a per-isolate buffer from `ctx.waitUntil` (the response never
  * waits); one leader (src/group-commit.ts, the primitive the metrics flush uses too) lingers
- * LINGER_MS so concurrent decisions coalesce, then packs the buffer into messages of up to
+ * LINGER_MS so concurrent decisions coalesce (not when the isolate sees one decision at a time:
+ * there is nothing to wait for), then packs the buffer into messages of up to
  * MAX_EVENTS_PER_MESSAGE events / MAX_MESSAGE_BYTES, and sends up to MAX_MESSAGES_PER_SEND of
  * them per `sendBatch` (within MAX_SEND_BYTES). Queues limits each message to 128 KB and each
  * `sendBatch` to 100 messages / 256 KB, and a queue to 5,000 messages/s: one message per decision
@@ -84,11 +85,14 @@ interface Buffered {
 /** The buffer and its group commit, one per (queue, database) binding pair. */
 export class AuditProducer {
   #buffer: Buffered[] = [];
+  /** Events taken by the last drain: a quiet isolate (one at a time) sends without lingering. */
+  #lastDrained = 0;
   readonly #commit: GroupCommit<SendBatch, ProducerDeps>;
 
   constructor() {
     this.#commit = new GroupCommit<SendBatch, ProducerDeps>({
       lingerMs: LINGER_MS,
+      shouldLinger: () => this.#buffer.length > 1 || this.#lastDrained > 1,
       maxRounds: 32,
       staleMs: LEADER_STALE_MS,
       maxPending: 1000,
@@ -96,6 +100,7 @@ export class AuditProducer {
       drain: () => {
         const taken = this.#buffer;
         this.#buffer = [];
+        this.#lastDrained = taken.length;
         return pack(taken);
       },
       send: async (p, deps, ctx) => {

@@ -27,7 +27,7 @@ async function call(req: Request): Promise<Response> {
   return body;
 }
 
-describe('a burst of 10,000 decisions', { timeout: 180_000 }, () => {
+describe('a burst of 10,000 decisions', { timeout: 300_000 }, () => {
   it('one D1 row and one exported event each, ≥ 20 events per queue message, 0 lost', async () => {
     const keys = await Promise.all(
       Array.from({ length: KEYS }, (_, i) =>
