@@ -85,14 +85,17 @@ interface Buffered {
 /** The buffer and its group commit, one per (queue, database) binding pair. */
 export class AuditProducer {
   #buffer: Buffered[] = [];
-  /** Events taken by the last drain: a quiet isolate (one at a time) sends without lingering. */
-  #lastDrained = 0;
+  /**
+   * Decisions of this isolate whose events are on their way in (being hashed): while there are
+   * any, the leader lingers for them; an isolate with one decision at a time does not wait.
+   */
+  #incoming = 0;
   readonly #commit: GroupCommit<SendBatch, ProducerDeps>;
 
   constructor() {
     this.#commit = new GroupCommit<SendBatch, ProducerDeps>({
       lingerMs: LINGER_MS,
-      shouldLinger: () => this.#buffer.length > 1 || this.#lastDrained > 1,
+      shouldLinger: () => this.#incoming > 0 || this.#buffer.length > 1,
       maxRounds: 32,
       staleMs: LEADER_STALE_MS,
       maxPending: 1000,
@@ -100,7 +103,6 @@ export class AuditProducer {
       drain: () => {
         const taken = this.#buffer;
         this.#buffer = [];
-        this.#lastDrained = taken.length;
         return pack(taken);
       },
       send: async (p, deps, ctx) => {
@@ -113,6 +115,16 @@ export class AuditProducer {
     });
   }
 
+  /** Announces an event that `add` will bring (see #incoming); pair with `add` or `cancel`. */
+  expect(): void {
+    this.#incoming++;
+  }
+
+  /** An announced event that will not come after all. */
+  cancel(): void {
+    this.#incoming = Math.max(0, this.#incoming - 1);
+  }
+
   /** Buffers a (sanitized) event and makes sure a leader will send it. */
   add(
     event: AuditEvent,
@@ -120,6 +132,7 @@ export class AuditProducer {
     ctx: WaitUntil,
     now = Date.now(),
   ): Promise<void> | undefined {
+    this.cancel(); // it has arrived
     if (this.#buffer.length >= MAX_BUFFERED_EVENTS) {
       // Overloaded isolate: this request stores its own event rather than grow memory.
       return storeDirect(deps, [event], new Error('audit producer buffer full'));
@@ -327,20 +340,24 @@ export function enqueueAudit(
   event: UnhashedAuditEvent,
   input: unknown,
 ): void {
+  const producer = producerFor(env.AUDIT_QUEUE, env.DB);
+  producer.expect();
+  let arrived = false;
   ctx.waitUntil(
-    nextTurn().then(async () => {
-      const config = await getConfig(env);
-      if (!config.auditHashKey && config.environment === 'production') warnNoHashKeyOnce();
-      const hash = await inputHashFields(config.auditHashKey, input);
-      const deps = producerDeps(env, ctx);
-      await producerFor(env.AUDIT_QUEUE, env.DB).add(
-        sanitizeEvent({ ...event, ...hash }),
-        deps,
-        ctx,
-      );
-      // The request's own flush may already have run; ship what was recorded here.
-      flushMetrics(env, ctx);
-    }),
+    nextTurn()
+      .then(async () => {
+        const config = await getConfig(env);
+        if (!config.auditHashKey && config.environment === 'production') warnNoHashKeyOnce();
+        const hash = await inputHashFields(config.auditHashKey, input);
+        arrived = true;
+        await producer.add(sanitizeEvent({ ...event, ...hash }), producerDeps(env, ctx), ctx);
+        // The request's own flush may already have run; ship what was recorded here.
+        flushMetrics(env, ctx);
+      })
+      .catch((err: unknown) => {
+        if (!arrived) producer.cancel();
+        throw err;
+      }),
   );
 }
 

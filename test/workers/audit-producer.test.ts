@@ -78,6 +78,8 @@ function deps(over: Partial<ProducerDeps> = {}) {
 /** Adds events from separate "requests" at once, then waits for every one of them. */
 async function addAll(p: AuditProducer, d: ProducerDeps, events: AuditEvent[]): Promise<void> {
   const ctxs = events.map(() => createExecutionContext());
+  // As concurrent requests do: each announces its event before it is hashed and added.
+  for (const _ of events) p.expect();
   events.forEach((e, i) => void p.add(e, d, ctxs[i]!));
   await Promise.all(ctxs.map((c) => waitOnExecutionContext(c)));
   expect(p.idle).toBe(true);
@@ -131,6 +133,18 @@ describe('audit producer', () => {
       logs_queued_total: 250,
       logs_queue_messages_total: messages.length,
     });
+  });
+
+  it('sends a lone decision at once (no linger when nothing else is on its way)', async () => {
+    const q = flakyQueue(0);
+    const { d } = deps({ queue: q.queue });
+    const p = new AuditProducer();
+    const ctx = createExecutionContext();
+    const t = performance.now();
+    void p.add(makeEvent(), d, ctx);
+    expect(q.calls()).toBe(1); // sent from within add(): no timer in between
+    await waitOnExecutionContext(ctx);
+    expect(performance.now() - t).toBeLessThan(1000);
   });
 
   it('keeps every message under 128 KB and every sendBatch under 256 KB / 100 messages', () => {
@@ -260,6 +274,7 @@ describe('audit producer', () => {
     });
     const p = new AuditProducer();
     const first = makeEvent();
+    p.expect();
     void p.add(first, d, createExecutionContext());
     // Let the first leader linger, drain and hang in sendBatch.
     await scheduler.wait(100);
@@ -267,6 +282,7 @@ describe('audit producer', () => {
     // A later request finds the leader silent past LEADER_STALE_MS and takes over.
     const second = makeEvent();
     const ctx = createExecutionContext();
+    p.expect();
     void p.add(second, d, ctx, Date.now() + LEADER_STALE_MS + 1);
     await waitOnExecutionContext(ctx);
     expect(delivered.map((e) => e.decision_id).sort()).toEqual(
