@@ -67,10 +67,12 @@ metricsRoutes.openapi(
     let ledgers: BacklogDelta[][];
     try {
       const shards = Array.from({ length: config.metricsShards }, (_, i) => metricsShard(c.env, i));
-      [snapshots, ledgers] = await Promise.all([
-        Promise.all(shards.map((s) => s.snapshot())),
-        Promise.all(shards.map((s) => s.backlog())),
-      ]);
+      // One async task per shard, so a shard that fails leaves no promise unobserved.
+      const read = await Promise.all(
+        shards.map(async (s) => ({ snapshot: await s.snapshot(), backlog: await s.backlog() })),
+      );
+      snapshots = read.map((r) => r.snapshot);
+      ledgers = read.map((r) => r.backlog);
     } catch (err) {
       // A partial merge would make counters appear to drop; fail the scrape (Prometheus records
       // up=0) and let the next one read every shard.
