@@ -23,7 +23,8 @@ export const MAX_IDENTIFIER_LENGTH = 256;
 export const MAX_METADATA_KEYS = 64;
 export const MAX_METADATA_VALUE_LENGTH = 1024;
 
-export const OUTCOMES = ['allowed', 'blocked', 'rate_limited'] as const;
+/** `monitored`: monitor mode let through a call enforce mode would block (docs/governance-api.md). */
+export const OUTCOMES = ['allowed', 'blocked', 'rate_limited', 'monitored'] as const;
 
 const Identifier = z.string().min(1).max(MAX_IDENTIFIER_LENGTH);
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -67,11 +68,11 @@ const common = {
   }),
 };
 
-/** `allowed` is true exactly when the outcome is `allowed`. */
+/** `allowed` is true exactly when the outcome is `allowed` or `monitored`. */
 const consistent = <T extends { allowed: boolean; outcome: string }>(e: T) =>
-  e.allowed === (e.outcome === 'allowed');
+  e.allowed === (e.outcome === 'allowed' || e.outcome === 'monitored');
 const consistentIssue = {
-  message: 'allowed must be true exactly when outcome is "allowed"',
+  message: 'allowed must be true exactly when outcome is "allowed" or "monitored"',
   path: ['allowed'],
 };
 
@@ -96,6 +97,16 @@ export const AuditEventV2Fields = z.object({
     .regex(/^[0-9a-f]{16}$/)
     .optional()
     .openapi({ description: 'Which AUDIT_HASH_KEY made input_hmac (rotation).' }),
+  direction: z.enum(['input', 'output']).optional().openapi({
+    description:
+      'Whether the decision checked a prompt (`input`) or a model’s answer (`output`); absent in events from before output checks (input).',
+  }),
+  input_decision_id: z.uuid().optional().openapi({
+    description: 'Output checks: the decision_id of the prompt’s check the caller linked.',
+  }),
+  skipped_parts: z.number().int().nonnegative().optional().openapi({
+    description: 'Non-text parts (images, audio, files) that were not scanned.',
+  }),
 });
 
 export const AuditEventV2Schema = AuditEventV2Fields.strip()

@@ -71,6 +71,9 @@ export const EVENT_COLUMNS = {
   input_hmac_key_id: optional('input_hmac_key_id'),
   latency_ms: text('latency_ms'),
   metadata: json('metadata'),
+  direction: optional('direction'),
+  input_decision_id: optional('input_decision_id'),
+  skipped_parts: optional('skipped_parts'),
 } as const satisfies Record<string, Column>;
 
 export type EventColumn = keyof typeof EVENT_COLUMNS;

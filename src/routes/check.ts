@@ -109,7 +109,15 @@ checkRoutes.openapi(checkRoute, async (c) => {
   const segments = content.segments;
   const inputChars = segments.reduce((n, s) => n + codePointLength(s.text), 0);
   const audit = (fields: Pick<AuditEvent, 'allowed' | 'outcome' | 'reasons' | 'finding_counts'>) =>
-    logDecision(c, body, value, { ...fields, decisionId, version, inputChars, started });
+    logDecision(c, body, value, {
+      ...fields,
+      decisionId,
+      version,
+      inputChars,
+      started,
+      direction,
+      skippedParts: content.skippedParts,
+    });
 
   if (!rl.decision.allowed) {
     const failed = rl.source === 'failure';
@@ -238,6 +246,8 @@ interface DecisionFacts {
   version: string;
   inputChars: number;
   started: number;
+  direction: Direction;
+  skippedParts: number;
 }
 
 /** Hands the decision to the audit logger; hashing and sending happen in `waitUntil`. */
@@ -264,6 +274,9 @@ function logDecision(
     latency_ms: Math.round((performance.now() - f.started) * 1000) / 1000,
     // Scrubbed by the producer before it enters the queue (src/audit/row.ts sanitizeEvent).
     metadata: body.metadata ?? null,
+    direction: f.direction,
+    ...(body.input_decision_id ? { input_decision_id: body.input_decision_id } : {}),
+    skipped_parts: f.skippedParts,
   };
   enqueueAudit(c.env, c.executionCtx, event, checked);
 }

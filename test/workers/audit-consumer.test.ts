@@ -114,6 +114,9 @@ describe('vakt-audit consumer', () => {
       reasons: ['contains_personal_data', 'contains_secret'],
       finding_counts: { no_fodselsnummer: 2, secret_jwt: 1 },
       metadata: { user_ref: 'abc', n: 3, ok: true },
+      direction: 'output',
+      input_decision_id: '22222222-2222-4222-8222-222222222222',
+      skipped_parts: 2,
     });
     await consumeAuditBatch(createMessageBatch('vakt-audit', [message(e)]), {
       db: env.DB,
@@ -144,6 +147,9 @@ describe('vakt-audit consumer', () => {
       via: 'queue',
       written_at: 1_800_000_000_000,
       archived: 0,
+      direction: 'output',
+      input_decision_id: '22222222-2222-4222-8222-222222222222',
+      skipped_parts: 2,
     });
     const { results } = await env.DB.prepare(
       'SELECT reason FROM audit_log_reasons WHERE decision_id = ? ORDER BY reason',

@@ -5,7 +5,9 @@
  * after the last chunk — so a fødselsnummer split across two chunks is still found.
  */
 import { describe, expect, it } from 'vitest';
-import { check, createKey } from './helpers';
+import { env } from 'cloudflare:test';
+import { admin, check, createKey } from './helpers';
+import { waitFor } from './audit-helpers';
 
 interface Decision {
   decision_id: string;
@@ -134,6 +136,53 @@ describe('output checks', () => {
     expect(phone).toMatchObject({ allowed: true, redacted_output: 'Ring [PHONE]' });
     expect((await decide(key, { output: 'x'.repeat(51) })).reasons).toEqual(['input_too_large']);
     expect((await decide(key, { input: 'x'.repeat(51) })).allowed).toBe(true);
+  });
+
+  it('audits the direction, the linked input decision and the skipped parts', async () => {
+    const { key } = await createKey();
+    const a = await decide(key, {
+      input: [
+        {
+          role: 'user',
+          content: [
+            { type: 'image_url', image_url: { url: 'u' } },
+            { type: 'text', text: 'Hva er dette?' },
+          ],
+        },
+      ],
+    });
+    const b = await decide(key, {
+      output: 'Et bilde av en katt.',
+      input_decision_id: a.decision_id,
+    });
+    const row = async (id: string) => {
+      await waitFor(async () =>
+        Boolean(
+          await env.DB.prepare('SELECT 1 FROM audit_log WHERE decision_id = ?').bind(id).first(),
+        ),
+      );
+      const res = await admin(`/admin/audit/${id}`);
+      expect(res.status).toBe(200);
+      return res.json();
+    };
+    expect(await row(a.decision_id)).toMatchObject({
+      direction: 'input',
+      skipped_parts: 1,
+      outcome: 'allowed',
+    });
+    const out = (await row(b.decision_id)) as Record<string, unknown>;
+    expect(out).toMatchObject({
+      direction: 'output',
+      input_decision_id: a.decision_id,
+      skipped_parts: 0,
+      input_chars: 'Et bilde av en katt.'.length,
+    });
+    const linked = await env.DB.prepare(
+      'SELECT decision_id FROM audit_log WHERE input_decision_id = ?',
+    )
+      .bind(a.decision_id)
+      .all<{ decision_id: string }>();
+    expect(linked.results.map((r) => r.decision_id)).toEqual([b.decision_id]);
   });
 
   it('links the input decision and counts against the same rate limit', async () => {
