@@ -36,6 +36,7 @@ import {
 import { rowToEvent, sanitizeEvent, scrubJson, toRow, type AuditRow } from './row';
 import { insertAuditRows, storeDeadLetter, type DeadLetterReason } from './store';
 import { decisionIdOf, eventsOf, isPack, parseAuditEvent } from './validate';
+import { logLine } from '../observability/log';
 
 export interface ConsumerDeps {
   db: D1Database;
@@ -249,13 +250,11 @@ export async function consumeAuditBatch(
     return run.finish();
   } catch (batchErr) {
     // Some row (or D1 itself) failed; find out which, one message and then one row at a time.
-    console.warn(
-      JSON.stringify({
-        msg: 'audit batch insert failed; isolating messages',
-        error: describeError(batchErr),
-        messages: todo.length,
-      }),
-    );
+    logLine('warn', {
+      msg: 'audit batch insert failed; isolating messages',
+      error: describeError(batchErr),
+      messages: todo.length,
+    });
   }
   for (const p of todo) {
     try {

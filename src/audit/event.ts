@@ -107,6 +107,14 @@ export const AuditEventV2Fields = z.object({
   skipped_parts: z.number().int().nonnegative().optional().openapi({
     description: 'Non-text parts (images, audio, files) that were not scanned.',
   }),
+  trace_id: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/)
+    .optional()
+    .openapi({
+      description:
+        'The request’s W3C trace id (`traceparent`), linking the decision to its trace, Sentry event and log lines.',
+    }),
 });
 
 export const AuditEventV2Schema = AuditEventV2Fields.strip()

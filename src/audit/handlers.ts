@@ -10,6 +10,7 @@ import { archiveFor } from './archive';
 import { consumeAuditBatch, consumeDeadLetterBatch, type ConsumerDeps } from './consumer';
 import { AUDIT_DLQ_NAME, AUDIT_QUEUE_NAME, AUDIT_RETENTION_CRON } from './limits';
 import { runRetention } from './retention';
+import { logLine } from '../observability/log';
 
 export async function handleQueue(
   batch: MessageBatch<unknown>,
@@ -64,7 +65,7 @@ export async function handleScheduled(
         now: controller.scheduledTime,
       },
     );
-    console.log(JSON.stringify({ msg: 'audit retention', ...result }));
+    logLine('log', { msg: 'audit retention', ...result });
   } catch (err) {
     captureException(env, ctx, err, { component: 'audit_retention' });
     throw err;

@@ -37,6 +37,7 @@ import { inputHashFields } from './input-hash';
 import { toRow, sanitizeEvent } from './row';
 import { insertAuditRows } from './store';
 import type { WaitUntil } from '../types';
+import { logLine } from '../observability/log';
 
 /** How long a leader lingers so concurrent decisions share a message. */
 export const LINGER_MS = 25;
@@ -167,13 +168,11 @@ export class AuditProducer {
         sendError = err;
       }
     }
-    console.warn(
-      JSON.stringify({
-        msg: 'audit queue send failed; storing directly',
-        events: events.length,
-        error: describeError(sendError),
-      }),
-    );
+    logLine('warn', {
+      msg: 'audit queue send failed; storing directly',
+      events: events.length,
+      error: describeError(sendError),
+    });
     await storeDirect(deps, events, sendError);
   }
 }
@@ -366,9 +365,7 @@ let warnedNoHashKey = false;
 function warnNoHashKeyOnce(): void {
   if (warnedNoHashKey) return;
   warnedNoHashKey = true;
-  console.warn(
-    JSON.stringify({
-      msg: 'AUDIT_HASH_KEY is not set: audit events carry no input hash (wrangler secret put AUDIT_HASH_KEY)',
-    }),
-  );
+  logLine('warn', {
+    msg: 'AUDIT_HASH_KEY is not set: audit events carry no input hash (wrangler secret put AUDIT_HASH_KEY)',
+  });
 }

@@ -74,6 +74,7 @@ export const EVENT_COLUMNS = {
   direction: optional('direction'),
   input_decision_id: optional('input_decision_id'),
   skipped_parts: optional('skipped_parts'),
+  trace_id: optional('trace_id'),
 } as const satisfies Record<string, Column>;
 
 export type EventColumn = keyof typeof EVENT_COLUMNS;

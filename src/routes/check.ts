@@ -184,9 +184,9 @@ checkRoutes.openapi(checkRoute, async (c) => {
   t = performance.now();
   audit({
     allowed,
-    // A monitored call was allowed; its reasons are the ones enforce mode would have blocked
-    // for. (Audit event v2 adds the outcome `monitored` for it; v1 has no such outcome.)
-    outcome: allowed ? 'allowed' : 'blocked',
+    // `monitored`: let through by monitor mode although enforce mode would have blocked it for
+    // these reasons.
+    outcome: evaluation.allowed ? 'allowed' : monitor ? 'monitored' : 'blocked',
     reasons: evaluation.reasons,
     finding_counts: countByType(evaluation.findings),
   });
@@ -277,6 +277,7 @@ function logDecision(
     direction: f.direction,
     ...(body.input_decision_id ? { input_decision_id: body.input_decision_id } : {}),
     skipped_parts: f.skippedParts,
+    trace_id: c.var.trace.traceId,
   };
   enqueueAudit(c.env, c.executionCtx, event, checked);
 }

@@ -117,6 +117,7 @@ describe('vakt-audit consumer', () => {
       direction: 'output',
       input_decision_id: '22222222-2222-4222-8222-222222222222',
       skipped_parts: 2,
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
     });
     await consumeAuditBatch(createMessageBatch('vakt-audit', [message(e)]), {
       db: env.DB,
@@ -150,6 +151,7 @@ describe('vakt-audit consumer', () => {
       direction: 'output',
       input_decision_id: '22222222-2222-4222-8222-222222222222',
       skipped_parts: 2,
+      trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
     });
     const { results } = await env.DB.prepare(
       'SELECT reason FROM audit_log_reasons WHERE decision_id = ? ORDER BY reason',

@@ -6,7 +6,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import type { AuditMessageBody } from '../../src/audit/event';
 import worker from '../../src/index';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BASE, check, createKey } from './helpers';
+import { BASE, admin, check, createKey } from './helpers';
 import { auditIds, clearAudit, countRows, waitFor } from './audit-helpers';
 
 const FNR = '01010012356';
@@ -43,6 +43,38 @@ describe('audit end to end through the local queue', () => {
     ids.forEach((id, i) => {
       expect(stored.get(id)).toEqual({ decision_id: id, outcome: outcomes[i], via: 'queue' });
     });
+  });
+});
+
+describe('the trace id of a decision', () => {
+  it('is stored with the audit row, the one the caller sent in traceparent', async () => {
+    const { key } = await createKey({ name: 'traced' });
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await check(
+      key,
+      { model: 'gpt-4', operation: 'classify', input: 'hello' },
+      { traceparent: `00-${trace}-00f067aa0ba902b7-01` },
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('traceparent')).toContain(trace);
+    const { decision_id } = await res.json<{ decision_id: string }>();
+    // A request without traceparent starts its own trace: still a well-formed id on the row.
+    const fresh = await check(key, { model: 'gpt-4', operation: 'classify', input: 'hi' });
+    const freshId = (await fresh.json<{ decision_id: string }>()).decision_id;
+    const freshTrace = fresh.headers.get('traceparent')?.split('-')[1];
+    expect(freshTrace).toMatch(/^[0-9a-f]{32}$/);
+
+    const traceOf = (id: string) =>
+      env.DB.prepare('SELECT trace_id FROM audit_log WHERE decision_id = ?')
+        .bind(id)
+        .first<{ trace_id: string | null }>();
+    await waitFor(
+      async () => (await traceOf(freshId)) !== null && (await traceOf(decision_id)) !== null,
+    );
+    expect(await traceOf(decision_id)).toEqual({ trace_id: trace });
+    expect(await traceOf(freshId)).toEqual({ trace_id: freshTrace });
+    const viaApi = await admin(`/admin/audit/${decision_id}`);
+    expect(await viaApi.json()).toMatchObject({ decision_id, trace_id: trace });
   });
 });
 

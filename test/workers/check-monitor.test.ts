@@ -1,7 +1,7 @@
 /**
  * Monitor mode (policy `mode: "monitor"`): the decision is computed in full, but nothing is
  * blocked or altered; the response's `monitor` says what enforce mode would have done. Audited
- * as allowed with the would-be reasons, counted in governance_monitored_total.
+ * with the outcome `monitored` and the would-be reasons, counted in governance_monitored_total.
  * Switching the key back to enforce blocks the same request.
  */
 import { env } from 'cloudflare:test';
@@ -82,7 +82,7 @@ describe('monitor mode', () => {
     });
   });
 
-  it('audits the decision as allowed with the would-be reasons and counts it', async () => {
+  it('audits the decision as monitored with the would-be reasons and counts it', async () => {
     await settleMetrics();
     const before = await scrape();
     const { key } = await createKey({ name: 'shadow-audit', policy: { mode: 'monitor' } });
@@ -101,13 +101,30 @@ describe('monitor mode', () => {
     expect(await res.json()).toMatchObject({
       decision_id: d.decision_id,
       allowed: true,
-      outcome: 'allowed',
+      outcome: 'monitored',
       reasons: ['external_model_detected', 'contains_personal_data'],
       finding_counts: { no_fodselsnummer: 1, email: 1 },
     });
     const listed = await admin(`/admin/audit?reason=contains_personal_data&limit=100`);
     const items = ((await listed.json()) as { items: Array<{ decision_id: string }> }).items;
     expect(items.map((i) => i.decision_id)).toContain(d.decision_id);
+    const byOutcome = await admin(`/admin/audit?outcome=monitored&limit=100`);
+    expect(byOutcome.status).toBe(200);
+    const monitoredIds = ((await byOutcome.json()) as { items: Array<{ decision_id: string }> })
+      .items;
+    expect(monitoredIds.map((i) => i.decision_id)).toContain(d.decision_id);
+
+    // A monitored key's call that enforce mode would allow too is simply `allowed`.
+    const clean = await decide(key, { model: 'gpt-4', operation: 'summarize', input: 'Hei' });
+    await waitFor(async () =>
+      Boolean(
+        await env.DB.prepare('SELECT 1 FROM audit_log WHERE decision_id = ?')
+          .bind(clean.decision_id)
+          .first(),
+      ),
+    );
+    const cleanRow = await admin(`/admin/audit/${clean.decision_id}`);
+    expect(await cleanRow.json()).toMatchObject({ outcome: 'allowed', reasons: [] });
 
     await settleMetrics();
     const after = await scrape();
