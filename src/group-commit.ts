@@ -71,15 +71,19 @@ export class GroupCommit<B, R> {
   /**
    * Call after recording. Starts a leader in `ctx.waitUntil` unless one is alive, there is
    * nothing to send, or the last failure's backoff has not passed. Never awaits anything.
+   * Returns the leader's task when this call started one (it belongs to the caller's request,
+   * which may wait for it, e.g. to keep its trace open for the send's span), else undefined.
    */
-  kick(ctx: WaitUntil, run: R, now = Date.now()): void {
-    if (!this.spec.buffered() && this.#pending.length === 0) return;
-    if (this.#leader !== 0 && now - this.#beat < this.spec.staleMs) return;
-    if (now < this.#backoffUntil) return;
+  kick(ctx: WaitUntil, run: R, now = Date.now()): Promise<void> | undefined {
+    if (!this.spec.buffered() && this.#pending.length === 0) return undefined;
+    if (this.#leader !== 0 && now - this.#beat < this.spec.staleMs) return undefined;
+    if (now < this.#backoffUntil) return undefined;
     const me = ++this.#generation;
     this.#leader = me;
     this.#beat = now;
-    ctx.waitUntil(this.#lead(ctx, run, me));
+    const task = this.#lead(ctx, run, me);
+    ctx.waitUntil(task);
+    return task;
   }
 
   /** Nothing buffered, nothing pending, no leader running. */

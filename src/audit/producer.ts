@@ -38,6 +38,7 @@ import { toRow, sanitizeEvent } from './row';
 import { insertAuditRows } from './store';
 import type { WaitUntil } from '../types';
 import { logLine } from '../observability/log';
+import { currentTrace } from '../observability/request-trace';
 
 /** How long a leader lingers so concurrent decisions share a message. */
 export const LINGER_MS = 25;
@@ -139,8 +140,8 @@ export class AuditProducer {
       return storeDirect(deps, [event], new Error('audit producer buffer full'));
     }
     this.#buffer.push({ event, bytes: JSON.stringify(event).length });
-    this.#commit.kick(ctx, deps, now);
-    return undefined;
+    // The request that becomes the leader gets its task back (see enqueueAudit).
+    return this.#commit.kick(ctx, deps, now);
   }
 
   /** Nothing buffered, nothing pending, no leader (tests). */
@@ -342,6 +343,9 @@ export function enqueueAudit(
   const producer = producerFor(env.AUDIT_QUEUE, env.DB);
   producer.expect();
   let arrived = false;
+  // The request's trace waits for this task, so the queue send its leader makes (if this request
+  // leads) is a span of this trace; other requests' events ride on that send.
+  const untrack = currentTrace()?.track();
   ctx.waitUntil(
     nextTurn()
       .then(async () => {
@@ -356,7 +360,8 @@ export function enqueueAudit(
       .catch((err: unknown) => {
         if (!arrived) producer.cancel();
         throw err;
-      }),
+      })
+      .finally(untrack),
   );
 }
 

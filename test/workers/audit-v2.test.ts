@@ -278,7 +278,8 @@ describe('D1 statement size', () => {
     expect(summary.written).toBe(50);
     expect(warn.mock.calls.flat().join('\n')).not.toContain('isolating');
     expect(await auditIds()).toEqual(events.map((e) => e.decision_id).sort());
-  });
+    // ≈ 2.5 MB through D1: seconds on a loaded machine.
+  }, 30_000);
 
   it('measures UTF-8 length like TextEncoder', () => {
     for (const s of ['abc', 'æøå', '€', '😀x', 'a\u0800b'])

@@ -134,7 +134,7 @@ describe('OTLP span export', () => {
     const children = spans.filter((s) => s !== server);
     expect(children.map((s) => [s.name, s.kind]).sort()).toEqual(
       [
-        ['AUDIT_QUEUE send', 4],
+        ['AUDIT_QUEUE sendBatch', 4],
         ['RateLimiter.acquire', 3],
         ['logging', 1],
         ['rate_limit', 1],
@@ -150,6 +150,9 @@ describe('OTLP span export', () => {
     const rpc = children.find((s) => s.name === 'RateLimiter.acquire')!;
     expect(attr(rpc, 'rpc.method')).toEqual({ stringValue: 'acquire' });
     expect([rpc.status.code, rpc.events]).toEqual([0, []]);
+    // A lone request leads its isolate's audit producer: the packed send is its own span.
+    const send = children.find((s) => s.name === 'AUDIT_QUEUE sendBatch')!;
+    expect(attr(send, 'messaging.batch.message_count')).toEqual({ intValue: 1 });
   });
 
   it('shows a RateLimiter span only for the object calls a response waited for: none for a lease admission, none for lease upkeep', async () => {
@@ -234,8 +237,15 @@ describe('OTLP span export', () => {
     const servers = spans.filter((s) => s.kind === 2);
     expect(servers).toHaveLength(12);
     expect(new Set(servers.map((s) => s.traceId)).size).toBe(12);
-    expect(spans).toHaveLength(12 * 7);
-    expect(new Set(spans.map((s) => s.spanId)).size).toBe(12 * 7);
+    // Six spans of each request's own; the audit events of all twelve ride on packed sends, each
+    // a span of the request that led the producer then — fewer sends than requests.
+    const sends = spans.filter((s) => s.name === 'AUDIT_QUEUE sendBatch');
+    expect(sends.length).toBeGreaterThanOrEqual(1);
+    expect(sends.length).toBeLessThan(12);
+    const traces = new Set(servers.map((s) => s.traceId));
+    for (const send of sends) expect(traces.has(send.traceId)).toBe(true);
+    expect(spans).toHaveLength(12 * 6 + sends.length);
+    expect(new Set(spans.map((s) => s.spanId)).size).toBe(spans.length);
     expect(got.payloads.length).toBeLessThan(12);
   });
 
