@@ -224,7 +224,9 @@ describe('identifier fields', () => {
     for (const p of PLANTED) expect(JSON.stringify(row)).not.toContain(p);
     expect(row!.model).toBe('gpt-4 fnr [NO_FODSELSNUMMER]');
     expect(row!.operation).toMatch(/^card-\[(PAYMENT_CARD|NUMBER)\]$/);
-    expect(JSON.parse(row!.metadata!)).toMatchObject({ 'req_[NUMBER]': expect.any(String) });
+    expect(Object.keys(JSON.parse(row!.metadata!) as object)).toContainEqual(
+      expect.stringMatching(/^req_\[(NO_FODSELSNUMMER|NUMBER)\]$/),
+    );
   });
 
   it('keep metadata keys named like Object.prototype members', async () => {
