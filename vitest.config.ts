@@ -7,18 +7,28 @@ import { buildAssets } from './scripts/build-assets.mjs';
 const root = path.dirname(fileURLToPath(import.meta.url));
 
 /**
- * workerd logs `disconnected: WebSocket peer disconnected` whenever the pool closes its connection
- * to a finished test file's runner: teardown, not a failure. @cloudflare/vitest-pool-workers
- * 0.15.1 already drops the sibling messages ("WebSocket was aborted", "operation canceled") and
- * later versions add this one to the same list, but a newer pool pins a second workerd
- * (TOOLCHAIN.md). Until then exactly that log record, and nothing else, is dropped here.
+ * Output that is not about the tests, dropped so a run reads as what it is:
+ * - workerd logs `disconnected: WebSocket peer disconnected` whenever the pool closes its
+ *   connection to a finished test file's runner: teardown, not a failure.
+ *   @cloudflare/vitest-pool-workers 0.15.1 already drops the sibling messages ("WebSocket was
+ *   aborted", "operation canceled") and later versions add this one to the same list, but a newer
+ *   pool pins a second workerd (TOOLCHAIN.md).
+ * - The pool's "Error sending to pool: … Can't call WebSocket send() after close()" (with the
+ *   message it could not send): work a finished file left behind (a queue redelivery after its
+ *   backoff) asked the closed runner for a module. The file's results are already reported.
+ * - wrangler's "Using secrets defined in .dev.vars", once per file after `npm run dev` created
+ *   that file: the workers project sets every secret itself (below), so it is not true here.
+ * Exactly these records, and nothing else, are dropped.
  */
-const TEARDOWN_NOISE =
-  /^exception = workerd\/api\/web-socket\.c\+\+:\d+: disconnected: WebSocket peer disconnected\n$/;
+const NOISE = [
+  /^exception = workerd\/api\/web-socket\.c\+\+:\d+: disconnected: WebSocket peer disconnected\n$/,
+  /^Error sending to pool: TypeError: Can't call WebSocket send\(\) after close\(\)\.\n/,
+  /^Using secrets defined in \.dev\.vars\n$/,
+];
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
   stream.write = ((chunk: unknown, ...rest: unknown[]) =>
-    typeof chunk === 'string' && TEARDOWN_NOISE.test(chunk)
+    typeof chunk === 'string' && NOISE.some((re) => re.test(chunk))
       ? true
       : write(chunk, ...rest)) as typeof stream.write;
 }

@@ -45,4 +45,13 @@ describe('configuration defaults', () => {
     }
     expect(checked).toBeGreaterThanOrEqual(10);
   });
+
+  it('the README configuration table lists every setting (OTEL_* in one row)', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const rows = new Set([...readme.matchAll(/^\| `([A-Z_]+\*?)`/gm)].map((m) => m[1]!));
+    const missing = Object.keys(defaults).filter(
+      (name) => !rows.has(name) && !(name.startsWith('OTEL_') && rows.has('OTEL_*')),
+    );
+    expect(missing).toEqual([]);
+  });
 });
