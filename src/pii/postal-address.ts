@@ -141,27 +141,8 @@ export function matchAt(
   ne: number,
   work: Work,
 ): [number, number] | null {
-  // The word before the number (cheap checks first: most numbers in text are not house numbers).
-  const we = ns - 1;
-  let ws = we;
-  if (text.charCodeAt(ws - 1) === 46) ws--;
-  while (
-    ws > 0 &&
-    ws > we - 30 &&
-    (isLetter(text.charCodeAt(ws - 1)) || text.charCodeAt(ws - 1) === 45)
-  )
-    ws--;
-  work.steps += we - ws;
-  if (we - ws < 2) return null;
-  const b = text.charCodeAt(ws - 1);
-  if (ws > 0 && (isDigit(b) || isLetter(b))) return null;
-  const capital = isUpper(text.charCodeAt(ws));
-  const kind = t.streetTable.lookup(text, ws, we);
-  if (kind & S_ROAD) return null;
-  const suffix = kind ? 0 : suffixOf(t, text, ws, we);
-  if (!capital && !kind && !(suffix & SUFFIX_STRONG)) return null;
-
-  // After the number: a letter, a range, then maybe the postnummer.
+  // After the number first (a few char reads; most numbers after a word are no house numbers:
+  // `kl. 12:30`, `3,5 %`, `2024`): a letter, a range, then maybe the postnummer.
   let e = ne;
   const a = text.charCodeAt(e);
   if (isLetter(a) && !isLetter(text.charCodeAt(e + 1))) e++;
@@ -186,6 +167,26 @@ export function matchAt(
     ((z === 44 || z === 46) && isDigit(text.charCodeAt(e + 1)))
   )
     return null;
+  // The word before the number.
+  const we = ns - 1;
+  let ws = we;
+  if (text.charCodeAt(ws - 1) === 46) ws--;
+  while (
+    ws > 0 &&
+    ws > we - 30 &&
+    (isLetter(text.charCodeAt(ws - 1)) || text.charCodeAt(ws - 1) === 45)
+  )
+    ws--;
+  work.steps += we - ws;
+  if (we - ws < 2) return null;
+  const b = text.charCodeAt(ws - 1);
+  if (ws > 0 && (isDigit(b) || isLetter(b))) return null;
+  const capital = isUpper(text.charCodeAt(ws));
+  const kind = t.streetTable.lookup(text, ws, we);
+  if (kind & S_ROAD) return null;
+  const suffix = kind ? 0 : suffixOf(t, text, ws, we);
+  if (!capital && !kind && !(suffix & SUFFIX_STRONG)) return null;
+
   let postEnd = postcodeAfter(t, text, e);
 
   // PO boxes: `Postboks 123, 0102 Oslo`, `Postboks 6706 St. Olavs plass, 0130 Oslo`, `PO Box 5`.
