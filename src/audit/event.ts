@@ -17,10 +17,11 @@
  */
 import { z } from '@hono/zod-openapi';
 import { REASONS } from '../governance/reasons';
+// The request's bound (scrubbing may lengthen keys and values, never add keys).
+import { MAX_METADATA_KEYS } from '../schemas/check';
 
 /** Longest identifier string an event carries (scrubbed values are cut back to it, row.ts). */
 export const MAX_IDENTIFIER_LENGTH = 256;
-export const MAX_METADATA_KEYS = 64;
 export const MAX_METADATA_VALUE_LENGTH = 1024;
 
 /** `monitored`: monitor mode let through a call enforce mode would block (docs/governance-api.md). */

@@ -20,8 +20,12 @@ import {
   type AuditEventV2,
 } from './event';
 
-/** How a row reached the log. */
-export type AuditVia = 'queue' | 'fallback' | 'replay';
+/**
+ * How a row reached the log. The migrations' `CHECK (via IN (…))` spell the same list
+ * (test/node/storage-docs.test.ts keeps them equal).
+ */
+export const AUDIT_VIAS = ['queue', 'fallback', 'replay'] as const;
+export type AuditVia = (typeof AUDIT_VIAS)[number];
 
 type SqlValue = string | number | null;
 

@@ -208,7 +208,9 @@ export async function getAudit(db: D1Database, decisionId: string): Promise<Stor
 // ---------------------------------------------------------------------------------------------
 // Dead letters
 
-export type DeadLetterReason = 'invalid_event' | 'write_failed' | 'retries_exhausted';
+/** Why an event was dead-lettered; the migration's `CHECK (reason IN (…))` spells the same list. */
+export const DEAD_LETTER_REASONS = ['invalid_event', 'write_failed', 'retries_exhausted'] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
 
 export interface DeadLetterInput {
   id: string;

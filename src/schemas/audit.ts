@@ -2,6 +2,8 @@
 import { z } from '@hono/zod-openapi';
 import { REASONS } from '../governance/reasons';
 import { AuditEventV2Fields, OUTCOMES } from '../audit/event';
+import { AUDIT_VIAS } from '../audit/row';
+import { DEAD_LETTER_REASONS } from '../audit/store';
 import { MAX_EXPORT_RANGE_MS } from '../audit/export';
 
 const MAX_EXPORT_RANGE_DAYS = MAX_EXPORT_RANGE_MS / 86_400_000;
@@ -57,7 +59,7 @@ export const DecisionIdParamSchema = z.object({
 /** A stored audit record: the event fields (src/audit/event.ts) plus how and when it was written. */
 export const AuditRecordSchema = AuditEventV2Fields.extend({
   v: z.number().int().openapi({ description: 'Audit event version the row was written from.' }),
-  via: z.enum(['queue', 'fallback', 'replay']).openapi({
+  via: z.enum(AUDIT_VIAS).openapi({
     description:
       '`queue`: the consumer; `fallback`: written by the producer when the queue refused it; `replay`: from a dead letter.',
   }),
@@ -125,7 +127,7 @@ export const DeadLetterSchema = z
     decision_id: z.string().nullable(),
     message_id: z.string(),
     queue: z.string(),
-    reason: z.enum(['invalid_event', 'write_failed', 'retries_exhausted']),
+    reason: z.enum(DEAD_LETTER_REASONS),
     error: z.string(),
     attempts: z.number().int(),
     payload: z.unknown().openapi({ description: 'The kept event (redacted), or null.' }),

@@ -11,7 +11,8 @@ import {
 } from 'cloudflare:test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { consumeAuditBatch } from '../../src/audit/consumer';
-import type { AuditMessageBody } from '../../src/audit/event';
+import { MAX_METADATA_VALUE_LENGTH, type AuditMessageBody } from '../../src/audit/event';
+import { MAX_METADATA_KEYS } from '../../src/schemas/check';
 import { MAX_STATEMENT_PAYLOAD_BYTES, payloadChunks, utf8Length } from '../../src/audit/store';
 import { toRow } from '../../src/audit/row';
 import type { Env } from '../../src/env';
@@ -251,16 +252,22 @@ describe('identifier fields', () => {
 describe('D1 statement size', () => {
   beforeEach(clearAudit);
 
-  /** ≈ 51 KB of metadata: 51 values of 1,000 characters. */
+  /** The most metadata an event carries: 32 values of 1,024 characters (≈ 33 KB). */
   const bigMetadata = () =>
-    Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'x'.repeat(1000)]));
+    Object.fromEntries(
+      Array.from({ length: MAX_METADATA_KEYS }, (_, i) => [
+        `k${i}`,
+        'x'.repeat(MAX_METADATA_VALUE_LENGTH),
+      ]),
+    );
 
-  it('writes 50 events with ≈ 51 KB of metadata each in one transaction of bounded statements', async () => {
-    const events = Array.from({ length: 50 }, () => makeEvent({ metadata: bigMetadata() }));
+  // 80 of them (≈ 2.7 MB) are more than one D1 statement may carry.
+  it('writes 80 events with the most metadata each (≈ 33 KB) in one transaction of bounded statements', async () => {
+    const events = Array.from({ length: 80 }, () => makeEvent({ metadata: bigMetadata() }));
     const chunks = payloadChunks(events.map(toRow));
     expect(chunks.length).toBeGreaterThan(1);
     for (const c of chunks) expect(utf8Length(c)).toBeLessThanOrEqual(MAX_STATEMENT_PAYLOAD_BYTES);
-    expect(chunks.map((c) => (JSON.parse(c) as unknown[]).length).reduce((a, b) => a + b)).toBe(50);
+    expect(chunks.map((c) => (JSON.parse(c) as unknown[]).length).reduce((a, b) => a + b)).toBe(80);
 
     // The old single statement is what D1 refuses (SQLITE_TOOBIG) …
     const [whole] = payloadChunks(events.map(toRow), Infinity);
@@ -277,10 +284,10 @@ describe('D1 statement size', () => {
       ),
       { db: env.DB, report: () => {} },
     );
-    expect(summary.written).toBe(50);
+    expect(summary.written).toBe(80);
     expect(warn.mock.calls.flat().join('\n')).not.toContain('isolating');
     expect(await auditIds()).toEqual(events.map((e) => e.decision_id).sort());
-    // ≈ 2.5 MB through D1: seconds on a loaded machine.
+    // ≈ 2.7 MB through D1: seconds on a loaded machine.
   }, 30_000);
 
   it('measures UTF-8 length like TextEncoder', () => {
