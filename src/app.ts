@@ -21,6 +21,7 @@ import { adminAuditRoutes } from './routes/admin-audit';
 import { adminKeyRoutes } from './routes/admin-keys';
 import { adminMetricsRoutes } from './routes/admin-metrics';
 import { checkRoutes } from './routes/check';
+import { usageRoutes } from './routes/usage';
 import { metricsRoutes } from './routes/metrics';
 import { systemRoutes } from './routes/system';
 import { fieldErrors } from './schemas/issues';
@@ -91,6 +92,7 @@ app.use(wellFormedInput());
 
 app.route('/', systemRoutes);
 app.route('/', checkRoutes);
+app.route('/', usageRoutes);
 app.route('/', adminKeyRoutes);
 app.route('/', adminAuditRoutes);
 app.route('/', adminMetricsRoutes);

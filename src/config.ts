@@ -43,6 +43,8 @@ export interface Config {
   /** OTLP/HTTP span export; null when OTEL_EXPORTER_OTLP_ENDPOINT is unset or empty. */
   otlp: OtlpConfig | null;
   tokenUsage: TokenUsageMode;
+  /** POST /v1/usage accepts reports up to this long after the decision. */
+  usageReportHorizonS: number;
   defaultPolicy: Policy;
   defaultPolicyVersion: string;
   knownModels: readonly string[];
@@ -90,6 +92,7 @@ export const VAR_DEFAULTS = {
   OTEL_SERVICE_NAME: 'vakt',
   OTEL_TRACES_SAMPLER_ARG: 1,
   TOKEN_USAGE: 'always',
+  USAGE_REPORT_HORIZON_S: 86_400,
   DEFAULT_POLICY: {
     models: ['gpt-4*', 'gpt-3.5*', 'gpt-4o*', 'claude-*', 'mistral-*'],
     operations: ['classify', 'summarize', 'extract', 'translate', 'generate', 'chat', 'embed'],
@@ -180,6 +183,7 @@ const EnvSchema = z
     OTEL_SERVICE_NAME: z.string().min(1).max(128).default(D.OTEL_SERVICE_NAME),
     OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(D.OTEL_TRACES_SAMPLER_ARG),
     TOKEN_USAGE: z.enum(TOKEN_USAGE_MODES).default(D.TOKEN_USAGE),
+    USAGE_REPORT_HORIZON_S: intVar(60, 30 * 86_400, D.USAGE_REPORT_HORIZON_S),
     DEFAULT_POLICY: jsonVar(PolicySchema).default(D.DEFAULT_POLICY),
     KNOWN_MODELS: jsonVar(
       z.strictObject({ patterns: z.array(knownModelEntry).min(1).max(500) }),
@@ -242,6 +246,7 @@ async function loadConfig(env: Env): Promise<Config> {
         }
       : null,
     tokenUsage: v.TOKEN_USAGE,
+    usageReportHorizonS: v.USAGE_REPORT_HORIZON_S,
     defaultPolicy: v.DEFAULT_POLICY,
     defaultPolicyVersion: await policyVersion(v.DEFAULT_POLICY),
     knownModels: v.KNOWN_MODELS.patterns,

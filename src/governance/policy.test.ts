@@ -5,6 +5,7 @@ import {
   globMatch,
   mergePolicy,
   policyFor,
+  PolicyOverrideSchema,
   PolicySchema,
   policyVersion,
   type Policy,
@@ -100,5 +101,35 @@ describe('policies', () => {
     expect(result.success).toBe(false);
     const paths = result.error?.issues.map((i) => i.path.join('.') || '(root)');
     expect(paths).toEqual(expect.arrayContaining(['max_input_chars', '(root)']));
+  });
+});
+
+describe('token_limit', () => {
+  it.each([
+    [{ tokens: 0, window_s: 60 }, ['tokens']],
+    [{ tokens: 100_000_001, window_s: 60 }, ['tokens']],
+    [{ tokens: 1.5, window_s: 60 }, ['tokens']],
+    [{ tokens: 10, window_s: 0 }, ['window_s']],
+    [{ tokens: 10, window_s: 86_401 }, ['window_s']],
+    [{ tokens: 10 }, ['window_s']],
+  ])('refuses %j, naming the field', (token_limit, path) => {
+    const r = PolicySchema.safeParse({ ...base, token_limit });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.map((i) => i.path)).toContainEqual(['token_limit', ...path]);
+  });
+
+  it('is optional, merged whole, and removed by an override of null', () => {
+    const withQuota = { ...base, token_limit: { tokens: 1000, window_s: 60 } };
+    expect(PolicySchema.parse(base).token_limit).toBeUndefined();
+    expect(mergePolicy(withQuota, {}).token_limit).toEqual({ tokens: 1000, window_s: 60 });
+    const o = PolicyOverrideSchema.parse({ token_limit: { tokens: 5, window_s: 1 } });
+    expect(mergePolicy(withQuota, o).token_limit).toEqual({ tokens: 5, window_s: 1 });
+    expect(
+      mergePolicy(withQuota, PolicyOverrideSchema.parse({ token_limit: null })).token_limit,
+    ).toBeUndefined();
+  });
+
+  it('keeps the version of policies without one', async () => {
+    expect(await policyVersion(mergePolicy(base, {}))).toBe(await policyVersion(base));
   });
 });

@@ -49,6 +49,15 @@ export const METRIC_DEFINITIONS = {
     caps: { model: 200, operation: 100 },
     maxSeries: 4000,
   },
+  // Addition (docs/tokens.md): tokens by model and direction — `input` counted by /v1/check for
+  // admitted decisions, `output` reported through POST /v1/usage.
+  tokens_total: {
+    type: 'counter',
+    help: 'Tokens by model and direction: input counted on admitted /v1/check decisions, output reported through /v1/usage.',
+    labels: ['model', 'direction'],
+    caps: { model: 200 },
+    maxSeries: 402,
+  },
   governance_check_latency_ms: {
     type: 'histogram',
     help: 'Time spent in each governance stage in milliseconds.',

@@ -145,6 +145,10 @@ checkRoutes.openapi(checkRoute, async (c) => {
       ? await countUsage(body.model, direction, value, segments)
       : null;
 
+  if (usage && direction === 'input') {
+    metrics.inc('tokens_total', { model: labels.model, direction: 'input' }, usage.tokens);
+  }
+
   // Stages: validation, scoring
   t = performance.now();
   const evaluation = evaluate(

@@ -20,6 +20,7 @@ export function problems<S extends number>(...statuses: S[]) {
   const descriptions: Record<number, string> = {
     400: 'Malformed JSON or invalid fields (`errors` names each field).',
     401: 'Missing, unknown or revoked credentials.',
+    403: 'The credentials may not act on this resource (e.g. another key’s decision).',
     404: 'No such resource.',
     409: 'The resource is in a state that forbids the change (e.g. a revoked key).',
     413: 'Body larger than MAX_BODY_BYTES.',
