@@ -215,3 +215,63 @@ describe('metadata numbers', () => {
       expect(stored[k]).toMatch(/^-?\[[A-Z_]+\]$/);
   });
 });
+
+describe('disguised identifiers in caller fields', () => {
+  it('reach the audit log in no form: full-width digits, thin spaces, glued prefixes', async () => {
+    const { key } = await createKey({ name: 'disguised', policy: { models: ['*'] } });
+    const bodies = [
+      { model: 'gpt-4 ０１０１００１２３５６' },
+      { model: 'gpt-4 010100\u200912356' },
+      { model: 'gpt-4 req_01010012356' },
+      { model: 'llm 99999999999', operation: 'ref 12345678901' },
+      { operation: 'classify-01010012356' },
+      { metadata: { ref: '０１０１００１２３５６', card: '4111\u00a01111\u00a01111\u00a01111' } },
+      { metadata: { ref: 'kunde 99999999999' } },
+    ];
+    const ids: string[] = [];
+    for (const fields of bodies) {
+      const res = await check(key, { ...valid, ...fields });
+      expect(res.status, JSON.stringify(fields)).toBe(200);
+      ids.push((await res.json<{ decision_id: string }>()).decision_id);
+    }
+    const rows = async () =>
+      (
+        await env.DB.prepare(
+          `SELECT model, operation, metadata FROM audit_log WHERE decision_id IN (${ids.map(() => '?').join(',')})`,
+        )
+          .bind(...ids)
+          .all()
+      ).results;
+    await waitFor(async () => (await rows()).length === ids.length);
+    // Folded: NFKC (full-width → ASCII), separators removed.
+    const folded = JSON.stringify(await rows())
+      .normalize('NFKC')
+      .replace(/[\s\u00a0\u2009._-]|\\u[0-9a-f]{4}/g, '');
+    for (const planted of ['01010012356', '4111111111111111', '99999999999', '12345678901'])
+      expect(folded).not.toContain(planted);
+  });
+});
+
+describe('metadata keys that name Object members', () => {
+  const names = ['toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf'];
+  const stored = async (decisionId: string) => {
+    const row = () =>
+      env.DB.prepare('SELECT metadata FROM audit_log WHERE decision_id = ?')
+        .bind(decisionId)
+        .first<{ metadata: string }>();
+    await waitFor(async () => (await row()) !== null);
+    return Object.entries(JSON.parse((await row())!.metadata) as object);
+  };
+
+  it('are stored like any other key (a `__proto__` beside them is no 5xx)', async () => {
+    const { key } = await createKey();
+    const metadata = Object.fromEntries(names.map((n, i) => [n, `v${i}`]));
+    // Spliced in raw: an object literal's `__proto__` would set the prototype, not a key.
+    const body = JSON.stringify({ ...valid, metadata }).replace(/\}\}$/, ',"__proto__":"p"}}');
+    const res = await check(key, body);
+    expect(res.status, await res.clone().text()).toBe(200);
+    const { decision_id } = await res.json<{ decision_id: string }>();
+    // The validator drops `__proto__` (Zod builds records by assignment); the rest is kept.
+    expect(await stored(decision_id)).toEqual(names.map((n, i) => [n, `v${i}`]));
+  });
+});
