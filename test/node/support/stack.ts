@@ -216,14 +216,18 @@ export class Stack {
   }
 
   /**
-   * Starts Prometheus scraping `vakt` every second. The config is grafana/prometheus.yml with
-   * only what a test must change: the interval, the target, and absolute paths for the token and
-   * rule files (the committed alerts.yml and slo-rules.yml are loaded and evaluated).
+   * Starts Prometheus scraping `vakt` every second (or every `scrapeIntervalS`, with the same
+   * timeout). The config is grafana/prometheus.yml with only what a test must change: the
+   * interval, the target, and absolute paths for the token and rule files (the committed
+   * alerts.yml and slo-rules.yml are loaded and evaluated).
    */
-  async startPrometheus(vakt: Vakt, opts: { timeoutMs?: number } = {}): Promise<PrometheusServer> {
+  async startPrometheus(
+    vakt: Vakt,
+    opts: { timeoutMs?: number; scrapeIntervalS?: number } = {},
+  ): Promise<PrometheusServer> {
     const cfg = YAML.parse(readFileSync(path.join(ROOT, 'grafana/prometheus.yml'), 'utf8'));
-    cfg.global.scrape_interval = '1s';
-    cfg.global.scrape_timeout = '1s';
+    cfg.global.scrape_interval = `${opts.scrapeIntervalS ?? 1}s`;
+    cfg.global.scrape_timeout = `${opts.scrapeIntervalS ?? 1}s`;
     cfg.global.evaluation_interval = '1s';
     // The committed rule files, with every group evaluated each second (the SLO period group
     // runs once a minute in production).
