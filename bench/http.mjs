@@ -113,8 +113,16 @@ let queueSendFailures = 0;
 const INSPECTOR_PORT = 9300 + Math.floor(Math.random() * 500);
 
 async function startServers(tmp) {
+  // vakt serves /docs from static assets ([assets] in wrangler.toml), so Miniflare routes every
+  // request through its asset router and asset worker before the Worker runs. A bare Worker
+  // deployed with the same assets pays the same routing: the ceiling gets the same [assets].
+  const { unstable_getMiniflareWorkerOptions } = await import('wrangler');
+  const { assets } = unstable_getMiniflareWorkerOptions(
+    path.join(root, 'wrangler.toml'),
+  ).workerOptions;
   const ceiling = await startWorker({
     scriptPath: bundleWorker(path.join(tmp, 'ceiling'), 'bench/ceiling-worker.mjs', { bare: true }),
+    miniflare: assets ? { assets } : {},
   });
   // Counts the audit producer's "queue send failed" warnings (issue 13: none at 16 connections).
   const countSendFailures = (stream) => {
