@@ -86,3 +86,13 @@ describe('relative links in README.md and docs/', () => {
     expect(broken).toEqual([]);
   });
 });
+
+describe('README.md fits on a screen', () => {
+  const lines = readFileSync(path.join(ROOT, 'README.md'), 'utf8').trimEnd().split('\n');
+  it('is at most 250 lines (detail lives in docs/)', () => {
+    expect(lines.length).toBeLessThanOrEqual(250);
+  });
+  it('has no line over 120 characters', () => {
+    expect(lines.filter((l) => [...l].length > 120)).toEqual([]);
+  });
+});
