@@ -92,6 +92,12 @@ describe('README.md fits on a screen', () => {
   it('is at most 250 lines (detail lives in docs/)', () => {
     expect(lines.length).toBeLessThanOrEqual(250);
   });
+  it('names every src/ folder in its layout table', () => {
+    const folders = readdirSync(path.join(ROOT, 'src'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => `src/${d.name}/`);
+    expect(folders.filter((f) => !lines.some((l) => l.startsWith(`| \`${f}\``)))).toEqual([]);
+  });
   it('has no line over 120 characters', () => {
     expect(lines.filter((l) => [...l].length > 120)).toEqual([]);
   });
