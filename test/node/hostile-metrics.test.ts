@@ -4,7 +4,8 @@
  * values, X-Request-Id and raw bodies made of lone surrogates, control characters, quotes,
  * backslashes, newlines, exposition syntax, huge strings and personal data. Afterwards:
  * - the issue's own case (`"model": "gpt-4\udc00"`) was a 400, and nothing was a 5xx;
- * - Prometheus never marked the target down (every `up` sample is 1, the target has no error);
+ * - Prometheus never failed a scrape but by timeout (every `up == 0` sample took the whole
+ *   timeout: an unparsable exposition fails at once), and the target ends with no error;
  * - /metrics is valid UTF-8, passes `promtool check metrics`, and every `model` / `operation`
  *   label value (in vakt's text and in Prometheus) is in the configured closed vocabulary;
  * - no planted string appears anywhere in /metrics, and every family is under its series cap.
@@ -29,6 +30,10 @@ const METRICS_TOKEN = 'hostile-metrics-token';
 /** Generated requests (plus a few fixed ones); keeps the test well under a minute. */
 const RUNS = 300;
 const SEED = 20_260_512;
+/** Prometheus' scrape interval and timeout for this test. */
+const SCRAPE_S = 3;
+/** Prometheus' lastError for a scrape that ran into its timeout. */
+const TIMEOUT = /context deadline exceeded/;
 /** Unique to this run and planted in every generated string: it must never reach /metrics. */
 const MARKER = 'zqxHOSTILEqxz';
 
@@ -136,7 +141,7 @@ describe.skipIf(!bins || !tools)('hostile traffic while a real Prometheus scrape
     // A 3 s scrape timeout: under a loaded CI machine a /metrics answer from wrangler dev has
     // taken 0.85 s, and a 1 s timeout then reads as up == 0 for a reason this test is not
     // about (an invalid exposition still fails every scrape, whatever the timeout).
-    prom = await stack.startPrometheus(vakt, { scrapeIntervalS: 3 });
+    prom = await stack.startPrometheus(vakt, { scrapeIntervalS: SCRAPE_S });
     await waitFor(
       'a first successful scrape',
       async () => {
@@ -228,7 +233,9 @@ describe.skipIf(!bins || !tools)('hostile traffic while a real Prometheus scrape
           'targets',
         );
         const down = t.activeTargets.find((x) => x.health === 'down');
-        if (down) throw new Error(`Prometheus marks vakt down: ${down.lastError}`);
+        // A timed-out scrape (a loaded machine) is retried; any other error is the failure.
+        if (down && !TIMEOUT.test(down.lastError))
+          throw new Error(`Prometheus marks vakt down: ${down.lastError}`);
         const r = await prom.api<{ result: Array<{ value: [number, string] }> }>('query', {
           query: 'sum(requests_total{method="POST",endpoint="/v1/check"})',
         });
@@ -287,18 +294,29 @@ describe.skipIf(!bins || !tools)('hostile traffic while a real Prometheus scrape
     );
   });
 
-  it('Prometheus never marked vakt down, and the target has no scrape error', async () => {
+  it('Prometheus never failed a scrape except by timeout, and the target has no scrape error', async () => {
     const window = `${Math.ceil((Date.now() - started) / 1000) + 5}s`;
-    const ups = await prom.api<{ result: Array<{ values: Array<[number, string]> }> }>('query', {
-      query: `up{job="vakt-local"}[${window}]`,
+    type Range = { result: Array<{ values: Array<[number, string]> }> };
+    const ups = await prom.api<Range>('query', { query: `up{job="vakt-local"}[${window}]` });
+    const durations = await prom.api<Range>('query', {
+      query: `scrape_duration_seconds{job="vakt-local"}[${window}]`,
     });
-    const values = ups.result.flatMap((r) => r.values.map((v) => v[1]));
-    expect(values.length).toBeGreaterThanOrEqual(3);
-    expect(new Set(values)).toEqual(new Set(['1']));
+    const samples = ups.result[0]?.values ?? [];
+    const took = new Map(durations.result[0]?.values.map(([t, v]) => [t, Number(v)]));
+    expect(samples.length).toBeGreaterThanOrEqual(3);
+    // An exposition Prometheus cannot parse (the issue's invalid UTF-8) fails a scrape at once;
+    // only a scrape that ran into the timeout (a loaded machine) may read as up == 0, and rarely.
+    const failed = samples.filter(([, v]) => v !== '1');
+    for (const [t] of failed)
+      expect(took.get(t), `up == 0 at ${t}`).toBeGreaterThanOrEqual(SCRAPE_S * 0.9);
+    expect(failed.length).toBeLessThanOrEqual(samples.length / 10);
     const targets = await prom.api<{
       activeTargets: Array<{ health: string; lastError: string }>;
     }>('targets');
-    expect(targets.activeTargets.map((t) => [t.health, t.lastError])).toEqual([['up', '']]);
+    expect(targets.activeTargets).toHaveLength(1);
+    const last = targets.activeTargets[0]!;
+    if (last.health !== 'up') expect(last.lastError).toMatch(TIMEOUT);
+    else expect(last.lastError).toBe('');
   });
 
   it('serves valid UTF-8 that passes promtool check metrics', () => {
