@@ -592,6 +592,18 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     expect(traced.headers.get('Server-Timing')).toMatch(/^rate_limit;dur=\d/);
   });
 
+  it('…and in its audit row (GET /admin/audit/{decision_id})', async () => {
+    const row = await waitFor(
+      'the traced decision in the audit log',
+      async () => {
+        const res = await vakt.admin(`/admin/audit/${tracedBody.decision_id}`);
+        return res.status === 200 ? ((await res.json()) as { trace_id?: string }) : undefined;
+      },
+      30_000,
+    );
+    expect(row.trace_id).toBe(TRACE_ID);
+  });
+
   it('…and in the Sentry event it caused (the failed rate limiter), as the event’s trace context', async () => {
     const events = await waitFor(
       'the Sentry events of the injected faults',
