@@ -84,7 +84,8 @@ export const TokenLimitPolicySchema = z
     window_s: z.number().int().min(1).max(86_400),
   })
   .openapi('TokenLimitPolicy', {
-    description: '`tokens` per `window_s` seconds (input and reported output tokens together).',
+    description:
+      '`tokens` per `window_s` seconds (input and reported output tokens together). Not enforced yet in this release (docs/tokens.md): it selects the keys that count tokens under `TOKEN_USAGE=quota`.',
     example: { tokens: 100_000, window_s: 60 },
   });
 export type TokenLimitPolicy = z.infer<typeof TokenLimitPolicySchema>;
