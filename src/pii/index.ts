@@ -72,7 +72,10 @@ export type Scan = (text: string, work: Work) => Detection[];
  * uses it to time a part of the registry (e.g. without names and addresses) in the same run.
  */
 export function scannerOf(registry: readonly Detector[]): Scan {
-  const table = anchorTable(registry.flatMap((d) => d.anchors ?? []));
+  const table = anchorTable(
+    registry.flatMap((d) => d.anchors ?? []),
+    registry.some((d) => d.capitals),
+  );
   const numeric = registry.filter((d) => d.numeric);
   return (text, work) => {
     let t = text;

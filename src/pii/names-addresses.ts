@@ -10,9 +10,15 @@ import { matchAt } from './postal-address';
 import { isDigit } from './text';
 import type { Detection, Detector, Work } from './types';
 
-export function scanNamesAndAddresses(text: string, out: Detection[], work: Work): void {
+/** `capitals`: the engine's word-initial capitals of `text` (`ScanContext.capitals`), if known. */
+export function scanNamesAndAddresses(
+  text: string,
+  out: Detection[],
+  work: Work,
+  capitals: readonly number[] | null = null,
+): void {
   const t = getTables();
-  const tok = collect(text, t, work);
+  const tok = collect(text, t, work, capitals);
   const taken: number[] = [];
   let resume = 0;
   for (const ns of tok.numbers) {
@@ -33,7 +39,8 @@ export function scanNamesAndAddresses(text: string, out: Detection[], work: Work
 /** Reports `postal_address` and `person_name` (registered once). */
 export const namesAndAddresses: Detector = {
   types: ['person_name', 'postal_address'],
+  capitals: true,
   scan(text, ctx, out): void {
-    scanNamesAndAddresses(text, out, ctx.work);
+    scanNamesAndAddresses(text, out, ctx.work, ctx.capitals ?? null);
   },
 };

@@ -24,6 +24,19 @@ const MAX_SUB_CHUNKS = 5;
 const MAX_SUB_DIGITS = 19;
 /** Class of the characters that send raw text to normalisation (see {@link tokenize}). */
 const SPECIAL = 255;
+/** Class of the Latin-1 capitals no anchor uses, when the pass records word-initial capitals. */
+const CAPITAL = 254;
+/** Latin-1 capitals: `A`–`Z`, `À`–`Ö`, `Ø`–`Þ` (`\p{Lu}` below U+0100). */
+const IS_CAPITAL = new Uint8Array(256);
+/** Characters that glue a capital to the word before it: `[\p{L}\p{N}_]` below U+0100. */
+const GLUES = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
+  const ch = String.fromCharCode(c);
+  if (/\p{Lu}/u.test(ch)) IS_CAPITAL[c] = 1;
+  if (/[\p{L}\p{N}_]/u.test(ch)) GLUES[c] = 1;
+}
+/** Code units beyond Latin-1: normalised text with them gets no capitals from the pass. */
+const BEYOND_LATIN1 = /[\u0100-\uffff]/;
 
 /** Anchors of the registered detectors, as a lookup table for the pass. */
 export interface AnchorTable {
@@ -47,9 +60,12 @@ export interface AnchorTable {
   readonly allow: Uint8Array;
   readonly anchors: readonly Anchor[];
   readonly ids: ReadonlyMap<Anchor, number>;
+  /** Whether the pass records word-initial capitals ({@link ScanContext.capitals}). */
+  readonly capitals: boolean;
 }
 
-export function anchorTable(anchors: Iterable<Anchor>): AnchorTable {
+/** `capitals`: a registered detector reads {@link ScanContext.capitals}. */
+export function anchorTable(anchors: Iterable<Anchor>, capitals = false): AnchorTable {
   const list: Anchor[] = [];
   const ids = new Map<Anchor, number>();
   for (const a of anchors) {
@@ -73,7 +89,7 @@ export function anchorTable(anchors: Iterable<Anchor>): AnchorTable {
       let k2 = classOf.get(c);
       if (k2 === undefined) {
         k2 = byClass.length + 2;
-        if (k2 >= SPECIAL) throw new Error('too many anchor chars');
+        if (k2 >= CAPITAL) throw new Error('too many anchor chars');
         classOf.set(c, k2);
         byClass.push([]);
         cls[c] = k2;
@@ -82,6 +98,7 @@ export function anchorTable(anchors: Iterable<Anchor>): AnchorTable {
       if (!ids2.includes(id)) ids2.push(id);
     }
   }
+  if (capitals) for (let c = 0; c < 256; c++) if (IS_CAPITAL[c] && cls[c] === 0) cls[c] = CAPITAL;
   const normalizedCls = cls.slice();
   normalizedCls.fill(0, 0xa0, 0xc0);
   const plain = new Int16Array(256).fill(-1);
@@ -104,7 +121,7 @@ export function anchorTable(anchors: Iterable<Anchor>): AnchorTable {
       return;
     }
   });
-  return { cls, normalizedCls, byClass, plain, probe, allow, anchors: list, ids };
+  return { cls, normalizedCls, byClass, plain, probe, allow, anchors: list, ids, capitals };
 }
 
 /** A maximal space-separated group of several chunks: its sub-runs are second-pass candidates. */
@@ -121,6 +138,7 @@ const NONE: readonly number[] = [];
 export class TextIndex implements ScanContext {
   readonly groups: readonly NumberGroup[];
   readonly ibanStarts: readonly number[];
+  readonly capitals: readonly number[] | null;
   readonly work: Work;
   readonly #runs: readonly Run[];
   readonly #positions: readonly (readonly number[])[];
@@ -133,12 +151,14 @@ export class TextIndex implements ScanContext {
     ibanStarts: readonly number[],
     runs: readonly Run[],
     positions: readonly (readonly number[])[],
+    capitals: readonly number[] | null,
     table: AnchorTable,
     work: Work,
   ) {
     this.#text = text;
     this.groups = groups;
     this.ibanStarts = ibanStarts;
+    this.capitals = capitals;
     this.#runs = runs;
     this.#positions = positions;
     this.#table = table;
@@ -184,7 +204,7 @@ export class TextIndex implements ScanContext {
       }
     }
     if (groups.length === 0) return null;
-    return { groups, ibanStarts: NONE, positions: () => NONE, work: this.work };
+    return { groups, ibanStarts: NONE, capitals: null, positions: () => NONE, work: this.work };
   }
 }
 
@@ -233,6 +253,10 @@ export function tokenize(
   // Raw text stops at U+00A0–U+00BF and above U+00FF; normalised text skips them.
   const CLASS = raw ? table.cls : table.normalizedCls;
   const high = raw ? SPECIAL : 0;
+  // Word-initial capitals (`Kari`, not the `P` of `iPhone`): raw text that passes is Latin-1;
+  // normalised text only when it has nothing beyond (else the names detector finds them itself).
+  const capitals: number[] | null =
+    table.capitals && (raw || !BEYOND_LATIN1.test(text)) ? [] : null;
   const n = text.length;
   let steps = n;
   let ibanEnd = -1;
@@ -249,7 +273,15 @@ export function tokenize(
     if (i >= n) break;
     // Raw text with a character normalisation may change: the caller normalises and rescans.
     if (cls === SPECIAL) return null;
+    if (cls === CAPITAL) {
+      if (capitals && (i === 0 || GLUES[text.charCodeAt(i - 1)] === 0)) capitals.push(i);
+      i++;
+      continue;
+    }
     if (cls !== 1) {
+      // A capital that is also an anchor character (`A` of `AKIA`, `J`, `B`).
+      if (capitals && IS_CAPITAL[c] === 1 && (i === 0 || GLUES[text.charCodeAt(i - 1)] === 0))
+        capitals.push(i);
       const only = plain[cls]!;
       const d = probe[cls]!;
       if (only >= 0) positions[only]!.push(i);
@@ -326,7 +358,7 @@ export function tokenize(
     groups.push({ start, end, sep, lens, digits: digitsOf(text, start, end, lens.length), plus });
   }
   work.steps += steps;
-  return new TextIndex(text, groups, ibanStarts, runs, positions, table, work);
+  return new TextIndex(text, groups, ibanStarts, runs, positions, capitals, table, work);
 }
 
 /** Whether `s` starts at `p` (compared char by char: cheap and inlined, unlike `startsWith`). */

@@ -194,8 +194,16 @@ function roleEnd(t: Tables, text: string, s: number, e: number): boolean {
 /** An upper-case letter at a word start (made per call: a global regex carries `lastIndex`). */
 const WORD_START_CAPITAL = String.raw`(?<![\p{L}\p{N}_])\p{Lu}`;
 
-/** Collects the capitalised words of `text` with their flags, in one pass. */
-export function collect(text: string, t: Tables, work: Work): Tokens {
+/**
+ * Collects the capitalised words of `text` with their flags, in one pass. `capitals`: the
+ * word-initial capitals the engine's pass recorded (Latin-1 text), else they are searched here.
+ */
+export function collect(
+  text: string,
+  t: Tables,
+  work: Work,
+  capitals: readonly number[] | null = null,
+): Tokens {
   // Typed arrays, grown by doubling: hashes are not small integers, and plain arrays of them
   // would allocate a number per word. Sized up front for one capitalised word per 64 characters
   // (mixed Norwegian/English prose has about one per 67): growing from a small size allocated
@@ -211,12 +219,23 @@ export function collect(text: string, t: Tables, work: Work): Tokens {
   let steps = text.length;
   let english = 0;
   const numbers: number[] = [];
-  // The regex engine finds word-initial capitals faster than a JavaScript loop (no match inside
-  // a word: `iPhone`, base64, camelCase).
-  const re = new RegExp(WORD_START_CAPITAL, 'gu');
-  // `test` (not `exec`): no match object per word; the match is the one character before lastIndex.
-  while (re.test(text)) {
-    const s = re.lastIndex - 1;
+  // Without the engine's capitals, the regex engine finds them faster than a JavaScript loop (no
+  // match inside a word: `iPhone`, base64, camelCase); from the engine's they cost nothing more.
+  const re = capitals ? null : new RegExp(WORD_START_CAPITAL, 'gu');
+  let ci = 0; // into capitals
+  let resume = 0; // where the last word ended: the next one starts there or later
+  for (;;) {
+    let s: number;
+    if (capitals) {
+      while (ci < capitals.length && capitals[ci]! < resume) ci++;
+      if (ci === capitals.length) break;
+      s = capitals[ci++]!;
+    } else {
+      // `test` (not `exec`): no match object per word; the match is the character before lastIndex.
+      re!.lastIndex = resume;
+      if (!re!.test(text)) break;
+      s = re!.lastIndex - 1;
+    }
     const c = text.charCodeAt(s);
     const prev = text.charCodeAt(s - 1);
     let h = hashStep(HASH_SEED, c);
@@ -249,7 +268,7 @@ export function collect(text: string, t: Tables, work: Work): Tokens {
       if (e - s > 40) break;
     }
     steps += e - s;
-    re.lastIndex = e;
+    resume = e;
     // Glued to a word, number, path, address or identifier: not a name (`iPhone`, `kari.Nordmann`,
     // `Kari.Nordmann@x.no`, `/Users/Kari`).
     if (isDigit(text.charCodeAt(e))) continue;
@@ -283,7 +302,7 @@ export function collect(text: string, t: Tables, work: Work): Tokens {
       if (next === 46) {
         f = INITIAL;
         e++; // the period belongs to the initial
-        re.lastIndex = e;
+        resume = e;
       } else f = STOP; // `I`, `A`, a lone letter
     } else {
       f = table.find(h, text, s, e);

@@ -109,6 +109,12 @@ export interface ScanContext {
   readonly groups: readonly NumberGroup[];
   /** Offsets of two capitals directly followed by two digits at a word start: IBAN candidates. */
   readonly ibanStarts: readonly number[];
+  /**
+   * Offsets of the word-initial Latin-1 capitals (a capital not after a letter, digit or `_`),
+   * ascending, when a registered detector asked for them and the text has no code unit beyond
+   * U+00FF; else null.
+   */
+  readonly capitals?: readonly number[] | null;
   /** Positions recorded for `anchor` (ascending); empty for an anchor no detector declared. */
   positions(anchor: Anchor): readonly number[];
   readonly work: Work;
@@ -124,6 +130,8 @@ export interface Detector {
    * digit groups that no detector matched as a whole (with no anchors and no IBAN starts).
    */
   readonly numeric?: boolean;
+  /** Set when the detector reads `ctx.capitals` (the pass records them only then). */
+  readonly capitals?: boolean;
   /**
    * Appends every validated match in `text` (the normalised text) to `out`, offsets into `text`.
    * Must run in time linear in `text.length` and add what it reads to `ctx.work.steps`.
