@@ -75,7 +75,7 @@ export const RateLimitPolicySchema = z
 
 /**
  * A token quota: `tokens` per `window_s`, enforced like `rate_limit` (GCRA) where a request costs
- * its token count (docs/tokens.md). The bound keeps the limiter's integer arithmetic (window in
+ * its counted input tokens (src/rate-limit/token-bucket.ts, docs/tokens.md). The bound keeps the limiter's integer arithmetic (window in
  * ms × limit) below 2^53.
  */
 export const TokenLimitPolicySchema = z
@@ -85,7 +85,7 @@ export const TokenLimitPolicySchema = z
   })
   .openapi('TokenLimitPolicy', {
     description:
-      '`tokens` per `window_s` seconds (input and reported output tokens together). Not enforced yet in this release (docs/tokens.md): it selects the keys that count tokens under `TOKEN_USAGE=quota`.',
+      '`tokens` input tokens per `window_s` seconds, enforced exactly in the key’s rate limiter (docs/tokens.md): over it → `429` `…:token-quota-exceeded` with `Retry-After`; one request over the whole quota → `413` `…:token-request-too-large`. Output tokens are not charged yet.',
     example: { tokens: 100_000, window_s: 60 },
   });
 export type TokenLimitPolicy = z.infer<typeof TokenLimitPolicySchema>;

@@ -72,6 +72,13 @@ export const METRIC_DEFINITIONS = {
     caps: { api_key_id: 1000 },
     maxSeries: 1001,
   },
+  token_quota_refusals_total: {
+    type: 'counter',
+    help: 'Requests refused by the token quota, by API key id and reason (exceeded: retry later; too_large: the request alone exceeds the whole quota).',
+    labels: ['api_key_id', 'reason'],
+    caps: { api_key_id: 1000 },
+    maxSeries: 2002,
+  },
   logs_queued_total: {
     type: 'counter',
     help: 'Audit events sent to the audit queue.',
@@ -107,7 +114,7 @@ export const METRIC_DEFINITIONS = {
   // decisions that needed a round trip (leases avoid most) is visible.
   rate_limit_object_calls_total: {
     type: 'counter',
-    help: 'Calls from the gateway to RATE_LIMITER objects, by operation (acquire, release, sync).',
+    help: 'Calls from the gateway to RATE_LIMITER objects, by operation (acquire, release, sync, tokens).',
     labels: ['op'],
     maxSeries: 4,
   },

@@ -36,8 +36,10 @@ import {
   type LocalLease,
 } from './lease-pool';
 import type { AcquireRequest, AcquireResult, KeyUpdate, RateLimiter } from './rate-limiter';
+import type { TokenDecision, TokenRule } from './token-bucket';
 
 export type { RateLimitDecision, RateLimitRule } from './gcra';
+export type { TokenDecision, TokenRule } from './token-bucket';
 export { rateLimitHeaders } from './headers';
 
 /** What the stage needs of one key's object. `DurableObjectStub<RateLimiter>` satisfies it. */
@@ -319,6 +321,63 @@ function call<T>(
 ): Promise<T> {
   metrics.inc('rate_limit_object_calls_total', { op });
   return withTimeout(fn(o.ns.get(o.ns.idFromName(o.key.id))), o.timeoutMs);
+}
+
+export type TokenQuotaOutcome =
+  | /** Decided without a call: the request alone exceeds the whole quota. */ {
+      source: 'too_large';
+      decision: TokenDecision;
+    }
+  | /** The key's object charged (or refused) the tokens. */ {
+      source: 'object';
+      decision: TokenDecision;
+    }
+  /** The object failed; the failure policy decides (`allowed` = fail_open). */
+  | { source: 'failure'; allowed: boolean; mode: RateLimitFailureMode; error: unknown };
+
+/**
+ * The token quota (docs/tokens.md): one `chargeTokens` call to the key's object per request,
+ * exact, no leases. A request that alone exceeds the quota is refused here without a call.
+ * A transient failure is retried once like `acquire` (a retried charge may count twice — the safe
+ * direction); otherwise the failure policy applies, as for the request quota.
+ */
+export async function chargeTokenQuota(
+  ns: Pick<DurableObjectNamespace<RateLimiter>, 'idFromName' | 'get'>,
+  keyId: string,
+  rule: TokenRule,
+  tokens: number,
+  failureMode: RateLimitFailureMode,
+  timeoutMs = RATE_LIMIT_TIMEOUT_MS,
+): Promise<TokenQuotaOutcome> {
+  if (tokens > rule.tokens) {
+    return {
+      source: 'too_large',
+      decision: {
+        allowed: false,
+        too_large: true,
+        limit: rule.tokens,
+        remaining: 0,
+        reset_s: 0,
+        retry_after_s: 0,
+      },
+    };
+  }
+  const once = () => {
+    metrics.inc('rate_limit_object_calls_total', { op: 'tokens' });
+    return withTimeout(ns.get(ns.idFromName(keyId)).chargeTokens(rule, tokens), timeoutMs);
+  };
+  try {
+    let decision: TokenDecision;
+    try {
+      decision = await once();
+    } catch (error) {
+      if (!isRetryable(error)) throw error;
+      decision = await once();
+    }
+    return { source: 'object', decision };
+  } catch (error) {
+    return { source: 'failure', allowed: failureMode === 'fail_open', mode: failureMode, error };
+  }
 }
 
 /**

@@ -30,7 +30,8 @@ export const QuotaExceededProblemSchema = ProblemSchema.extend({
   retry_after_s: z.number().int().min(1),
   rate_limit: RateLimitStateSchema,
 }).openapi('QuotaExceededProblem', {
-  description: 'RFC 9457 problem (`type` ends in `quota-exceeded`) with the rate-limit state.',
+  description:
+    'RFC 9457 problem with the rate-limit state. `type` ends in `quota-exceeded` (requests) or `token-quota-exceeded` (the key’s `token_limit`; then also `input_tokens` and `token_limit: {limit, remaining, reset_s}`).',
 });
 
 export const quotaExceededResponse = {

@@ -11,6 +11,10 @@
  * state that a crash could lose; if a write fails the runtime resets the object, discarding the
  * in-memory copy with it.
  *
+ * Tokens. A key with a `token_limit` has a second bucket here (token-bucket.ts, its own TAT in
+ * token_state), charged per request with its counted tokens by `chargeTokens` — exactly, without
+ * leases, in the same serialised way.
+ *
  * Persistence. The TAT with the rule it is expressed under (gcra_state), the live leases (leases)
  * — without them a restart would forget the floor they impose and over-admit — and what the
  * object knows about the key (key_state: newest record version seen, revoked, that version's
@@ -28,6 +32,7 @@ import { acquire, release, type BucketState, type Lease } from './bucket';
 import { assertRule, type GcraState, type RateLimitDecision, type RateLimitRule } from './gcra';
 import type { LeaseGrant, LeaseReturn } from './lease-pool';
 import { LEASE_RETURN_GRACE_MS, MAX_LEASE_MS, maxOutstanding } from './limits';
+import { assertTokenRule, chargeTokens, type TokenDecision, type TokenRule } from './token-bucket';
 
 export { maxOutstanding } from './limits';
 
@@ -72,6 +77,13 @@ const SCHEMA = [
     limit_n INTEGER NOT NULL,
     window_s INTEGER NOT NULL
   )`,
+  `CREATE TABLE IF NOT EXISTS token_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    tat_ms INTEGER NOT NULL,
+    tat_rem INTEGER NOT NULL,
+    limit_n INTEGER NOT NULL,
+    window_s INTEGER NOT NULL
+  )`,
   `CREATE TABLE IF NOT EXISTS leases (
     id TEXT PRIMARY KEY,
     tokens INTEGER NOT NULL,
@@ -98,6 +110,7 @@ interface KeyState {
 
 export class RateLimiter extends DurableObject<Env> {
   #bucket: BucketState;
+  #tokens: GcraState | null;
   #key: KeyState | null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -105,7 +118,34 @@ export class RateLimiter extends DurableObject<Env> {
     // Synchronous SQLite: no blockConcurrencyWhile needed, nothing can run before this returns.
     for (const ddl of SCHEMA) ctx.storage.sql.exec(ddl);
     this.#bucket = { gcra: this.#loadGcra(), leases: this.#loadLeases() };
+    this.#tokens = this.#loadTokens();
     this.#key = this.#loadKey();
+  }
+
+  /**
+   * Charges `tokens` to the key's token quota under `rule` (the caller's current policy) if they
+   * fit; a refusal charges nothing. Synchronous like `acquire`, so charges never interleave.
+   */
+  chargeTokens(rule: TokenRule, tokens: number, now: number = Date.now()): TokenDecision {
+    assertTokenRule(rule);
+    if (!Number.isSafeInteger(tokens) || tokens < 0) {
+      throw new RangeError('tokens must be a non-negative integer');
+    }
+    const out = chargeTokens(rule, this.#tokens, tokens, now);
+    if (out.state && out.state !== this.#tokens) {
+      const g = out.state;
+      this.ctx.storage.sql.exec(
+        `INSERT INTO token_state (id, tat_ms, tat_rem, limit_n, window_s) VALUES (1, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET tat_ms = excluded.tat_ms, tat_rem = excluded.tat_rem,
+           limit_n = excluded.limit_n, window_s = excluded.window_s`,
+        g.tat_ms,
+        g.tat_rem,
+        g.limit,
+        g.window_s,
+      );
+      this.#tokens = g;
+    }
+    return out.decision;
   }
 
   /**
@@ -267,6 +307,19 @@ export class RateLimiter extends DurableObject<Env> {
       throw new Error('rate limiter: stored state is invalid');
     }
     return state;
+  }
+
+  #loadTokens(): GcraState | null {
+    const row = this.ctx.storage.sql
+      .exec<StateRow>('SELECT * FROM token_state WHERE id = 1')
+      .toArray()[0];
+    if (!row) return null;
+    // As for gcra_state: a row this code cannot read must not become an empty (full) quota.
+    assertTokenRule({ tokens: row.limit_n, window_s: row.window_s });
+    if (!Number.isSafeInteger(row.tat_ms) || row.tat_rem < 0 || row.tat_rem >= row.limit_n) {
+      throw new Error('rate limiter: stored token state is invalid');
+    }
+    return { tat_ms: row.tat_ms, tat_rem: row.tat_rem, limit: row.limit_n, window_s: row.window_s };
   }
 
   #loadLeases(): Lease[] {

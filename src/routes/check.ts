@@ -17,7 +17,7 @@ import type { GovernanceStage } from '../metrics/definitions';
 import { modelLabel, operationLabel } from '../metrics/labels';
 import { metrics } from '../metrics/recorder';
 import { apiKeyAuth, keyRevoked } from '../middleware/auth';
-import { checkRateLimit, rateLimitHeaders } from '../rate-limit';
+import { chargeTokenQuota, checkRateLimit, rateLimitHeaders } from '../rate-limit';
 import { recordRateLimitFailure } from '../rate-limit/failure';
 import { quotaExceededResponse, RATE_LIMIT_RESPONSE_HEADERS } from '../rate-limit/openapi';
 import { CheckRequestSchema, CheckResponseSchema, type CheckRequest } from '../schemas/check';
@@ -147,6 +147,70 @@ checkRoutes.openapi(checkRoute, async (c) => {
 
   if (usage && direction === 'input') {
     metrics.inc('tokens_total', { model: labels.model, direction: 'input' }, usage.tokens);
+  }
+
+  // Stage: the token quota (docs/tokens.md). Input checks are charged their counted tokens in the
+  // key's RATE_LIMITER object, one exact call; output checks are not charged.
+  if (usage && direction === 'input' && policy.token_limit) {
+    const tq = await chargeTokenQuota(
+      c.env.RATE_LIMITER,
+      key.id,
+      policy.token_limit,
+      usage.tokens,
+      config.rateLimitFailureMode,
+    );
+    // The RPC has its own RateLimiter.chargeTokens client span (instrument-env.ts).
+    c.var.trace.attributes['vakt.token_quota.source'] = tq.source;
+    if (tq.source === 'failure') {
+      recordRateLimitFailure(c.env, c.executionCtx, tq, {
+        route: '/v1/check',
+        api_key_id: key.id,
+        request_id: c.get('requestId'),
+      });
+    }
+    const refused = tq.source === 'failure' ? !tq.allowed : !tq.decision.allowed;
+    if (refused) {
+      audit({ allowed: false, outcome: 'rate_limited', reasons: [], finding_counts: {} });
+      const rate_limit = {
+        limit: rl.decision.limit,
+        remaining: rl.decision.remaining,
+        reset_s: rl.decision.reset_s,
+      };
+      if (tq.source === 'failure') {
+        throw new ProblemError(503, {
+          detail: 'The rate limiter is unavailable and vakt is configured to fail closed.',
+          headers: { ...headers, 'Retry-After': '1' },
+          extensions: { decision_id: decisionId, retry_after_s: 1, rate_limit },
+        });
+      }
+      const d = tq.decision;
+      const limits = {
+        input_tokens: usage.tokens,
+        token_limit: { limit: d.limit, remaining: d.remaining, reset_s: d.reset_s },
+      };
+      if (d.too_large) {
+        metrics.inc('token_quota_refusals_total', { api_key_id: key.id, reason: 'too_large' });
+        // Not retryable: no Retry-After, and a status clients do not retry.
+        throw new ProblemError(413, {
+          slug: 'token-request-too-large',
+          detail: `This request has ${usage.tokens} input tokens; the key's whole token quota is ${d.limit} per ${policy.token_limit.window_s} s, so it can never be admitted.`,
+          headers,
+          extensions: { decision_id: decisionId, rate_limit, ...limits },
+        });
+      }
+      metrics.inc('token_quota_refusals_total', { api_key_id: key.id, reason: 'exceeded' });
+      throw new ProblemError(429, {
+        slug: 'token-quota-exceeded',
+        detail: `Token quota of ${d.limit} tokens per ${policy.token_limit.window_s} s exceeded.`,
+        headers: { ...headers, 'Retry-After': String(d.retry_after_s) },
+        extensions: {
+          decision_id: decisionId,
+          retry_after_s: d.retry_after_s,
+          rate_limit,
+          ...limits,
+        },
+      });
+    }
   }
 
   // Stages: validation, scoring

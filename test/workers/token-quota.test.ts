@@ -1,0 +1,135 @@
+/**
+ * The token quota (docs/tokens.md): a key's `token_limit` enforced in its RATE_LIMITER object.
+ * Prompts go to an `estimate` model, so no BPE tokenizer loads; each test learns its prompt's
+ * count from an admitted response rather than hard-coding the estimate.
+ */
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from './audit-helpers';
+import { admin, check, createKey } from './helpers';
+import { sample, scrape, settleMetrics } from './metrics-helpers';
+
+const MODEL = 'llama-3-70b';
+const PROMPT = 'Summarise the quarterly report in three short bullet points, please.';
+const DAY = 86_400; // refill is negligible (quota/86 400 per second) within a test
+
+interface Problem {
+  type: string;
+  status: number;
+  decision_id: string;
+  retry_after_s?: number;
+  input_tokens: number;
+  token_limit: { limit: number; remaining: number; reset_s: number };
+}
+
+async function keyWith(token_limit: { tokens: number; window_s: number } | null) {
+  return createKey({
+    name: 'token-quota',
+    policy: {
+      models: ['*'],
+      rate_limit: { limit: 1000, window_s: 60 },
+      ...(token_limit ? { token_limit } : {}),
+    },
+  });
+}
+
+const ask = (key: string, input: string = PROMPT) =>
+  check(key, { model: MODEL, operation: 'chat', input });
+
+/** The prompt's counted input tokens, from a key with a large quota. */
+async function promptTokens(input: string = PROMPT): Promise<number> {
+  const { key } = await keyWith({ tokens: 1_000_000, window_s: DAY });
+  const res = await ask(key, input);
+  expect(res.status).toBe(200);
+  const body = await res.json<{ usage: { input_tokens: number; tokenizer: string } }>();
+  expect(body.usage.tokenizer).toBe('estimate');
+  expect(body.usage.input_tokens).toBeGreaterThan(1);
+  return body.usage.input_tokens;
+}
+
+describe('token_limit', () => {
+  it('admits exactly the requests that fit when concurrent requests total 2× the quota', async () => {
+    const n = await promptTokens();
+    const { id, key } = await keyWith({ tokens: 10 * n, window_s: DAY });
+    const before = sample(await scrape(), 'token_quota_refusals_total', {
+      api_key_id: id,
+      reason: 'exceeded',
+    });
+    const responses = await Promise.all(Array.from({ length: 20 }, () => ask(key)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(10);
+
+    const refused = responses.find((r) => r.status === 429)!;
+    expect(refused.headers.get('Content-Type')).toMatch(/^application\/problem\+json/);
+    const p = await refused.json<Problem>();
+    expect(p.type).toMatch(/:token-quota-exceeded$/);
+    expect(p.status).toBe(429);
+    expect(p.input_tokens).toBe(n);
+    expect(p.token_limit).toMatchObject({ limit: 10 * n, remaining: 0 });
+    // n tokens of a 10n-per-day quota refill in a tenth of a day.
+    expect(p.retry_after_s).toBe(DAY / 10);
+    expect(refused.headers.get('Retry-After')).toBe(String(DAY / 10));
+    // The request quota's headers are still there and still describe requests.
+    expect(refused.headers.get('RateLimit-Policy')).toBe('"default";q=1000;w=60');
+
+    // Audited as rate_limited.
+    await waitFor(async () => {
+      const row = await env.DB.prepare(
+        'SELECT outcome, allowed FROM audit_log WHERE decision_id = ?',
+      )
+        .bind(p.decision_id)
+        .first<{ outcome: string; allowed: number }>();
+      return row?.outcome === 'rate_limited' && row.allowed === 0;
+    });
+    await settleMetrics();
+    const after = sample(await scrape(), 'token_quota_refusals_total', {
+      api_key_id: id,
+      reason: 'exceeded',
+    });
+    expect((after ?? 0) - (before ?? 0)).toBe(10);
+  }, 60_000);
+
+  it('refuses a request larger than the whole quota at once, with no Retry-After', async () => {
+    const n = await promptTokens();
+    const { id, key } = await keyWith({ tokens: n - 1, window_s: DAY });
+    const res = await ask(key);
+    expect(res.status).toBe(413);
+    expect(res.headers.get('Retry-After')).toBeNull();
+    const p = await res.json<Problem & { detail: string }>();
+    expect(p.type).toMatch(/:token-request-too-large$/);
+    expect(p.input_tokens).toBe(n);
+    expect(p.token_limit.limit).toBe(n - 1);
+    expect(p.detail).toContain('can never be admitted');
+    // Nothing was charged: a request that fits still gets the whole quota.
+    expect((await ask(key, 'Hi')).status).toBe(200);
+    await settleMetrics();
+    expect(
+      sample(await scrape(), 'token_quota_refusals_total', { api_key_id: id, reason: 'too_large' }),
+    ).toBe(1);
+  }, 60_000);
+
+  it('applies a quota change on the next request', async () => {
+    const n = await promptTokens();
+    const { id, key } = await keyWith({ tokens: n, window_s: DAY });
+    expect((await ask(key)).status).toBe(200);
+    expect((await ask(key)).status).toBe(429);
+    const patched = await admin(`/admin/keys/${id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ policy: { token_limit: { tokens: 2 * n, window_s: DAY } } }),
+    });
+    expect(patched.status).toBe(200);
+    // The n tokens already used still count: exactly one more request fits.
+    expect((await ask(key)).status).toBe(200);
+    expect((await ask(key)).status).toBe(429);
+  }, 60_000);
+
+  it('leaves a key without token_limit alone (no count, no charge)', async () => {
+    const { key } = await keyWith(null);
+    const responses = await Promise.all(Array.from({ length: 5 }, () => ask(key)));
+    for (const r of responses) {
+      expect(r.status).toBe(200);
+      expect(await r.json()).not.toHaveProperty('usage');
+    }
+  }, 60_000);
+});
