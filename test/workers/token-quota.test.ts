@@ -3,8 +3,9 @@
  * Prompts go to an `estimate` model, so no BPE tokenizer loads; each test learns its prompt's
  * count from an admitted response rather than hard-coding the estimate.
  */
-import { env } from 'cloudflare:test';
+import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { RateLimiter } from '../../src/rate-limit/rate-limiter';
 import { waitFor } from './audit-helpers';
 import { admin, check, createKey } from './helpers';
 import { sample, scrape, settleMetrics } from './metrics-helpers';
@@ -123,6 +124,23 @@ describe('token_limit', () => {
     expect((await ask(key)).status).toBe(200);
     expect((await ask(key)).status).toBe(429);
   }, 60_000);
+
+  it('keeps the token quota’s state across a fresh object instance (eviction)', async () => {
+    const n = await promptTokens();
+    const { id, key } = await keyWith({ tokens: n, window_s: DAY });
+    expect((await ask(key)).status).toBe(200);
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(id));
+    const [fresh, rows] = await runInDurableObject(stub, (_obj, state) => {
+      // A new instance has no memory of its predecessor: only storage can refuse here.
+      const reborn = new RateLimiter(state, env);
+      return [
+        reborn.chargeTokens({ tokens: n, window_s: DAY }, 1),
+        state.storage.sql.exec('SELECT limit_n, window_s FROM token_state').toArray(),
+      ] as const;
+    });
+    expect(fresh).toMatchObject({ allowed: false, too_large: false, remaining: 0 });
+    expect(rows).toEqual([{ limit_n: n, window_s: DAY }]);
+  });
 
   it('leaves a key without token_limit alone (no count, no charge)', async () => {
     const { key } = await keyWith(null);
