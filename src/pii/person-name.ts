@@ -191,6 +191,17 @@ function roleEnd(t: Tables, text: string, s: number, e: number): boolean {
   return false;
 }
 
+/**
+ * Per code unit below {@link LETTERS}: 0 for a non-letter (`isLetter`), else the letter folded
+ * for the hash (`fold(c, 1, TITLE)`), with {@link UPPER_BIT} for a capital — one table read per
+ * character of a word instead of the range tests.
+ */
+const LETTERS = 0x250;
+const UPPER_BIT = 0x8000;
+const LETTER = new Uint16Array(LETTERS);
+for (let c = 0; c < LETTERS; c++)
+  if (isLetter(c)) LETTER[c] = fold(c, 1, TITLE) | (isUpperLetter(c) ? UPPER_BIT : 0);
+
 /** An upper-case letter at a word start (made per call: a global regex carries `lastIndex`). */
 const WORD_START_CAPITAL = String.raw`(?<![\p{L}\p{N}_])\p{Lu}`;
 
@@ -245,11 +256,11 @@ export function collect(
     let dash = false;
     for (;;) {
       const d = text.charCodeAt(e);
-      if (isLetter(d)) {
-        if (d >= 65 && d <= 90) upper++;
-        else if (d >= 0xc0 && isUpperLetter(d)) upper++;
+      const w = d < LETTERS ? LETTER[d]! : 0;
+      if (w !== 0) {
+        if (w & UPPER_BIT) upper++;
         hPrev = h;
-        h = hashStep(h, fold(d, 1, TITLE));
+        h = hashStep(h, w & ~UPPER_BIT);
         e++;
       } else if ((d === 45 || d === 0x2010) && isLetter(text.charCodeAt(e + 1))) {
         dash = true;

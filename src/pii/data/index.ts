@@ -60,8 +60,8 @@ export function hashStep(h: number, c: number): number {
  */
 export class WordTable {
   readonly #mask: number;
-  readonly #hashes: Int32Array;
-  readonly #slots: Int32Array;
+  /** Per slot `[key index (0: empty), hash]`, side by side: a probe reads one cache line. */
+  readonly #cells: Int32Array;
   readonly #keys: string[] = [''];
   readonly #flags: number[] = [0];
   constructor(
@@ -69,8 +69,7 @@ export class WordTable {
     readonly mode: number,
   ) {
     this.#mask = (1 << bits) - 1;
-    this.#hashes = new Int32Array(1 << bits);
-    this.#slots = new Int32Array(1 << bits);
+    this.#cells = new Int32Array(2 << bits);
   }
 
   add(word: string, flag: number): void {
@@ -82,16 +81,16 @@ export class WordTable {
       key += String.fromCharCode(c);
     }
     let i = h & this.#mask;
-    while (this.#slots[i] !== 0) {
-      const k = this.#slots[i]!;
-      if (this.#hashes[i] === h && this.#keys[k] === key) {
+    while (this.#cells[2 * i] !== 0) {
+      const k = this.#cells[2 * i]!;
+      if (this.#cells[2 * i + 1] === h && this.#keys[k] === key) {
         this.#flags[k]! |= flag;
         return;
       }
       i = (i + 1) & this.#mask;
     }
-    this.#hashes[i] = h;
-    this.#slots[i] = this.#keys.length;
+    this.#cells[2 * i + 1] = h;
+    this.#cells[2 * i] = this.#keys.length;
     this.#keys.push(key);
     this.#flags.push(flag);
   }
@@ -99,9 +98,9 @@ export class WordTable {
   /** Flags of `text[s, e)` whose folded hash is `h` (0 when absent). */
   find(h: number, text: string, s: number, e: number): number {
     let i = h & this.#mask;
-    while (this.#slots[i] !== 0) {
-      if (this.#hashes[i] === h) {
-        const k = this.#slots[i]!;
+    const cells = this.#cells;
+    for (let k = cells[2 * i]!; k !== 0; k = cells[2 * i]!) {
+      if (cells[2 * i + 1] === h) {
         const key = this.#keys[k]!;
         if (key.length === e - s) {
           let j = 0;
@@ -118,9 +117,9 @@ export class WordTable {
   /** Flags of `text[s, e)` read backwards (`h` hashed from `e - 1` down to `s`). */
   findReversed(h: number, text: string, s: number, e: number): number {
     let i = h & this.#mask;
-    while (this.#slots[i] !== 0) {
-      if (this.#hashes[i] === h) {
-        const k = this.#slots[i]!;
+    const cells = this.#cells;
+    for (let k = cells[2 * i]!; k !== 0; k = cells[2 * i]!) {
+      if (cells[2 * i + 1] === h) {
         const key = this.#keys[k]!;
         if (key.length === e - s) {
           let j = 0;
