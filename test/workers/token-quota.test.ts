@@ -68,9 +68,11 @@ describe('token_limit', () => {
     expect(p.status).toBe(429);
     expect(p.input_tokens).toBe(n);
     expect(p.token_limit).toMatchObject({ limit: 10 * n, remaining: 0 });
-    // n tokens of a 10n-per-day quota refill in a tenth of a day.
-    expect(p.retry_after_s).toBe(DAY / 10);
-    expect(refused.headers.get('Retry-After')).toBe(String(DAY / 10));
+    // n tokens of a 10n-per-day quota refill in a tenth of a day, less the few seconds since the
+    // first charge began to decay (a loaded machine may take seconds for the 20 requests).
+    expect(p.retry_after_s).toBeLessThanOrEqual(DAY / 10);
+    expect(p.retry_after_s).toBeGreaterThan(DAY / 10 - 60);
+    expect(refused.headers.get('Retry-After')).toBe(String(p.retry_after_s));
     // The request quota's headers are still there and still describe requests.
     expect(refused.headers.get('RateLimit-Policy')).toBe('"default";q=1000;w=60');
 
