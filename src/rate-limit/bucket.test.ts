@@ -135,6 +135,16 @@ describe('leases', () => {
     expect(again.state).toBe(r.state);
   });
 
+  it('counts a lease’s spent admissions as admitted at its return (a spend just before it)', () => {
+    // The property test's counterexample: 1 per s, a lease of 1 spent at 277 ms and closed then.
+    const r1 = { limit: 1, window_s: 1 };
+    const g = leaseOf(r1, EMPTY_BUCKET, T0, 1, { id: 'L', take: 0, leaseMs: 278 });
+    const closed = release(g.state, r1, 'L', 0, T0 + 277);
+    expect(one(r1, closed.state, T0 + 1000).decision.allowed).toBe(false);
+    expect(one(r1, closed.state, T0 + 1276).decision.allowed).toBe(false);
+    expect(one(r1, closed.state, T0 + 1277).decision.allowed).toBe(true);
+  });
+
   it('refuses a return after expiry and never gives back more than was leased', () => {
     const g = leaseOf(rule, EMPTY_BUCKET, T0, 6, { id: 'L' });
     expect(release(g.state, rule, 'L', 6, T0 + 1000).returned).toBe(0);

@@ -22,8 +22,8 @@
  * max(decayed debt, floor_j − decay since expiry_j) over the leases that expired meanwhile.
  *
  * Returning a lease before it expires closes it: its unspent admissions go back to the bucket
- * (debt −= n costs; the floor ≥ that lease's own count makes this always possible) and its floor
- * goes. After expiry a return is refused: those admissions left `outstanding` without entering
+ * (debt = max(debt, floor) − n costs; the floor ≥ that lease's own count makes this always
+ * possible), and its spent admissions stay in the debt as if admitted at the return. After expiry a return is refused: those admissions left `outstanding` without entering
  * the bucket, and adding them back then could break the invariant.
  *
  * Units are those of gcra.ts (1/limit ms, integers). Every value is relative to `now`, so nothing
@@ -175,7 +175,8 @@ export function acquire(input: AcquireInput, state: BucketState, now: number): A
 /**
  * Closes lease `id` at `now`, giving its `unused` admissions back. The isolate closes a lease when
  * it returns it and never spends it again, so nothing of it is outstanding any more: the spent part
- * is in the past (charged when granted), the unused part goes back to the bucket. Accepted only
+ * counts as admitted at the return (it may have been spent just before), the unused part goes back
+ * to the bucket. Accepted only
  * while the lease is live (see the module comment); a second return of the same lease finds
  * nothing, so a retried call cannot give anything back twice. Returns how many went back.
  */
@@ -192,8 +193,12 @@ export function release(
   if (!lease) return { returned: 0, state };
   const n = Math.min(Math.max(0, Math.floor(unused)), lease.tokens);
   const cost = rule.window_s * 1000;
-  // debt − n·cost: with the lease's floor gone too, the bucket gains at least n.
-  const debt = Math.max(0, s.debt - n * cost);
+  // The lease's spent admissions may have been spent as late as now, so they must count as
+  // admitted now: the floor of everything outstanding (this lease included) is applied first and
+  // only the `n` unused come off it. Subtracting from the decayed debt alone would let the bucket
+  // refill behind a spend made just before the return (over-admission, bucket.test.ts property).
+  const floor = Math.min(s.outstanding * cost, cost * rule.limit);
+  const debt = Math.max(0, Math.max(s.debt, floor) - n * cost);
   const live = s.live.filter((l) => l !== lease);
   return { returned: n, state: { gcra: toGcra(debt, rule, now), leases: live } };
 }
