@@ -221,7 +221,16 @@ describe('never over-admits, whatever isolates do with their leases (property)',
           let now = T0;
           let n = 0;
           const admitted: number[] = [];
-          const held: { id: string; left: number; expires: number }[][] = [[], [], [], [], [], []];
+          // `busyUntil`: a late spend happens at that instant, so the isolate cannot have returned the
+          // lease before it (a return is the isolate's promise never to spend the lease again).
+          const held: { id: string; left: number; expires: number; busyUntil?: number }[][] = [
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+          ];
           const grant = (isolate: number, take: 0 | 1, lease: number) => {
             const out = acquire(
               { rule, take, lease, leaseMs, maxOutstanding, leaseId: `L${n++}` },
@@ -263,6 +272,7 @@ describe('never over-admits, whatever isolates do with their leases (property)',
                   const at = a.late ? l.expires - 1 : now;
                   if (at < now || at >= l.expires) continue;
                   for (; l.left > 0; l.left--) admitted.push(at);
+                  l.busyUntil = Math.max(l.busyUntil ?? 0, at);
                 }
                 break;
               case 'burst':
@@ -275,6 +285,10 @@ describe('never over-admits, whatever isolates do with their leases (property)',
                 break;
               case 'return':
                 for (const l of mine.splice(0)) {
+                  if ((l.busyUntil ?? 0) > now) {
+                    mine.push(l); // still spending (later in time): returned on a later step
+                    continue;
+                  }
                   // Returns may arrive after the expiry; the bucket must refuse those.
                   state = release(state, rule, l.id, l.left, now).state;
                 }
