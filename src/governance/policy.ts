@@ -8,6 +8,7 @@ import { z } from '@hono/zod-openapi';
 import { sha256Hex } from '../hash';
 import { DETECTOR_TYPES, categoryOf, type DetectorType } from '../pii';
 import { MAX_LIMIT, MAX_WINDOW_S } from '../rate-limit/gcra';
+import { MAX_TOKEN_WINDOW_S, MAX_TOKENS } from '../rate-limit/token-bucket';
 import { cleanName } from '../schemas/identifier-text';
 
 export const ACTIONS = ['block', 'redact', 'allow'] as const;
@@ -80,8 +81,8 @@ export const RateLimitPolicySchema = z
  */
 export const TokenLimitPolicySchema = z
   .strictObject({
-    tokens: z.number().int().min(1).max(100_000_000),
-    window_s: z.number().int().min(1).max(86_400),
+    tokens: z.number().int().min(1).max(MAX_TOKENS),
+    window_s: z.number().int().min(1).max(MAX_TOKEN_WINDOW_S),
   })
   .openapi('TokenLimitPolicy', {
     description:

@@ -33,7 +33,7 @@ export interface TokenDecision {
   retry_after_s: number;
 }
 
-/** The policy schema's bounds (src/governance/policy.ts TokenLimitPolicySchema). */
+/** Token rule bounds, also the policy schema's (src/governance/policy.ts imports them). */
 export const MAX_TOKENS = 100_000_000;
 export const MAX_TOKEN_WINDOW_S = 86_400;
 
