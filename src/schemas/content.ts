@@ -67,7 +67,7 @@ const ImageBlock = z.looseObject({ type: z.literal('image'), source: z.looseObje
 const DocumentBlock = z.looseObject({ type: z.literal('document'), source: z.looseObject({}) });
 const RedactedThinkingBlock = z.looseObject({ type: z.literal('redacted_thinking') });
 
-/** Anthropic `tool_use.input`: any JSON object (its strings, keys and numbers are scanned). */
+/** Anthropic `tool_use.input`, a JSON object of any shape (its strings, keys and numbers are scanned). */
 const ToolInput = z.record(z.string(), z.unknown()).openapi({
   description: 'Tool arguments as a JSON object; scanned as its compact JSON text.',
 });
