@@ -203,6 +203,29 @@ export function release(
   return { returned: n, state: { gcra: toGcra(debt, rule, now), leases: live } };
 }
 
+/**
+ * The bucket at `now`, changing nothing (the admin usage view): admissions free now, admissions
+ * outstanding in live leases (counted as used: the object cannot know how much of them was spent),
+ * and seconds until the bucket is full again with no further requests.
+ */
+export function peek(
+  state: BucketState,
+  rule: RateLimitRule,
+  now: number,
+): { remaining: number; leased: number; reset_s: number } {
+  assertRule(rule);
+  if (!Number.isSafeInteger(now) || now < 0) throw new RangeError('now must be integer ms');
+  const cost = rule.window_s * 1000;
+  const capacity = cost * rule.limit;
+  const s = settle(state, rule, now);
+  const eff = Math.max(s.debt, s.outstanding * cost);
+  return {
+    remaining: eff >= capacity ? 0 : Math.floor((capacity - eff) / cost),
+    leased: s.outstanding,
+    reset_s: resetSeconds(eff, s.live, s.outstanding, rule, now),
+  };
+}
+
 /** Admissions outstanding in live leases at `now` (for the object's own bookkeeping and tests). */
 export function outstandingAt(state: BucketState, rule: RateLimitRule, now: number): number {
   return settle(state, rule, now).outstanding;

@@ -35,11 +35,18 @@ import {
   type LeaseReturn,
   type LocalLease,
 } from './lease-pool';
-import type { AcquireRequest, AcquireResult, KeyUpdate, RateLimiter } from './rate-limiter';
+import type {
+  AcquireRequest,
+  AcquireResult,
+  KeyUpdate,
+  KeyUsage,
+  RateLimiter,
+} from './rate-limiter';
 import type { TokenDecision, TokenRule } from './token-bucket';
 
 export type { RateLimitDecision, RateLimitRule } from './gcra';
 export type { TokenDecision, TokenRule } from './token-bucket';
+export type { KeyUsage, QuotaUsage } from './rate-limiter';
 export { rateLimitHeaders } from './headers';
 
 /** What the stage needs of one key's object. `DurableObjectStub<RateLimiter>` satisfies it. */
@@ -399,6 +406,25 @@ export async function syncKey(
     await once();
   } catch {
     await once();
+  }
+}
+
+/**
+ * Both quotas' current usage, read from the key's object without consuming anything (the admin
+ * usage view). Retried once like `syncKey`; throws if the object cannot answer.
+ */
+export async function readUsage(
+  ns: Pick<DurableObjectNamespace<RateLimiter>, 'idFromName' | 'get'>,
+  keyId: string,
+  rule: RateLimitRule,
+  tokenRule: TokenRule | null,
+  timeoutMs = RATE_LIMIT_TIMEOUT_MS,
+): Promise<KeyUsage> {
+  const once = () => withTimeout(ns.get(ns.idFromName(keyId)).usage(rule, tokenRule), timeoutMs);
+  try {
+    return await once();
+  } catch {
+    return await once();
   }
 }
 

@@ -28,7 +28,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Env } from '../env';
-import { acquire, release, type BucketState, type Lease } from './bucket';
+import { acquire, peek, release, type BucketState, type Lease } from './bucket';
 import { assertRule, type GcraState, type RateLimitDecision, type RateLimitRule } from './gcra';
 import type { LeaseGrant, LeaseReturn } from './lease-pool';
 import { LEASE_RETURN_GRACE_MS, MAX_LEASE_MS, maxOutstanding } from './limits';
@@ -61,6 +61,25 @@ export interface AcquireResult {
   rule: RateLimitRule;
   decision: RateLimitDecision;
   lease: LeaseGrant | null;
+}
+
+/** One quota's state in the admin usage view, in its own units (requests or tokens). */
+export interface QuotaUsage {
+  limit: number;
+  window_s: number;
+  /** Units counted against the quota now: `limit − remaining`. */
+  used: number;
+  /** Units that could be admitted (charged) right now. */
+  remaining: number;
+  /** Seconds until the quota is fully restored if nothing more is admitted. */
+  reset_s: number;
+}
+
+export interface KeyUsage {
+  /** `leased`: admissions outstanding in isolates' leases, included in `used`. */
+  requests: QuotaUsage & { leased: number };
+  /** Null when the key's policy has no `token_limit`. */
+  tokens: QuotaUsage | null;
 }
 
 export interface KeyUpdate {
@@ -232,6 +251,39 @@ export class RateLimiter extends DurableObject<Env> {
       ? { version: update.version, revoked, rule: update.rule }
       : { ...known, revoked };
     this.#save(this.#bucket, next);
+  }
+
+  /**
+   * Both quotas' usage under the key's current rules, read-only: nothing is admitted, charged,
+   * granted or written (GET /admin/keys/{id}/usage). Synchronous like every method here, so it
+   * sees the state between two decisions, never in the middle of one.
+   */
+  usage(rule: RateLimitRule, tokenRule: TokenRule | null, now: number = Date.now()): KeyUsage {
+    assertRule(rule);
+    const b = peek(this.#bucket, rule, now);
+    let tokens: QuotaUsage | null = null;
+    if (tokenRule) {
+      // A charge of 0 decides nothing and returns the stored state unchanged (token-bucket.ts).
+      const d = chargeTokens(tokenRule, this.#tokens, 0, now).decision;
+      tokens = {
+        limit: d.limit,
+        window_s: tokenRule.window_s,
+        used: d.limit - d.remaining,
+        remaining: d.remaining,
+        reset_s: d.reset_s,
+      };
+    }
+    return {
+      requests: {
+        limit: rule.limit,
+        window_s: rule.window_s,
+        used: rule.limit - b.remaining,
+        remaining: b.remaining,
+        leased: b.leased,
+        reset_s: b.reset_s,
+      },
+      tokens,
+    };
   }
 
   /** One request, no lease, no key checks (the pre-lease API; kept for tests and tools). */

@@ -13,7 +13,7 @@ import {
 import { keyCache } from '../keys/cache';
 import { mergePatch } from '../merge-patch';
 import { reportError } from '../observability/report';
-import { leasePool, syncKey } from '../rate-limit';
+import { leasePool, readUsage, syncKey } from '../rate-limit';
 import * as store from '../keys/store';
 import { adminSecurity, problems } from '../schemas/common';
 import {
@@ -23,6 +23,7 @@ import {
   KeyListQuerySchema,
   KeyListSchema,
   KeySchema,
+  KeyUsageSchema,
   UpdateKeyRequestSchema,
 } from '../schemas/keys';
 import { decodeCursor, encodeCursor, keysetPage } from '../pagination';
@@ -262,6 +263,45 @@ adminKeyRoutes.openapi(
     if (!record) throw notFound(id);
     await propagate(c, record, c.get('config'));
     return c.json(await present(record, c.get('config')), 200);
+  },
+);
+
+adminKeyRoutes.openapi(
+  createRoute({
+    method: 'get',
+    path: '/admin/keys/{id}/usage',
+    tags,
+    summary: 'Current quota usage of an API key',
+    description:
+      'Both quotas of the key’s effective policy as its rate limiter holds them now: requests (`rate_limit`) and input tokens (`token_limit`, null when the policy has none). Read-only: the read consumes nothing. Quotas refill continuously (GCRA), so there is no fixed window start; `used` is what still counts against the quota now. See docs/tokens.md.',
+    security: adminSecurity,
+    request: { params: KeyIdParamSchema },
+    responses: {
+      200: { description: 'The key’s usage.', content: json(KeyUsageSchema) },
+      ...problems(400, 401, 404, 500, 503),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const record = await store.getKey(c.env.DB, id);
+    if (!record) throw notFound(id);
+    const policy = mergePolicy(c.get('config').defaultPolicy, record.policy);
+    let usage: Awaited<ReturnType<typeof readUsage>>;
+    try {
+      usage = await readUsage(
+        c.env.RATE_LIMITER,
+        id,
+        policy.rate_limit,
+        policy.token_limit ?? null,
+      );
+    } catch (err) {
+      reportError(c, err);
+      throw new ProblemError(503, {
+        detail: 'The key’s rate limiter could not be read. Repeat the request to retry.',
+        headers: { 'Retry-After': '1' },
+      });
+    }
+    return c.json({ key_id: id, ...usage }, 200, { 'Cache-Control': 'no-store' });
   },
 );
 

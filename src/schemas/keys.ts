@@ -75,3 +75,40 @@ export const KeyListQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50).optional(),
   cursor: z.string().max(200).optional(),
 });
+
+const quotaUsage = (unit: string) => ({
+  limit: z
+    .number()
+    .int()
+    .openapi({ description: `The quota: ${unit} per \`window_s\`.` }),
+  window_s: z.number().int(),
+  used: z
+    .number()
+    .int()
+    .openapi({ description: `${unit} counted against the quota now (\`limit − remaining\`).` }),
+  remaining: z
+    .number()
+    .int()
+    .openapi({ description: `${unit} that could be admitted right now.` }),
+  reset_s: z.number().int().openapi({
+    description: 'Seconds until the quota is fully restored if nothing more is admitted.',
+  }),
+});
+
+export const KeyUsageSchema = z
+  .object({
+    key_id: z.uuid(),
+    requests: z
+      .object({
+        ...quotaUsage('Requests'),
+        leased: z.number().int().openapi({
+          description:
+            'Admissions handed to gateway isolates in leases and not yet returned or expired; counted in `used` (docs/rate-limit.md#leases-decisions-without-a-round-trip).',
+        }),
+      })
+      .openapi('RequestQuotaUsage'),
+    tokens: z.object(quotaUsage('Input tokens')).nullable().openapi('TokenQuotaUsage', {
+      description: 'Null when the key’s effective policy has no `token_limit`.',
+    }),
+  })
+  .openapi('KeyUsage');

@@ -33,6 +33,7 @@ describe('GET /openapi.json', () => {
         'GET /admin/keys/{id}',
         'PATCH /admin/keys/{id}',
         'DELETE /admin/keys/{id}',
+        'GET /admin/keys/{id}/usage',
         'POST /admin/metrics/delete-series',
       ]),
     );
