@@ -69,13 +69,16 @@ export const VARIABLES = {
   },
   model: {
     label: 'Model',
-    query: 'label_values({__name__=~"governance_(allowed|blocked)_total"}, model)',
-    description: 'Model label (decision panels): a KNOWN_MODELS pattern or external-model.',
+    // tokens_total too: a model whose every request was refused for tokens has no decision series.
+    query: 'label_values({__name__=~"governance_(allowed|blocked)_total|tokens_total"}, model)',
+    description:
+      'Model label (decision and token panels): a KNOWN_MODELS pattern or external-model.',
   },
   api_key_id: {
     label: 'API key id',
-    query: 'label_values(rate_limit_hits_total, api_key_id)',
-    description: 'API key id (rate-limit panels).',
+    query:
+      'label_values({__name__=~"rate_limit_hits_total|token_quota_refusals_total"}, api_key_id)',
+    description: 'API key id (rate-limit and token-quota panels).',
   },
 } as const;
 export type VariableName = keyof typeof VARIABLES;
@@ -113,6 +116,9 @@ export const QUERIES = {
   findingsByType: 'sum by (type, action) (increase(governance_findings_total[1h]))',
   monitored: `sum(increase(governance_monitored_total{${MODEL}}[5m]))`,
   monitoredByReason: `sum by (reason) (increase(governance_monitored_total{${MODEL}}[1h]))`,
+  // Tokens row (docs/tokens.md): tokens counted (input) and reported (output), and refusals.
+  tokensPerMinute: `sum by (model, direction) (rate(tokens_total{${MODEL}}[5m])) * 60`,
+  tokenQuotaRefusals: `sum by (api_key_id, reason) (rate(token_quota_refusals_total{${API_KEY}}[5m])) * 60`,
   errorRate5xx:
     `100 * (sum(rate(requests_total{status=~"5..",${CLIENT},${ENDPOINT}}[5m])) or vector(0))` +
     ` / sum(rate(requests_total{${CLIENT},${ENDPOINT}}[5m]))`,
@@ -512,6 +518,44 @@ export function buildDashboardModel(): Dashboard {
         .reduceOptions(lastValue())
         .span(16)
         .height(5),
+    )
+
+    // Addition (issue 16): token usage by model and the token quota's refusals by key.
+    .withRow(new RowBuilder('Tokens'))
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Tokens per Minute by Model')
+        .description(
+          'tokens_total per minute over 5 minutes, by model and direction: input = tokens counted by /v1/check for requests the request quota admitted (a request then refused for tokens included), output = tokens reported through POST /v1/usage (docs/tokens.md).',
+        )
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.tokensPerMinute, '{{model}} · {{direction}}'))
+        .unit('short')
+        .min(0)
+        .fillOpacity(35)
+        .showPoints(VisibilityMode.Never)
+        .stacking(new StackingConfigBuilder().mode(StackingMode.Normal).group('A'))
+        .thresholds(thresholds([[null, 'green']]))
+        .legend(legend(LegendPlacement.Bottom, LegendDisplayMode.Table, ['mean', 'lastNotNull']))
+        .span(12)
+        .height(8),
+    )
+    .withPanel(
+      new timeseries.PanelBuilder()
+        .title('Token Quota Refusals')
+        .description(
+          'Requests refused by the token quota per minute over 5 minutes, by API key id and reason: exceeded (429, retry later) or too_large (413, the request alone exceeds the whole quota). TokenQuotaExhausted fires when a key is refused for tokens in every 5-minute window for 15 minutes.',
+        )
+        .datasource(ds)
+        .withTarget(query('A', QUERIES.tokenQuotaRefusals, '{{api_key_id}} · {{reason}}'))
+        .unit('reqpm')
+        .min(0)
+        .fillOpacity(10)
+        .showPoints(VisibilityMode.Never)
+        .thresholds(thresholds([[null, 'orange']]))
+        .legend(legend(LegendPlacement.Bottom, LegendDisplayMode.Table, ['max', 'lastNotNull']))
+        .span(12)
+        .height(8),
     );
 
   sloRow(builder);

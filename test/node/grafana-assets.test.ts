@@ -129,6 +129,13 @@ describe('grafana/dashboard.json', () => {
         ],
       ],
       [
+        'Tokens',
+        [
+          ['Tokens per Minute by Model', 'timeseries', 'short'],
+          ['Token Quota Refusals', 'timeseries', 'reqpm'],
+        ],
+      ],
+      [
         'SLO',
         [
           ['Error Budget Remaining (30d)', 'stat', 'percentunit'],
@@ -260,7 +267,7 @@ describe.skipIf(!bins)('promtool', () => {
 
   it('accepts prometheus.yml (wrangler dev) and its rule file', () => {
     const r = promtool(['check', 'config', 'prometheus.yml']);
-    expect(r.stdout + r.stderr).toContain('SUCCESS: 5 rules found');
+    expect(r.stdout + r.stderr).toContain('SUCCESS: 6 rules found');
     expect(r.stdout + r.stderr).toMatch(/slo-rules\.yml\n\s+SUCCESS: \d+ rules found/);
     expect(r.status, r.stdout + r.stderr).toBe(0);
   });
@@ -294,7 +301,7 @@ describe.skipIf(!bins)('promtool', () => {
     }
   });
 
-  it('accepts alerts.yml: the original three alerts with their thresholds, plus two more', () => {
+  it('accepts alerts.yml: the original three alerts with their thresholds, plus three more', () => {
     const r = promtool(['check', 'rules', 'alerts.yml']);
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const rules = alertRules();
@@ -304,6 +311,7 @@ describe.skipIf(!bins)('promtool', () => {
       ['QueueBackup', '2m'],
       ['AuditDeadLetters', null],
       ['VaktScrapeDown', '2m'],
+      ['TokenQuotaExhausted', '15m'],
     ]);
     expect(rules[0]!.expr).toMatch(/rate\(requests_total\{status=~"5\.\."\}\[5m\]\)\) > 0\.05$/);
     expect(rules[1]!.expr).toBe('rate(rate_limit_hits_total[5m]) > 10');
@@ -336,21 +344,25 @@ describe.skipIf(!bins)('promtool', () => {
   });
 
   // The unit tests must notice a changed threshold or `for`: mutate each rule, expect failure.
-  it.each(['HighErrorRate', 'RateLimitSpike', 'QueueBackup', 'AuditDeadLetters', 'VaktScrapeDown'])(
-    'alert unit tests fail when %s loses its threshold or its for',
-    (alert) => {
-      for (const mutate of [loosenThreshold, dropFor]) {
-        const dir = tmp();
-        const doc = YAML.parse(read('alerts.yml'));
-        const rule = doc.groups[0].rules.find((r: AlertRule) => r.alert === alert);
-        if (!mutate(rule)) continue;
-        writeFileSync(path.join(dir, 'alerts.yml'), YAML.stringify(doc));
-        copyFileSync(path.join(grafanaDir, 'alerts.test.yml'), path.join(dir, 'alerts.test.yml'));
-        const r = promtool(['test', 'rules', 'alerts.test.yml'], dir);
-        expect(r.status, `${alert} ${mutate.name}: ${r.stdout}`).not.toBe(0);
-      }
-    },
-  );
+  it.each([
+    'HighErrorRate',
+    'RateLimitSpike',
+    'QueueBackup',
+    'AuditDeadLetters',
+    'VaktScrapeDown',
+    'TokenQuotaExhausted',
+  ])('alert unit tests fail when %s loses its threshold or its for', (alert) => {
+    for (const mutate of [loosenThreshold, dropFor]) {
+      const dir = tmp();
+      const doc = YAML.parse(read('alerts.yml'));
+      const rule = doc.groups[0].rules.find((r: AlertRule) => r.alert === alert);
+      if (!mutate(rule)) continue;
+      writeFileSync(path.join(dir, 'alerts.yml'), YAML.stringify(doc));
+      copyFileSync(path.join(grafanaDir, 'alerts.test.yml'), path.join(dir, 'alerts.test.yml'));
+      const r = promtool(['test', 'rules', 'alerts.test.yml'], dir);
+      expect(r.status, `${alert} ${mutate.name}: ${r.stdout}`).not.toBe(0);
+    }
+  });
 
   // ------------------------------------------------------------------------------ SLO rules
   const spec = loadSloSpec();

@@ -19,6 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { countTokens } from 'gpt-tokenizer/encoding/cl100k_base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { interpolate, QUERIES, VARIABLES, type VariableName } from '../../scripts/gen-dashboard';
@@ -60,12 +61,36 @@ const S2 = 6;
 const M1 = 1;
 const M2 = 2;
 
+/**
+ * The token-quota key (docs/tokens.md): a gpt-4 text (cl100k_base) and its count by the reference
+ * tokenizer; a quota with room for two of them and one token more, refilled over a day (a token
+ * per hour or more), so nothing refills during the test.
+ */
+const TOKEN_TEXT = 'Is this a question?';
+const TOKEN_COST = countTokens(TOKEN_TEXT);
+const TOKEN_QUOTA = 2 * TOKEN_COST + 1;
+/** More tokens than the whole quota: refused at once (413, reason too_large). */
+const TOO_MANY_TOKENS = `${TOKEN_TEXT} `.repeat(3);
+/** Token-quota requests: admitted (phase 1 only), refused as exceeded (429), as too_large (413). */
+const TA1 = 2;
+const TX1 = 1;
+const TX2 = 3;
+const TL1 = 1;
+const TL2 = 2;
+/** All of the token key's requests per phase. */
+const T1 = TA1 + TX1 + TL1;
+const T2 = TX2 + TL2;
+
 /** One kind of request: how to send it and what it must do. */
 interface Kind {
   name: string;
   send(v: Vakt, keys: Keys): Promise<Response>;
   status: number;
   reasons?: string[];
+  /** A refusal's problem type (its last segment). */
+  problem?: string;
+  /** The model label its counted tokens go to (tokens_total), when it is not gpt-4. */
+  model?: string;
 }
 interface Keys {
   main: { id: string; key: string };
@@ -79,7 +104,14 @@ interface Keys {
    * fault on its own path — a leased key's isolate would answer it from a lease, with no RPC.
    */
   slow: { id: string; key: string };
+  /** Has a token_limit of TOKEN_QUOTA per day. */
+  tok: { id: string; key: string };
 }
+
+/** Input tokens vakt reported (usage, or the token problem's input_tokens) by model label, per phase. */
+const tokensSent = [new Map<string, number>(), new Map<string, number>()] as const;
+const countTokensSent = (phase: 0 | 1, model: string, n: number) =>
+  tokensSent[phase].set(model, (tokensSent[phase].get(model) ?? 0) + n);
 
 /**
  * The client-side time of every /v1/check of phase 2 (until the response headers arrived). vakt
@@ -126,12 +158,14 @@ const KINDS: Record<string, Kind> = {
     send: (v, k) => check(v, k.main.key, ok('claude-3', 'classify', 'hello')),
     status: 200,
     reasons: ['model_not_allowed'],
+    model: 'claude-*',
   },
   externalModel: {
     name: 'external_model_detected',
     send: (v, k) => check(v, k.main.key, ok('my-own-llm', 'classify', 'hello')),
     status: 200,
     reasons: ['external_model_detected'],
+    model: 'external-model',
   },
   operationNotAllowed: {
     name: 'operation_not_allowed',
@@ -201,6 +235,24 @@ const KINDS: Record<string, Kind> = {
     reasons: [],
   },
   health: { name: 'health', send: (v) => v.fetch('/health'), status: 200 },
+  tokAllowed: {
+    name: 'allowed within the token quota',
+    send: (v, k) => check(v, k.tok.key, ok('gpt-4', 'classify', TOKEN_TEXT)),
+    status: 200,
+    reasons: [],
+  },
+  tokExceeded: {
+    name: 'refused: token quota exceeded',
+    send: (v, k) => check(v, k.tok.key, ok('gpt-4', 'classify', TOKEN_TEXT)),
+    status: 429,
+    problem: 'token-quota-exceeded',
+  },
+  tokTooLarge: {
+    name: 'refused: larger than the whole token quota',
+    send: (v, k) => check(v, k.tok.key, ok('gpt-4', 'classify', TOO_MANY_TOKENS)),
+    status: 413,
+    problem: 'token-request-too-large',
+  },
 };
 
 /** Phase 1: one of each (the small quota of 2 is used up, then one 429). */
@@ -220,6 +272,9 @@ const PHASE1: Array<[Kind, number]> = [
   [KINDS.notFound!, 1],
   [KINDS.serverError!, 1],
   [KINDS.slow!, 1],
+  [KINDS.tokAllowed!, TA1],
+  [KINDS.tokExceeded!, TX1],
+  [KINDS.tokTooLarge!, TL1],
 ];
 /** Phase 2: distinct counts per kind, so a mixed-up label cannot pass. */
 const PHASE2: Array<[Kind, number]> = [
@@ -238,6 +293,8 @@ const PHASE2: Array<[Kind, number]> = [
   [KINDS.health!, 2],
   [KINDS.serverError!, 3],
   [KINDS.slow!, 4],
+  [KINDS.tokExceeded!, TX2],
+  [KINDS.tokTooLarge!, TL2],
 ];
 /** Phase 2 ends with one traced request (see TRACEPARENT): allowed, fail_open. */
 
@@ -260,25 +317,37 @@ function expectations(keys: Keys, health0: number): Expect[] {
     E('requests_total', { method: 'POST', endpoint: '/v1/check', status }, v0, v1);
   const blocked = (model: string, operation: string, reason: string, v1: number) =>
     E('governance_blocked_total', { model, operation, reason }, 1, v1);
+  // Every model's counted input tokens, as the responses reported them.
+  const tokens = [...tokensSent[0]].map(([model, n0]) =>
+    E('tokens_total', { model, direction: 'input' }, n0, n0 + (tokensSent[1].get(model) ?? 0)),
+  );
   return [
     // 200s: allowed + 5 (or 6) blocked + 2 under the small quota + 1 slow; then 5 allowed +
-    // 15 (or 21) blocked + 4 slow + the traced one; plus the monitored ones.
-    check('200', 9 + S1 + M1, 34 + S1 + S2 + M1 + M2),
-    check('429', 1, 5),
+    // 15 (or 21) blocked + 4 slow + the traced one; plus the monitored ones and the token
+    // key's admitted ones.
+    check('200', 9 + S1 + M1 + TA1, 34 + S1 + S2 + M1 + M2 + TA1),
+    // The small request quota's refusals, then the token quota's.
+    check('429', 1 + TX1, 5 + TX1 + TX2),
+    check('413', TL1, TL1 + TL2),
     check('400', 1, 4),
     check('401', 1, 3),
     check('500', 1, 4),
     E('requests_total', { method: 'GET', endpoint: 'unmatched', status: '404' }, 1, 2),
-    // main, rl, fault, monitor, slow.
-    E('requests_total', { method: 'POST', endpoint: '/admin/keys', status: '201' }, 5, 5),
+    // main, rl, fault, monitor, slow, tok.
+    E('requests_total', { method: 'POST', endpoint: '/admin/keys', status: '201' }, 6, 6),
     E(
       'requests_total',
       { method: 'GET', endpoint: '/health', status: '200' },
       health0,
       health0 + 2,
     ),
-    E('request_latency_ms_count', { endpoint: '/v1/check' }, 13 + S1 + M1, 50 + S1 + S2 + M1 + M2),
-    E('governance_allowed_total', { model: 'gpt-4', operation: 'classify' }, 4, 14),
+    E(
+      'request_latency_ms_count',
+      { endpoint: '/v1/check' },
+      13 + S1 + M1 + T1,
+      50 + S1 + S2 + M1 + M2 + T1 + T2,
+    ),
+    E('governance_allowed_total', { model: 'gpt-4', operation: 'classify' }, 4 + TA1, 14 + TA1),
     E('governance_allowed_total', { model: 'gpt-4', operation: 'summarize' }, M1, M1 + M2),
     E(
       'governance_monitored_total',
@@ -293,6 +362,19 @@ function expectations(keys: Keys, health0: number): Expect[] {
     blocked('gpt-4', 'classify', 'input_too_large', 6),
     blocked('gpt-4', 'classify', 'contains_secret', 7),
     E('rate_limit_hits_total', { api_key_id: keys.rl.id }, 1, 5),
+    E(
+      'token_quota_refusals_total',
+      { api_key_id: keys.tok.id, reason: 'exceeded' },
+      TX1,
+      TX1 + TX2,
+    ),
+    E(
+      'token_quota_refusals_total',
+      { api_key_id: keys.tok.id, reason: 'too_large' },
+      TL1,
+      TL1 + TL2,
+    ),
+    ...tokens,
     // One finding per planted value: the fødselsnummer (also in the monitored requests, where
     // its action is still block) and the private key.
     E(
@@ -303,14 +385,15 @@ function expectations(keys: Keys, health0: number): Expect[] {
     ),
     E('governance_findings_total', { type: 'secret_private_key', action: 'block' }, S1, S1 + S2),
     // One audit event per decision: 10 in phase 1 (incl. the 429), 29 in phase 2 (the 500s
-    // fail before any decision), + the monitored ones.
-    E('logs_queued_total', {}, 10 + S1 + M1, 39 + S1 + S2 + M1 + M2),
+    // fail before any decision), + the monitored ones and the token key's (refusals included).
+    E('logs_queued_total', {}, 10 + S1 + M1 + T1, 39 + S1 + S2 + M1 + M2 + T1 + T2),
+    // A refused request (either quota) records the rate_limit stage only.
     ...(['rate_limit', 'validation', 'scoring', 'logging'] as const).map((stage) =>
       E(
         'governance_check_latency_ms_count',
         { stage },
-        (stage === 'rate_limit' ? 10 : 9) + S1 + M1,
-        (stage === 'rate_limit' ? 39 : 34) + S1 + S2 + M1 + M2,
+        (stage === 'rate_limit' ? 10 + T1 : 9 + TA1) + S1 + M1,
+        (stage === 'rate_limit' ? 39 + T1 + T2 : 34 + TA1) + S1 + S2 + M1 + M2,
       ),
     ),
   ];
@@ -382,15 +465,38 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
           rate_limit: { limit: SLOW_KEY_LIMIT, window_s: 3600 },
         },
       }),
+      tok: await create({
+        name: 'e2e-tokens',
+        policy: {
+          models: ['gpt-4*'],
+          operations: ['classify'],
+          token_limit: { tokens: TOKEN_QUOTA, window_s: 86_400 },
+        },
+      }),
     };
+    expect(countTokens(TOO_MANY_TOKENS)).toBeGreaterThan(TOKEN_QUOTA);
     expect(maxOutstanding({ limit: SLOW_KEY_LIMIT, window_s: 3600 })).toBe(0);
 
+    let phase: 0 | 1 = 0;
+    /** Counts the input tokens a response reports, under its kind's model label. */
+    const countReported = (kind: Pick<Kind, 'name' | 'model'>, body: string) => {
+      let parsed: { usage?: { input_tokens?: number }; input_tokens?: number } = {};
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        return; // 404 and health answers need not be JSON
+      }
+      const n = parsed.usage?.input_tokens ?? parsed.input_tokens;
+      if (n !== undefined) countTokensSent(phase, kind.model ?? 'gpt-4', n);
+    };
     const send = async ([kind, n]: [Kind, number]) => {
       for (let i = 0; i < n; i++) {
         const r = await kind.send(vakt, keys);
         const body = await r.text();
         expect(r.status, `${kind.name}: ${body}`).toBe(kind.status);
         if (kind.reasons) expect(JSON.parse(body).reasons, kind.name).toEqual(kind.reasons);
+        if (kind.problem) expect(JSON.parse(body).type, kind.name).toMatch(`:${kind.problem}`);
+        countReported(kind, body);
       }
     };
     for (const step of PHASE1) await send(step);
@@ -435,15 +541,20 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     );
 
     inPhase2 = true;
+    phase = 1;
     for (const step of PHASE2) await send(step);
     // Last, so its latency exemplar is the newest in its bucket when Prometheus scrapes.
     traced = await check(vakt, keys.slow.key, ok('gpt-4', 'classify', 'Is this a question?'), {
       traceparent: TRACEPARENT,
       'X-Test-Fault': `slow=${TRACED_SLOW_MS},rate-limiter`,
     });
-    tracedBody = (await traced.json()) as { decision_id: string; allowed: boolean };
+    const tracedText = await traced.text();
+    tracedBody = JSON.parse(tracedText) as { decision_id: string; allowed: boolean };
     expect([traced.status, tracedBody.allowed]).toEqual([200, true]);
+    countReported({ name: 'traced', model: 'gpt-4' }, tracedText);
     inPhase2 = false;
+    // The token totals now include phase 2's.
+    expected = expectations(keys, health0);
 
     // Until Prometheus' latest samples show every final count.
     await waitFor(
@@ -699,10 +810,10 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       new Map(want.map((w) => [labelKey(w.labels), w.value])),
       'rate',
     );
-    // Read as traffic: 4 × 429 in phase 2 over a 300 s window.
+    // Read as traffic: 4 + TX2 × 429 (request quota, token quota) in phase 2 over a 300 s window.
     const r429 = want.find((w) => w.labels.status === '429')!;
-    expect(r429.value * 300).toBeGreaterThanOrEqual(4);
-    expect(r429.value * 300).toBeLessThan(4 * 1.5);
+    expect(r429.value * 300).toBeGreaterThanOrEqual(4 + TX2);
+    expect(r429.value * 300).toBeLessThan((4 + TX2) * 1.5);
   });
 
   it('increase(governance_allowed_total[1h]) / (… + increase(governance_blocked_total[1h])) — the original ratio is empty; the summed ratio is right', async () => {
@@ -875,11 +986,12 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
   ) as DashboardDoc;
   const panelQueries = dashboardQueries(dashboard);
 
-  /** A variable selection: one value per variable, or none (= "All"). */
-  type Selection = Partial<Record<VariableName, string>>;
+  /** A variable selection: the values picked per variable, or none (= "All"). */
+  type Selection = Partial<Record<VariableName, readonly string[]>>;
   /** Whether a series passes the selection (a variable filters only series with its label). */
   const passes = (sel: Selection) => (l: Labels) =>
-    Object.entries(sel).every(([k, v]) => l[k] === undefined || l[k] === v);
+    Object.entries(sel).every(([k, v]) => l[k] === undefined || v.includes(l[k]));
+  const perMinute = (m: Map<string, number>) => new Map([...m].map(([k, v]) => [k, 60 * v]));
   const client = (l: Labels) => l.endpoint !== '/metrics';
 
   /** What each dashboard query must answer for a selection, recomputed from the raw samples. */
@@ -987,6 +1099,22 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
         (await recompute('governance_monitored_total', '1h')).filter((x) => passes(sel)(x.labels)),
         ['reason'],
       ),
+    [QUERIES.tokensPerMinute]: async (sel) =>
+      perMinute(
+        sumBy(
+          (await recompute('tokens_total', '5m', true)).filter((x) => passes(sel)(x.labels)),
+          ['model', 'direction'],
+        ),
+      ),
+    [QUERIES.tokenQuotaRefusals]: async (sel) =>
+      perMinute(
+        sumBy(
+          (await recompute('token_quota_refusals_total', '5m', true)).filter((x) =>
+            passes(sel)(x.labels),
+          ),
+          ['api_key_id', 'reason'],
+        ),
+      ),
   };
   const baseLabels = (): Labels => ({
     env: 'local',
@@ -1021,11 +1149,14 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     },
   );
 
-  /** One value per variable that the traffic produced, to filter by. */
+  /**
+   * Values the traffic produced, to filter by: one endpoint, one model, and two API keys (Grafana's
+   * multi-value alternation), the rate-limited one and the token-refused one.
+   */
   const selection = (): Selection => ({
-    endpoint: '/v1/check',
-    model: 'gpt-4',
-    api_key_id: keys.rl.id,
+    endpoint: ['/v1/check'],
+    model: ['gpt-4'],
+    api_key_id: [keys.rl.id, keys.tok.id],
   });
 
   it.each(
@@ -1033,11 +1164,11 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       .filter((q) => q.expr.includes('$'))
       .map((q) => [`${q.panel} / ${q.refId}`, q.expr]),
   )(
-    'dashboard panel %s filtered by one endpoint, model and API key answers for exactly those',
+    'dashboard panel %s filtered by one endpoint, one model and two API keys answers for exactly those',
     async (_title, expr) => {
       const sel = selection();
       const used = Object.keys(VARIABLES).filter((v) => expr.includes(`$${v}`)) as VariableName[];
-      const picked = Object.fromEntries(used.map((v) => [v, [sel[v]!]]));
+      const picked = Object.fromEntries(used.map((v) => [v, sel[v]!]));
       const want = await panelExpectations[expr]!(
         Object.fromEntries(used.map((v) => [v, sel[v]])) as Selection,
       );
@@ -1061,7 +1192,7 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     const endpoints = (await values('endpoint')).filter((e) => e !== '/admin/audit/{decision_id}');
     expect(endpoints).toEqual(['/admin/keys', '/health', '/v1/check', 'unmatched']);
     expect(await values('model')).toEqual(['claude-*', 'external-model', 'gpt-4']);
-    expect(await values('api_key_id')).toEqual([keys.rl.id]);
+    expect(await values('api_key_id')).toEqual([keys.rl.id, keys.tok.id].sort());
   });
 
   it('dashboard stats read as the traffic: 10 (+2 monitored) allowed, 15 blocked, 4 rate-limited, 2 monitored in the window', async () => {
@@ -1084,6 +1215,33 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     expect(endpoints).toEqual(['/admin/keys', '/health', '/v1/check', 'unmatched']);
     const stages = (await instant(QUERIES.checkLatencyP95)).map((s) => s.metric.stage).sort();
     expect(stages).toEqual(['logging', 'rate_limit', 'scoring', 'validation']);
+  });
+
+  it('token panels read as the traffic: phase 2’s refusals per key and reason, its tokens per model', async () => {
+    // Per minute over 5 minutes: × 5 is the window's extrapolated increase (bounds as above).
+    const refusals = (await instant(interpolate(QUERIES.tokenQuotaRefusals))).sort((x, y) =>
+      x.metric.reason! < y.metric.reason! ? -1 : 1,
+    );
+    expect(refusals.map((s) => [s.metric.api_key_id, s.metric.reason])).toEqual([
+      [keys.tok.id, 'exceeded'],
+      [keys.tok.id, 'too_large'],
+    ]);
+    for (const [s, n] of [
+      [refusals[0]!, TX2],
+      [refusals[1]!, TL2],
+    ] as const) {
+      expect(Number(s.value[1]) * 5, s.metric.reason).toBeGreaterThanOrEqual(n);
+      expect(Number(s.value[1]) * 5, s.metric.reason).toBeLessThan(n * 1.5);
+    }
+    const tokens = await instant(interpolate(QUERIES.tokensPerMinute));
+    expect(tokens.map((s) => `${s.metric.model} ${s.metric.direction}`).sort()).toEqual(
+      [...tokensSent[1].keys()].map((m) => `${m} input`).sort(),
+    );
+    for (const s of tokens) {
+      const n = tokensSent[1].get(s.metric.model!)!;
+      expect(Number(s.value[1]) * 5, s.metric.model).toBeGreaterThanOrEqual(n);
+      expect(Number(s.value[1]) * 5, s.metric.model).toBeLessThan(n * 1.5);
+    }
   });
 
   // ---------------------------------------------------------------- every alert expression
@@ -1115,7 +1273,7 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       'rules',
     );
 
-  it('loads alerts.yml and slo-rules.yml: every rule evaluates without error; the original alerts stay quiet', async () => {
+  it('loads alerts.yml and slo-rules.yml: every rule evaluates without error; TokenQuotaExhausted is pending for the token key, the other alerts stay quiet', async () => {
     await waitFor(
       'one evaluation of every rule',
       async () => {
@@ -1133,8 +1291,13 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     expect(all.map((r) => [r.name, r.health, r.lastError ?? ''])).toEqual(
       allRules.map((r) => [r, 'ok', '']),
     );
+    // The token key was refused in the last 5 minutes, but not for 15: pending, not firing.
     for (const r of all.filter((x) => rules.some((o) => o.alert === x.name)))
-      expect(r.state, r.name).toBe('inactive');
+      expect(r.state, r.name).toBe(r.name === 'TokenQuotaExhausted' ? 'pending' : 'inactive');
+    const pending = all.find((r) => r.name === 'TokenQuotaExhausted')!;
+    expect(pending.alerts?.map((a) => a.labels)).toEqual([
+      { ...baseLabels(), api_key_id: keys.tok.id, alertname: pending.name, severity: 'warning' },
+    ]);
   });
 
   it('fires exactly the SLO burn-rate alerts whose long and short windows both burn too fast', async () => {
@@ -1217,15 +1380,34 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
         (await recompute('logs_dropped_total', '10m')).map((w) => [labelKey(w.labels), w.value]),
       ),
     VaktScrapeDown: async () => new Map([[labelKey({ ...baseLabels(), __name__: 'up' }), 1]]),
+    TokenQuotaExhausted: async () =>
+      sumBy(
+        (await recompute('token_quota_refusals_total{reason="exceeded"}', '5m')).map((w) => ({
+          labels: dropLabels(w.labels, ['reason']),
+          value: w.value,
+        })),
+        ['env', 'instance', 'job', 'api_key_id'],
+      ),
   };
 
   it.each(rules.map((r) => [r.alert, r.expr]))(
-    'alert %s: the expression is quiet for this traffic and its measured side has the expected data',
+    'alert %s: its measured side has the expected data, and the expression holds exactly where that passes its threshold (here: TokenQuotaExhausted, for the token key)',
     async (alert, expr) => {
-      expect(await instant(expr)).toEqual([]);
-      const side = /^(.*) (?:>|==) [\d.]+$/s.exec(expr.trim())?.[1];
-      expect(side, expr).toBeDefined();
-      expectVector(await instant(side!), await alertSides[alert]!(), `${alert}: ${side}`);
+      const m = /^(.*) (>|==) ([\d.]+)$/s.exec(expr.trim());
+      expect(m, expr).not.toBeNull();
+      const [, side, op, threshold] = m!;
+      const want = await alertSides[alert]!();
+      expectVector(await instant(side!), want, `${alert}: ${side}`);
+      const holds = new Map(
+        [...want].filter(([, v]) => (op === '>' ? v > Number(threshold) : v === Number(threshold))),
+      );
+      expectVector(await instant(expr), holds, expr);
+      // This traffic crosses one threshold: the token key's refusals in the last 5 minutes.
+      expect([...holds.keys()], alert).toEqual(
+        alert === 'TokenQuotaExhausted'
+          ? [labelKey({ ...baseLabels(), api_key_id: keys.tok.id })]
+          : [],
+      );
     },
   );
 });
