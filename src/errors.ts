@@ -71,22 +71,38 @@ export interface ProblemInit {
   extensions?: Record<string, unknown>;
 }
 
-export class ProblemError extends HTTPException {
+/** A problem body and its headers: what `sendProblem` sends. */
+export interface Problem {
   readonly problem: ProblemBody;
   readonly headers: Record<string, string>;
+}
 
-  constructor(status: ContentfulStatusCode, init: ProblemInit) {
-    super(status, { message: init.detail });
-    const slug = init.slug ?? PROBLEM_TYPES[status as keyof typeof PROBLEM_TYPES] ?? 'error';
-    this.problem = {
+/**
+ * A problem without an exception, for a handler that answers it directly on a hot path (the
+ * 429 of /v1/check): no stack trace is captured and nothing unwinds through the middleware.
+ */
+export function problem(status: ContentfulStatusCode, init: ProblemInit): Problem {
+  const slug = init.slug ?? PROBLEM_TYPES[status as keyof typeof PROBLEM_TYPES] ?? 'error';
+  return {
+    problem: {
       type: problemTypeUri(slug),
       title: init.title ?? TITLES[status] ?? 'Error',
       status,
       detail: init.detail,
       ...(init.errors ? { errors: init.errors } : {}),
       ...init.extensions,
-    };
-    this.headers = init.headers ?? {};
+    },
+    headers: init.headers ?? {},
+  };
+}
+
+export class ProblemError extends HTTPException implements Problem {
+  readonly problem: ProblemBody;
+  readonly headers: Record<string, string>;
+
+  constructor(status: ContentfulStatusCode, init: ProblemInit) {
+    super(status, { message: init.detail });
+    ({ problem: this.problem, headers: this.headers } = problem(status, init));
   }
 
   override getResponse(): Response {
@@ -98,7 +114,7 @@ export class ProblemError extends HTTPException {
  * Sends a problem through the request context, so headers set by middleware (request id,
  * security headers) are kept on error responses too.
  */
-export function sendProblem(c: Context, err: ProblemError): Response {
+export function sendProblem(c: Context, err: Problem): Response {
   return c.body(JSON.stringify(err.problem), err.problem.status as ContentfulStatusCode, {
     ...err.headers,
     'Content-Type': PROBLEM_CONTENT_TYPE,

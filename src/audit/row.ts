@@ -109,7 +109,35 @@ function bounded(text: string, max = MAX_IDENTIFIER_LENGTH): string {
  * become an invalid, unstorable audit event.
  */
 export function scrubbed(text: string, max = MAX_IDENTIFIER_LENGTH): string {
-  return bounded(scrubIdentifier(text), max);
+  return bounded(scrubIdentifierMemo(text), max);
+}
+
+/** Distinct identifiers remembered per isolate, and the longest one remembered. */
+export const SCRUB_MEMO_ENTRIES = 1024;
+const SCRUB_MEMO_MAX_LENGTH = 256;
+const scrubMemo = new Map<string, string>();
+
+/**
+ * `scrubIdentifier`, remembered per isolate. Scrubbing runs every detector, with a fixed cost per
+ * call that dominates for short strings, and each event is scrubbed up to three times (producer,
+ * consumer, `toRow`) while its identifiers repeat (a handful of models and operations per
+ * deployment). Bounded, least recently used out; the result depends on the text alone.
+ */
+function scrubIdentifierMemo(text: string): string {
+  if (text.length > SCRUB_MEMO_MAX_LENGTH) return scrubIdentifier(text);
+  const hit = scrubMemo.get(text);
+  if (hit !== undefined) {
+    scrubMemo.delete(text);
+    scrubMemo.set(text, hit);
+    return hit;
+  }
+  const clean = scrubIdentifier(text);
+  scrubMemo.set(text, clean);
+  if (scrubMemo.size > SCRUB_MEMO_ENTRIES) {
+    const oldest = scrubMemo.keys().next().value;
+    if (oldest !== undefined) scrubMemo.delete(oldest);
+  }
+  return clean;
 }
 
 function scrubMetadata(metadata: AnyAuditEvent['metadata']): AnyAuditEvent['metadata'] {
@@ -159,7 +187,7 @@ export function sanitizeEvent<E extends AnyAuditEvent>(event: E): E {
  */
 function scrubNumber(n: number): number | string {
   const text = String(n);
-  const clean = scrubIdentifier(text);
+  const clean = scrubIdentifierMemo(text);
   return clean === text ? n : clean;
 }
 

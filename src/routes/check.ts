@@ -6,7 +6,7 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AuditEvent } from '../audit/event';
 import { enqueueAudit, type UnhashedAuditEvent } from '../audit/producer';
-import { ProblemError, validationError } from '../errors';
+import { problem, ProblemError, sendProblem, validationError } from '../errors';
 import type { Config } from '../config';
 import { inputSegments, outputSegments, MAX_TOTAL_PARTS } from '../governance/content';
 import { mergePolicy, policyFor, policyVersion, type Policy } from '../governance/policy';
@@ -125,17 +125,23 @@ checkRoutes.openapi(checkRoute, async (c) => {
     if (!failed) metrics.inc('rate_limit_hits_total', { api_key_id: key.id });
     audit({ allowed: false, outcome: 'rate_limited', reasons: [], finding_counts: {} });
     const { limit, remaining, reset_s, retry_after_s } = rl.decision;
-    throw new ProblemError(failed ? 503 : 429, {
-      detail: failed
-        ? 'The rate limiter is unavailable and vakt is configured to fail closed.'
-        : `Quota of ${limit} requests per ${rl.rule.window_s} s exceeded.`,
-      headers: { ...headers, 'Retry-After': String(retry_after_s) },
-      extensions: {
-        decision_id: decisionId,
-        retry_after_s,
-        rate_limit: { limit, remaining, reset_s },
-      },
-    });
+    // Answered, not thrown: this is the hot path of a key over its quota (no stack trace, no
+    // unwinding through the middleware); the same problem onError would send.
+    return sendProblem(
+      c,
+      problem(failed ? 503 : 429, {
+        detail: failed
+          ? 'The rate limiter is unavailable and vakt is configured to fail closed.'
+          : `Quota of ${limit} requests per ${rl.rule.window_s} s exceeded.`,
+        headers: { ...headers, 'Retry-After': String(retry_after_s) },
+        extensions: {
+          decision_id: decisionId,
+          retry_after_s,
+          rate_limit: { limit, remaining, reset_s },
+        },
+      }),
+      // problem+json is not a typed `c.json` response; the body is QuotaExceededProblemSchema.
+    ) as never;
   }
 
   // Tokens: counted only for admitted requests (a refusal never loads a tokenizer), and only when
