@@ -54,6 +54,10 @@ const { values: opts } = cli({
       type: 'string',
       help: 'instead of the table: V8 CPU profiles of every isolate while that scenario runs (needs node --experimental-websocket)',
     },
+    'profile-dir': {
+      type: 'string',
+      help: "with --profile: also save each isolate's profile there as <isolate>.cpuprofile (Chrome DevTools, speedscope)",
+    },
   },
 });
 // --tmpfs: Miniflare keeps local D1/DO/Queue SQLite files under os.tmpdir(); on a disk every
@@ -400,6 +404,10 @@ async function profile(s) {
   for (const x of sessions) {
     const { profile: p } = await x.send('Profiler.stop');
     x.close();
+    if (opts['profile-dir']) {
+      const file = path.join(opts['profile-dir'], `${x.id.replace(/[^\w.-]+/g, '_')}.cpuprofile`);
+      writeFileSync(file, JSON.stringify(p));
+    }
     const self = new Map();
     const byId = new Map(p.nodes.map((n) => [n.id, n]));
     let busy = 0;
