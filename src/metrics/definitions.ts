@@ -114,9 +114,9 @@ export const METRIC_DEFINITIONS = {
   // decisions that needed a round trip (leases avoid most) is visible.
   rate_limit_object_calls_total: {
     type: 'counter',
-    help: 'Calls from the gateway to RATE_LIMITER objects, by operation (acquire, release, sync, tokens).',
+    help: 'Calls from the gateway to RATE_LIMITER objects, by operation (acquire, release, sync, tokens, usage).',
     labels: ['op'],
-    maxSeries: 4,
+    maxSeries: 5,
   },
   logs_written_total: {
     type: 'counter',

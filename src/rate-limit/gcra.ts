@@ -99,7 +99,8 @@ export function gcra(rule: RateLimitRule, stored: GcraState | null, now: number)
 
 /**
  * The bucket's debt at `now` in units of 1/`rule.limit` ms: how far the TAT lies ahead of now,
- * clamped to [0, one window].
+ * clamped to [0, `cap`] — one window unless the caller allows more (the token quota's overdraft,
+ * token-bucket.ts).
  *
  * A changed rule keeps the *number of requests* still counted against the key: a debt of k
  * request-costs under the old rule becomes k request-costs under the new one (rounded up, so a
@@ -107,19 +108,23 @@ export function gcra(rule: RateLimitRule, stored: GcraState | null, now: number)
  * frees the difference at once; lowering it below what was used empties the bucket, and the clamp
  * makes a key wait at most one interval of the new rule, never longer than one new window.
  */
-export function debtUnits(stored: GcraState | null, rule: RateLimitRule, now: number): number {
+export function debtUnits(
+  stored: GcraState | null,
+  rule: RateLimitRule,
+  now: number,
+  cap: number = rule.window_s * 1000 * rule.limit,
+): number {
   if (!stored) return 0;
-  const capacity = rule.window_s * 1000 * rule.limit;
   // Debt under the stored rule, in units of 1/stored.limit ms. tat_ms - now ≤ one stored window
   // (plus clock skew), so this stays far below 2^53.
   const old = (stored.tat_ms - now) * stored.limit + stored.tat_rem;
   if (old <= 0) return 0;
   if (stored.limit === rule.limit && stored.window_s === rule.window_s) {
-    return Math.min(old, capacity);
+    return Math.min(old, cap);
   }
   // old / (stored window_ms) requests, times the new cost (window_ms units): exact in BigInt.
   const num = BigInt(old) * BigInt(rule.window_s * 1000);
   const den = BigInt(stored.window_s * 1000);
   const converted = (num + den - 1n) / den;
-  return converted >= BigInt(capacity) ? capacity : Number(converted);
+  return converted >= BigInt(cap) ? cap : Number(converted);
 }

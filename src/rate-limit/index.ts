@@ -41,6 +41,7 @@ import type {
   KeyUpdate,
   KeyUsage,
   RateLimiter,
+  UsageChargeResult,
 } from './rate-limiter';
 import type { TokenDecision, TokenRule } from './token-bucket';
 
@@ -384,6 +385,36 @@ export async function chargeTokenQuota(
     return { source: 'object', decision };
   } catch (error) {
     return { source: 'failure', allowed: failureMode === 'fail_open', mode: failureMode, error };
+  }
+}
+
+/**
+ * Charges reported output tokens to the key's token quota, once per `id` (docs/tokens.md "Usage
+ * after the call"): the object remembers the id for `memoryMs`, so this call is idempotent and a
+ * failure may simply be retried — once here for a transient one. Throws when the object cannot
+ * answer; the caller decides what a pending charge means.
+ */
+export async function chargeUsageQuota(
+  ns: Pick<DurableObjectNamespace<RateLimiter>, 'idFromName' | 'get'>,
+  keyId: string,
+  rule: TokenRule,
+  id: string,
+  tokens: number,
+  memoryMs: number,
+  timeoutMs = RATE_LIMIT_TIMEOUT_MS,
+): Promise<UsageChargeResult> {
+  const once = () => {
+    metrics.inc('rate_limit_object_calls_total', { op: 'usage' });
+    return withTimeout(
+      ns.get(ns.idFromName(keyId)).chargeUsage(rule, id, tokens, memoryMs),
+      timeoutMs,
+    );
+  };
+  try {
+    return await once();
+  } catch (error) {
+    if (!isRetryable(error)) throw error;
+    return await once();
   }
 }
 

@@ -13,7 +13,8 @@
  *
  * Tokens. A key with a `token_limit` has a second bucket here (token-bucket.ts, its own TAT in
  * token_state), charged per request with its counted tokens by `chargeTokens` — exactly, without
- * leases, in the same serialised way.
+ * leases, in the same serialised way. Reported output tokens are charged by `chargeUsage`, once
+ * per report id (usage_charges remembers the ids it charged), even past the quota (overdraft).
  *
  * Persistence. The TAT with the rule it is expressed under (gcra_state), the live leases (leases)
  * — without them a restart would forget the floor they impose and over-admit — and what the
@@ -32,12 +33,29 @@ import { acquire, peek, release, type BucketState, type Lease } from './bucket';
 import { assertRule, type GcraState, type RateLimitDecision, type RateLimitRule } from './gcra';
 import type { LeaseGrant, LeaseReturn } from './lease-pool';
 import { LEASE_RETURN_GRACE_MS, MAX_LEASE_MS, maxOutstanding } from './limits';
-import { assertTokenRule, chargeTokens, type TokenDecision, type TokenRule } from './token-bucket';
+import {
+  assertTokenRule,
+  chargeTokens,
+  chargeUsage,
+  type TokenDecision,
+  type TokenRule,
+  type UsageCharge,
+} from './token-bucket';
 
 export { maxOutstanding } from './limits';
 
 /** Most returns accepted in one call. */
 const MAX_RETURNS = 64;
+
+/** Longest a usage charge's id is remembered (the longest report horizon, 30 days, + 2 days). */
+export const MAX_USAGE_MEMORY_MS = 32 * 86_400_000;
+
+export interface UsageChargeResult {
+  /** false: this id was charged before (a retry or a duplicate); nothing was charged now. */
+  charged: boolean;
+  /** The quota after the call. */
+  quota: UsageCharge;
+}
 
 export interface AcquireRequest {
   rule: RateLimitRule;
@@ -103,6 +121,12 @@ const SCHEMA = [
     limit_n INTEGER NOT NULL,
     window_s INTEGER NOT NULL
   )`,
+  `CREATE TABLE IF NOT EXISTS usage_charges (
+    id TEXT PRIMARY KEY,
+    tokens INTEGER NOT NULL,
+    expires_ms INTEGER NOT NULL
+  ) WITHOUT ROWID`,
+  `CREATE INDEX IF NOT EXISTS usage_charges_expiry ON usage_charges (expires_ms)`,
   `CREATE TABLE IF NOT EXISTS leases (
     id TEXT PRIMARY KEY,
     tokens INTEGER NOT NULL,
@@ -151,8 +175,13 @@ export class RateLimiter extends DurableObject<Env> {
       throw new RangeError('tokens must be a non-negative integer');
     }
     const out = chargeTokens(rule, this.#tokens, tokens, now);
-    if (out.state && out.state !== this.#tokens) {
-      const g = out.state;
+    this.#saveTokens(out.state);
+    return out.decision;
+  }
+
+  #saveTokens(state: GcraState | null): void {
+    if (state && state !== this.#tokens) {
+      const g = state;
       this.ctx.storage.sql.exec(
         `INSERT INTO token_state (id, tat_ms, tat_rem, limit_n, window_s) VALUES (1, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET tat_ms = excluded.tat_ms, tat_rem = excluded.tat_rem,
@@ -164,7 +193,44 @@ export class RateLimiter extends DurableObject<Env> {
       );
       this.#tokens = g;
     }
-    return out.decision;
+  }
+
+  /**
+   * Charges reported output tokens once per `id` (the decision they were reported for), even past
+   * the quota (token-bucket.ts `chargeUsage`). The id is remembered for `memoryMs`, so a retry or
+   * a concurrent duplicate within that time charges nothing. Synchronous: the check for the id,
+   * the charge and the id's row are one atomic write, so two calls with one id cannot both charge.
+   */
+  chargeUsage(
+    rule: TokenRule,
+    id: string,
+    tokens: number,
+    memoryMs: number,
+    now: number = Date.now(),
+  ): UsageChargeResult {
+    assertTokenRule(rule);
+    if (typeof id !== 'string' || id.length < 1 || id.length > 64) {
+      throw new TypeError('id must be a string of 1..64 characters');
+    }
+    if (!Number.isSafeInteger(tokens) || tokens < 0) {
+      throw new RangeError('tokens must be a non-negative integer');
+    }
+    if (!Number.isSafeInteger(memoryMs) || memoryMs < 1 || memoryMs > MAX_USAGE_MEMORY_MS) {
+      throw new RangeError(`memoryMs must be an integer 1..${MAX_USAGE_MEMORY_MS}`);
+    }
+    const sql = this.ctx.storage.sql;
+    sql.exec('DELETE FROM usage_charges WHERE expires_ms < ?', now);
+    const seen = sql.exec('SELECT 1 FROM usage_charges WHERE id = ?', id).toArray().length > 0;
+    const out = chargeUsage(rule, this.#tokens, seen ? 0 : tokens, now);
+    if (seen) return { charged: false, quota: out.charge };
+    sql.exec(
+      'INSERT INTO usage_charges (id, tokens, expires_ms) VALUES (?, ?, ?)',
+      id,
+      tokens,
+      now + memoryMs,
+    );
+    this.#saveTokens(out.state);
+    return { charged: true, quota: out.charge };
   }
 
   /**

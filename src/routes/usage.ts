@@ -5,14 +5,25 @@
  * (`replayed: true`), different figures are a 409. The decision is looked up in the audit log, so
  * a report reaches it once its audit event is stored (normally within seconds; until then 404 with
  * `Retry-After`). docs/tokens.md "Usage after the call".
+ *
+ * Charging (keys with a token_limit): the report is stored first (`charge = 'pending'`), then
+ * charged in the key's RATE_LIMITER object, then marked `charged`. The object charges each
+ * decision id once, so completing a pending charge again — a retry of the report, or the daily
+ * cron (`settlePendingUsage`) — never double-charges, and a crash between the steps leaves a
+ * visible pending row rather than a lost charge.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Config } from '../config';
+import type { Env } from '../env';
 import { ProblemError } from '../errors';
+import { mergePolicy } from '../governance/policy';
 import { modelLabel } from '../metrics/labels';
 import { metrics } from '../metrics/recorder';
 import { apiKeyAuth } from '../middleware/auth';
+import { chargeUsageQuota, type TokenRule } from '../rate-limit';
+import { recordRateLimitFailure } from '../rate-limit/failure';
 import { apiKeySecurity, problems } from '../schemas/common';
-import type { AppEnv } from '../types';
+import type { AppEnv, WaitUntil } from '../types';
 
 /** The most tokens one report may carry (far above any model's context or output limit). */
 export const MAX_REPORTED_TOKENS = 10_000_000;
@@ -45,6 +56,10 @@ export const UsageReceiptSchema = z
       description:
         '`true` when this decision’s report was already stored (a retry): nothing new was recorded.',
     }),
+    charged: z.boolean().openapi({
+      description:
+        'Whether the output tokens were charged to the key’s `token_limit` quota (once per decision, even past the quota); `false` for a key without one.',
+    }),
   })
   .openapi('UsageReceipt');
 
@@ -66,6 +81,8 @@ const usageRoute = createRoute({
       content: { 'application/json': { schema: UsageReceiptSchema } },
     },
     ...problems(400, 401, 403, 404, 409, 413, 415, 500, 503),
+    // 503 also when the token quota's object could not be reached: the report is stored and its
+    // charge pending; sending the same report again completes it.
   },
 });
 
@@ -76,10 +93,17 @@ interface DecisionRow {
   ts: number;
   model: string;
 }
+type Charge = 'pending' | 'charged' | 'none';
 interface UsageRow {
   output_tokens: number;
   input_tokens: number | null;
   reported_at: number;
+  charge: Charge;
+}
+
+/** How long the key's object remembers a charged decision: past any retry or cron completion. */
+export function usageMemoryMs(config: Pick<Config, 'usageReportHorizonS'>): number {
+  return (config.usageReportHorizonS + 2 * 86_400) * 1000;
 }
 
 usageRoutes.openapi(usageRoute, async (c) => {
@@ -109,12 +133,29 @@ usageRoutes.openapi(usageRoute, async (c) => {
     });
   }
   const input = body.input_tokens ?? null;
+  // The key's quota as its policy says now (a report is charged under the current rule).
+  const rule = mergePolicy(config.defaultPolicy, key.policy).token_limit ?? null;
+  const settle = async (): Promise<boolean> => {
+    if (!rule) {
+      await markCharge(db, body.decision_id, 'none');
+      return false;
+    }
+    await chargeOrPending(c.env, c.executionCtx, config, key.id, rule, body, c.get('requestId'));
+    return true;
+  };
   const stored = await db
     .prepare(
-      `INSERT INTO token_usage (decision_id, api_key_id, output_tokens, input_tokens, reported_at)
-       VALUES (?, ?, ?, ?, ?) ON CONFLICT (decision_id) DO NOTHING RETURNING reported_at`,
+      `INSERT INTO token_usage (decision_id, api_key_id, output_tokens, input_tokens, reported_at, charge)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (decision_id) DO NOTHING RETURNING reported_at`,
     )
-    .bind(body.decision_id, key.id, body.output_tokens, input, Date.now())
+    .bind(
+      body.decision_id,
+      key.id,
+      body.output_tokens,
+      input,
+      Date.now(),
+      rule ? 'pending' : 'none',
+    )
     .first<{ reported_at: number }>();
   if (stored) {
     metrics.inc(
@@ -122,21 +163,32 @@ usageRoutes.openapi(usageRoute, async (c) => {
       { model: modelLabel(decision.model, config.knownModels), direction: 'output' },
       body.output_tokens,
     );
+    const charged = rule ? await settle() : false;
     return c.json(
-      receipt(body.decision_id, body.output_tokens, input, stored.reported_at, false),
+      receipt(body.decision_id, body.output_tokens, input, stored.reported_at, false, charged),
       200,
     );
   }
   // A report for this decision exists: a retry gets it back; different figures are a conflict.
   const prior = await db
     .prepare(
-      'SELECT output_tokens, input_tokens, reported_at FROM token_usage WHERE decision_id = ?',
+      'SELECT output_tokens, input_tokens, reported_at, charge FROM token_usage WHERE decision_id = ?',
     )
     .bind(body.decision_id)
     .first<UsageRow>();
   if (prior && prior.output_tokens === body.output_tokens && prior.input_tokens === input) {
+    // A retry after a crash or an unreachable object: complete the pending charge (the object
+    // charges a decision once, so a concurrent duplicate doing the same is harmless).
+    const charged = prior.charge === 'pending' ? await settle() : prior.charge === 'charged';
     return c.json(
-      receipt(body.decision_id, prior.output_tokens, prior.input_tokens, prior.reported_at, true),
+      receipt(
+        body.decision_id,
+        prior.output_tokens,
+        prior.input_tokens,
+        prior.reported_at,
+        true,
+        charged,
+      ),
       200,
     );
   }
@@ -152,6 +204,7 @@ function receipt(
   input_tokens: number | null,
   reportedAt: number,
   replayed: boolean,
+  charged: boolean,
 ) {
   return {
     decision_id,
@@ -159,5 +212,52 @@ function receipt(
     input_tokens,
     reported_at: new Date(reportedAt).toISOString(),
     replayed,
+    charged,
   };
+}
+
+async function markCharge(db: D1Database, decisionId: string, charge: Charge): Promise<void> {
+  await db
+    .prepare("UPDATE token_usage SET charge = ? WHERE decision_id = ? AND charge = 'pending'")
+    .bind(charge, decisionId)
+    .run();
+}
+
+/**
+ * Charges a stored report's output tokens in the key's object (idempotent per decision) and marks
+ * the row. An object that cannot answer leaves the row pending and answers 503: the report is
+ * kept, and sending it again — or the daily cron — completes the charge.
+ */
+async function chargeOrPending(
+  env: Env,
+  ctx: WaitUntil,
+  config: Config,
+  keyId: string,
+  rule: TokenRule,
+  report: { decision_id: string; output_tokens: number },
+  requestId: string,
+): Promise<void> {
+  try {
+    await chargeUsageQuota(
+      env.RATE_LIMITER,
+      keyId,
+      rule,
+      report.decision_id,
+      report.output_tokens,
+      usageMemoryMs(config),
+    );
+  } catch (error) {
+    recordRateLimitFailure(
+      env,
+      ctx,
+      { mode: config.rateLimitFailureMode, error },
+      { route: '/v1/usage', api_key_id: keyId, request_id: requestId },
+    );
+    throw new ProblemError(503, {
+      detail:
+        'The report is stored, but the token quota could not be charged yet. Send the same report again to complete it.',
+      headers: { 'Retry-After': '1' },
+    });
+  }
+  await markCharge(env.DB, report.decision_id, 'charged');
 }

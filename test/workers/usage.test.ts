@@ -1,5 +1,5 @@
-/** POST /v1/usage: reports after the call, their idempotency and every refusal. */
-import { env, SELF } from 'cloudflare:test';
+/** POST /v1/usage: reports after the call, their idempotency, charging and every refusal. */
+import { env, runInDurableObject, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countRows, waitFor } from './audit-helpers';
 import { BASE, check, createKey } from './helpers';
@@ -25,10 +25,39 @@ async function decide(key: string): Promise<string> {
   return decision_id;
 }
 
+const DAY = 86_400; // refill is negligible (quota/86 400 per second) within a test
+/** 'Hei' to an estimate model: its counted input tokens (learnt from the first decision). */
+let promptTokens: number;
+
+/** A key with a token quota of `tokens` per day. */
+function limitedKey(tokens: number) {
+  return createKey({
+    name: 'usage-charged',
+    policy: { models: ['*'], token_limit: { tokens, window_s: DAY } },
+  });
+}
+
+/** The key's token quota as its object holds it now (a charge of 0 changes nothing). */
+function quota(id: string, tokens: number) {
+  const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(id));
+  return stub.chargeTokens({ tokens, window_s: DAY }, 0);
+}
+
+async function chargeOf(decision: string): Promise<string | undefined> {
+  const row = await env.DB.prepare('SELECT charge FROM token_usage WHERE decision_id = ?')
+    .bind(decision)
+    .first<{ charge: string }>();
+  return row?.charge;
+}
+
 beforeAll(async () => {
   owner = await createKey({ name: 'owner', policy: { models: ['*'] } });
   other = await createKey({ name: 'other', policy: { models: ['*'] } });
   decisionId = await decide(owner.key);
+  const probe = await limitedKey(1_000_000);
+  const res = await check(probe.key, { model: 'mistral-large', operation: 'chat', input: 'Hei' });
+  promptTokens = ((await res.json()) as { usage: { input_tokens: number } }).usage.input_tokens;
+  expect(promptTokens).toBeGreaterThan(0);
 }, 60_000);
 
 describe('POST /v1/usage', () => {
@@ -37,13 +66,20 @@ describe('POST /v1/usage', () => {
     const first = await report(owner.key, body);
     expect(first.status).toBe(200);
     const r1 = (await first.json()) as Record<string, unknown>;
-    expect(r1).toMatchObject({ ...body, replayed: false });
+    expect(r1).toMatchObject({ ...body, replayed: false, charged: false });
     const again = await Promise.all([report(owner.key, body), report(owner.key, body)]);
     for (const res of again) {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ ...r1, replayed: true });
     }
     expect(await countRows('token_usage', 'decision_id = ?', decisionId)).toBe(1);
+    // The owner key has no token_limit: recorded, not charged, and its object never asked.
+    expect(await chargeOf(decisionId)).toBe('none');
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(owner.id));
+    const charges = await runInDurableObject(stub, (_o, state) =>
+      state.storage.sql.exec('SELECT count(*) AS n FROM usage_charges').one(),
+    );
+    expect(charges.n).toBe(0);
   });
 
   it('refuses different figures for a reported decision (409)', async () => {
@@ -98,4 +134,85 @@ describe('POST /v1/usage', () => {
     });
     expect(res.status).toBe(401);
   });
+});
+
+describe('POST /v1/usage charges the token quota', () => {
+  const T = 10_000;
+
+  it('charges once under retries and concurrent duplicates', async () => {
+    const k = await limitedKey(T);
+    const d = await decide(k.key);
+    expect((await quota(k.id, T)).remaining).toBe(T - promptTokens);
+    const body = { decision_id: d, output_tokens: 300 };
+    const all = await Promise.all(Array.from({ length: 6 }, () => report(k.key, body)));
+    const receipts = await Promise.all(all.map((r) => r.json<Record<string, unknown>>()));
+    expect(all.map((r) => r.status)).toEqual(Array(6).fill(200));
+    expect(receipts.filter((r) => r.replayed === false)).toHaveLength(1);
+    for (const r of receipts) expect(r).toMatchObject({ ...body, charged: true });
+    expect((await quota(k.id, T)).remaining).toBe(T - promptTokens - 300);
+    // A later retry: the stored receipt, nothing charged again.
+    const retry = await report(k.key, body);
+    expect(await retry.json()).toMatchObject({ replayed: true, charged: true });
+    expect((await quota(k.id, T)).remaining).toBe(T - promptTokens - 300);
+    expect(await chargeOf(d)).toBe('charged');
+  }, 60_000);
+
+  it('charges past the quota: the debt refuses input checks until it drains', async () => {
+    // Quota of 10 prompts; the decision used 1, the report owes 10 more → 1 prompt of debt.
+    const t = 10 * promptTokens;
+    const k = await limitedKey(t);
+    const d = await decide(k.key);
+    const res = await report(k.key, { decision_id: d, output_tokens: t });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ charged: true });
+    const refused = await check(k.key, { model: 'mistral-large', operation: 'chat', input: 'Hei' });
+    expect(refused.status).toBe(429);
+    const p = await refused.json<{ type: string; retry_after_s: number }>();
+    expect(p.type).toMatch(/:token-quota-exceeded$/);
+    // Debt 11 prompts, a prompt fits at ≤ 9: two prompts' refill = a fifth of a day (less the
+    // seconds a loaded run takes between the charge and this check).
+    expect(p.retry_after_s).toBeLessThanOrEqual(DAY / 5);
+    expect(p.retry_after_s).toBeGreaterThan(DAY / 5 - 60);
+    // The drain, on the object's clock: refused just before, admitted from then on.
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(k.id));
+    const at = Date.now() + p.retry_after_s * 1000;
+    const rule = { tokens: t, window_s: DAY };
+    expect((await stub.chargeTokens(rule, promptTokens, at - 61_000)).allowed).toBe(false);
+    const after = await stub.chargeTokens(rule, promptTokens, at);
+    expect(after.allowed).toBe(true);
+  }, 60_000);
+
+  it('completes a charge left pending by a crash, once, when the report is sent again', async () => {
+    const k = await limitedKey(T);
+    // Crash before the object was told: the row is stored, pending.
+    const d1 = await decide(k.key);
+    await env.DB.prepare(
+      "INSERT INTO token_usage (decision_id, api_key_id, output_tokens, input_tokens, reported_at, charge) VALUES (?, ?, 50, NULL, ?, 'pending')",
+    )
+      .bind(d1, k.id, Date.now())
+      .run();
+    // Crash after the object charged, before the row was marked.
+    const d2 = await decide(k.key);
+    await env.DB.prepare(
+      "INSERT INTO token_usage (decision_id, api_key_id, output_tokens, input_tokens, reported_at, charge) VALUES (?, ?, 70, NULL, ?, 'pending')",
+    )
+      .bind(d2, k.id, Date.now())
+      .run();
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(k.id));
+    await stub.chargeUsage({ tokens: T, window_s: DAY }, d2, 70, 3 * DAY * 1000);
+    const base = T - 2 * promptTokens - 70;
+    expect((await quota(k.id, T)).remaining).toBe(base);
+
+    for (const [d, n] of [
+      [d1, 50],
+      [d2, 70],
+    ] as const) {
+      const res = await report(k.key, { decision_id: d, output_tokens: n });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ replayed: true, charged: true });
+      expect(await chargeOf(d)).toBe('charged');
+    }
+    // d1's 50 charged now; d2's 70 not a second time.
+    expect((await quota(k.id, T)).remaining).toBe(base - 50);
+  }, 60_000);
 });
