@@ -25,7 +25,7 @@ export interface RateLimitDecision {
   remaining: number;
   /**
    * Seconds until the quota is fully restored. On a denial: seconds until the next request is
-   * admitted — draft-10 asks that `t` and `Retry-After` name the same instant.
+   * admitted, equal to `Retry-After` (the draft: it must not name an earlier instant than `t`).
    */
   reset_s: number;
   /** Seconds to wait before the next request can be admitted (0 when allowed). Rounded up. */

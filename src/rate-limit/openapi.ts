@@ -12,17 +12,26 @@ const intHeader = (description: string, example: number) => ({
 export const RATE_LIMIT_RESPONSE_HEADERS = {
   'RateLimit-Policy': {
     description:
-      'draft-ietf-httpapi-ratelimit-headers-10: the key’s quota, `q` requests per `w` seconds.',
-    schema: { type: 'string' as const, example: '"default";q=60;w=60' },
+      'draft-ietf-httpapi-ratelimit-headers-11: the key’s quotas, `q` units per `w` seconds — `"requests"`, and `"tokens"` (`qu="tokens"`) when its policy has a `token_limit`. docs/rate-limit.md#headers-and-body.',
+    schema: {
+      type: 'string' as const,
+      example: '"requests";q=60;w=60, "tokens";q=6000;qu="tokens";w=3600',
+    },
   },
   RateLimit: {
     description:
-      'draft-10: `r` requests remaining now (as the key’s rate limiter last told this gateway instance, at most one lease lifetime ago, less what it admitted since); `t` seconds until the quota is fully restored (on a 429: until the next request is admitted, equal to `Retry-After`).',
-    schema: { type: 'string' as const, example: '"default";r=59;t=1' },
+      'draft-11: per quota whose figures this response has, `r` units available now (requests: as the key’s rate limiter last told this gateway instance, at most one lease lifetime ago, less what it admitted since; tokens: as of this request’s charge) and `t` seconds until fully restored (on a 429: until this request would be admitted, equal to `Retry-After`). With two quotas, `vakt-binding` marks the one that refused, or that admits fewer further requests of this size.',
+    schema: {
+      type: 'string' as const,
+      example: '"requests";r=59;t=1, "tokens";r=5880;t=72;vakt-binding',
+    },
   },
-  'X-RateLimit-Limit': intHeader('Legacy: same as `q`.', 60),
-  'X-RateLimit-Remaining': intHeader('Legacy: same as `r`.', 59),
-  'X-RateLimit-Reset': intHeader('Legacy: same as `t` (seconds from now, not a timestamp).', 1),
+  'X-RateLimit-Limit': intHeader('Legacy: the request quota’s `q`.', 60),
+  'X-RateLimit-Remaining': intHeader('Legacy: the request quota’s `r`.', 59),
+  'X-RateLimit-Reset': intHeader(
+    'Legacy: the request quota’s `t` (seconds from now, not a timestamp).',
+    1,
+  ),
 };
 
 export const QuotaExceededProblemSchema = ProblemSchema.extend({

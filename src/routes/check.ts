@@ -85,7 +85,13 @@ checkRoutes.openapi(checkRoute, async (c) => {
   recordStage(c, 'rate_limit', t, performance.now());
   // The key was revoked elsewhere and this isolate's cached record did not know yet.
   if (rl.source === 'revoked') throw keyRevoked();
-  const headers = rateLimitHeaders(rl.rule, rl.decision);
+  // Both quotas' headers (src/rate-limit/headers.ts); the token figures join once charged.
+  let headers = rateLimitHeaders({
+    rule: rl.rule,
+    decision: rl.decision,
+    tokens: policy.token_limit && { rule: policy.token_limit, decision: null, cost: 0 },
+    refusedBy: rl.decision.allowed || rl.source === 'failure' ? undefined : 'requests',
+  });
   if (rl.source === 'failure') {
     recordRateLimitFailure(c.env, c.executionCtx, rl, {
       route: '/v1/check',
@@ -175,6 +181,16 @@ checkRoutes.openapi(checkRoute, async (c) => {
       });
     }
     const refused = tq.source === 'failure' ? !tq.allowed : !tq.decision.allowed;
+    headers = rateLimitHeaders({
+      rule: rl.rule,
+      decision: rl.decision,
+      tokens: {
+        rule: policy.token_limit,
+        decision: tq.source === 'object' ? tq.decision : null,
+        cost: usage.tokens,
+      },
+      refusedBy: refused && tq.source !== 'failure' ? 'tokens' : undefined,
+    });
     if (refused) {
       audit({ allowed: false, outcome: 'rate_limited', reasons: [], finding_counts: {} });
       const rate_limit = {

@@ -217,7 +217,7 @@ describe('RateLimit headers stay truthful under leases', { timeout: 60_000 }, ()
       );
       expect(res.status).toBe(200);
       const body = (await res.json()) as { rate_limit: { remaining: number; limit: number } };
-      const header = /^"default";r=(\d+);t=(\d+)$/.exec(res.headers.get('RateLimit') ?? '');
+      const header = /^"requests";r=(\d+);t=(\d+)$/.exec(res.headers.get('RateLimit') ?? '');
       expect(Number(header?.[1])).toBe(body.rate_limit.remaining);
       expect(res.headers.get('X-RateLimit-Remaining')).toBe(String(body.rate_limit.remaining));
       remaining.push(body.rate_limit.remaining);

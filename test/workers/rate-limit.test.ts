@@ -26,7 +26,7 @@ import type { AcquireResult } from '../../src/rate-limit/rate-limiter';
 import { DenyCache } from '../../src/rate-limit/deny-cache';
 import { RateLimiter } from '../../src/rate-limit/rate-limiter';
 import { admin, BASE, check, createKey } from './helpers';
-import { parseSfList } from './rate-limit-sf';
+import { rateLimitFields } from './rate-limit-fields';
 
 const CLEAN = { model: 'gpt-4', operation: 'classify', input: 'hello' };
 
@@ -56,40 +56,20 @@ interface Advertised {
   legacy: { limit: number; remaining: number; reset: number };
 }
 
-/** Parses and strictly checks the draft-10 and legacy headers of one response. */
+/**
+ * Parses and strictly checks the rate-limit headers of one response of a key without a token
+ * quota: one policy, `"requests"`, and no binding mark (rate-limit-fields.ts).
+ */
 function advertised(res: Response): Advertised {
-  const policyRaw = res.headers.get('RateLimit-Policy') ?? '';
-  const stateRaw = res.headers.get('RateLimit') ?? '';
-  expect(policyRaw).toMatch(/^"default";q=\d+;w=\d+$/);
-  expect(stateRaw).toMatch(/^"default";r=\d+;t=\d+$/);
-  const [policy, ...morePolicies] = parseSfList(policyRaw);
-  const [state, ...moreStates] = parseSfList(stateRaw);
-  expect(morePolicies).toEqual([]);
-  expect(moreStates).toEqual([]);
-  expect(policy?.value).toBe('default');
-  expect(state?.value).toBe('default');
-  expect([...policy!.params.keys()]).toEqual(['q', 'w']);
-  expect([...state!.params.keys()]).toEqual(['r', 't']);
-  const int = (v: unknown) => {
-    expect(Number.isInteger(v) && (v as number) >= 0).toBe(true);
-    return v as number;
-  };
-  const legacy = (name: string) => {
-    const v = res.headers.get(name) ?? '';
-    expect(v).toMatch(/^\d+$/);
-    return Number(v);
-  };
-  return {
-    q: int(policy!.params.get('q')),
-    w: int(policy!.params.get('w')),
-    r: int(state!.params.get('r')),
-    t: int(state!.params.get('t')),
-    legacy: {
-      limit: legacy('X-RateLimit-Limit'),
-      remaining: legacy('X-RateLimit-Remaining'),
-      reset: legacy('X-RateLimit-Reset'),
-    },
-  };
+  const f = rateLimitFields(res);
+  expect([...f.policies.keys()]).toEqual(['requests']);
+  expect([...f.limits.keys()]).toEqual(['requests']);
+  expect(f.binding).toBeUndefined();
+  const policy = f.policies.get('requests')!;
+  const state = f.limits.get('requests')!;
+  // The request quota is in the draft's default unit: no `qu`.
+  expect(policy.qu).toBeUndefined();
+  return { q: policy.q, w: policy.w, r: state.r, t: state.t, legacy: f.legacy };
 }
 
 /** Checks that headers and body tell the same story, and returns it. */
@@ -188,7 +168,7 @@ describe('POST /v1/check rate limiting', () => {
     expect(decisions.slice(8).map((d) => d.allowed)).toEqual([false, true, false]);
   });
 
-  it('carries the draft-10 and legacy headers with the body’s numbers on 200 and 429', async () => {
+  it('carries the draft-11 and legacy headers with the body’s numbers on 200 and 429', async () => {
     // Exact t values: the clock (Date only, timers stay real) stands still, so a slow request
     // on a loaded machine cannot shift them. The object and the route read this clock too.
     vi.useFakeTimers({ toFake: ['Date'] });
@@ -196,8 +176,8 @@ describe('POST /v1/check rate limiting', () => {
     const { key } = await keyWith({ limit: 3, window_s: 90 });
     const first = await check(key, CLEAN);
     expect(first.status).toBe(200);
-    expect(first.headers.get('RateLimit-Policy')).toBe('"default";q=3;w=90');
-    expect(first.headers.get('RateLimit')).toBe('"default";r=2;t=30');
+    expect(first.headers.get('RateLimit-Policy')).toBe('"requests";q=3;w=90');
+    expect(first.headers.get('RateLimit')).toBe('"requests";r=2;t=30');
     expect(await rateLimitState(first)).toMatchObject({ q: 3, w: 90, r: 2, t: 30 });
     // A blocked decision is still a 200 and still carries the headers.
     const blocked = await check(key, { ...CLEAN, input: 'fnr 01010012356' });

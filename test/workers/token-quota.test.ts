@@ -73,8 +73,13 @@ describe('token_limit', () => {
     expect(p.retry_after_s).toBeLessThanOrEqual(DAY / 10);
     expect(p.retry_after_s).toBeGreaterThan(DAY / 10 - 60);
     expect(refused.headers.get('Retry-After')).toBe(String(p.retry_after_s));
-    // The request quota's headers are still there and still describe requests.
-    expect(refused.headers.get('RateLimit-Policy')).toBe('"default";q=1000;w=60');
+    // Both quotas are listed, the refusing one marked binding (rate-limit-headers.test.ts).
+    expect(refused.headers.get('RateLimit-Policy')).toBe(
+      `"requests";q=1000;w=60, "tokens";q=${10 * n};qu="tokens";w=${DAY}`,
+    );
+    expect(refused.headers.get('RateLimit')).toMatch(
+      new RegExp(`^"requests";r=\\d+;t=\\d+, "tokens";r=0;t=${p.retry_after_s};vakt-binding$`),
+    );
 
     // Audited as rate_limited.
     await waitFor(async () => {
