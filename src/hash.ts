@@ -1,8 +1,16 @@
 /** SHA-256 as lower-case hex: key hashes, policy versions and audit input hashes all use it. */
 
-export async function sha256Hex(value: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(value));
+/** `00`…`ff`: a byte to hex is one lookup, not a `toString(16)` and a pad (hot path: every request). */
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+const UTF8 = new TextEncoder();
+
+/** Lower-case hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
   let s = '';
-  for (const b of new Uint8Array(digest)) s += b.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!];
   return s;
+}
+
+export async function sha256Hex(value: string): Promise<string> {
+  return toHex(new Uint8Array(await crypto.subtle.digest('SHA-256', UTF8.encode(value))));
 }

@@ -35,7 +35,7 @@ export function requestMetrics() {
         'request_latency_ms',
         { endpoint },
         performance.now() - started,
-        c.var.trace?.traceId,
+        c.get('trace')?.traceId,
       );
       let ctx: { waitUntil(p: Promise<unknown>): void } | undefined;
       try {
@@ -58,7 +58,16 @@ export function endpointLabel(c: Context): string {
   return UNMATCHED_ENDPOINT;
 }
 
+/** Route pattern → its OpenAPI form; bounded by the app's route table. */
+const openApiPaths = new Map<string, string>();
+
 /** `/admin/keys/:id` → `/admin/keys/{id}` (also strips Hono's `:id{regex}` constraints). */
 export function toOpenApiPath(path: string): string {
-  return path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}');
+  let out = openApiPaths.get(path);
+  if (out === undefined) {
+    out = path.replace(/:([A-Za-z0-9_]+)(\{[^}]*\})?/g, '{$1}');
+    // Patterns come from the route table (a few dozen); the guard keeps a misuse bounded.
+    if (openApiPaths.size < 256) openApiPaths.set(path, out);
+  }
+  return out;
 }

@@ -20,12 +20,12 @@ export function traceContext() {
     await runWithTrace(trace, next);
     // The configuration middleware has run by now unless configuration itself failed (a 503),
     // in which case a trace vakt started is not sampled.
-    trace.decideSampling(c.var.config?.traceSampleRatio ?? 0);
+    trace.decideSampling(c.get('config')?.traceSampleRatio ?? 0);
     setHeader(c, 'traceparent', trace.traceparent());
     const timing = trace.serverTiming();
     if (timing) setHeader(c, 'Server-Timing', timing);
 
-    const config = c.var.config;
+    const config = c.get('config');
     if (trace.sampled && config?.otlp) {
       const end = performance.now();
       const ctx = executionContext(c);
@@ -47,7 +47,7 @@ export function traceContext() {
               ...(route === UNMATCHED_ENDPOINT ? {} : { 'http.route': route }),
               'http.response.status_code': c.res.status,
               'url.scheme': new URL(c.req.url).protocol.replace(':', ''),
-              'vakt.request_id': c.var.requestId ?? '',
+              'vakt.request_id': c.get('requestId') ?? '',
             },
           },
           end,

@@ -8,6 +8,7 @@
  * and the caller starts a new trace. A `tracestate` that breaks the list grammar, repeats a key or
  * has more than 32 members is dropped whole rather than half-repaired.
  */
+import { toHex } from '../hash';
 
 export interface TraceParent {
   /** 32 lowercase hex digits, not all zero. */
@@ -93,9 +94,7 @@ function randomHex(bytes: number, zero: string): string {
   let hex = zero;
   // All zeros is invalid; with 64+ random bits a retry essentially never happens.
   while (hex === zero) {
-    crypto.getRandomValues(buf);
-    hex = '';
-    for (const b of buf) hex += (b < 16 ? '0' : '') + b.toString(16);
+    hex = toHex(crypto.getRandomValues(buf));
   }
   return hex;
 }

@@ -101,7 +101,7 @@ checkRoutes.openapi(checkRoute, async (c) => {
   }
 
   // The request span's attributes (exported only with OTLP on): ids and labels, never input.
-  Object.assign(c.var.trace.attributes, {
+  Object.assign(c.get('trace').attributes, {
     'vakt.decision_id': decisionId,
     'vakt.api_key_id': key.id,
     'vakt.model': labels.model,
@@ -172,7 +172,7 @@ checkRoutes.openapi(checkRoute, async (c) => {
       config.rateLimitFailureMode,
     );
     // The RPC has its own RateLimiter.chargeTokens client span (instrument-env.ts).
-    c.var.trace.attributes['vakt.token_quota.source'] = tq.source;
+    c.get('trace').attributes['vakt.token_quota.source'] = tq.source;
     if (tq.source === 'failure') {
       recordRateLimitFailure(c.env, c.executionCtx, tq, {
         route: '/v1/check',
@@ -264,7 +264,7 @@ checkRoutes.openapi(checkRoute, async (c) => {
       reason,
     });
 
-  Object.assign(c.var.trace.attributes, {
+  Object.assign(c.get('trace').attributes, {
     'vakt.allowed': allowed,
     'vakt.reasons': evaluation.reasons,
     'vakt.findings': evaluation.findings.length,
@@ -327,8 +327,10 @@ checkRoutes.openapi(checkRoute, async (c) => {
  * span of the request. `start`/`end` are performance.now() readings.
  */
 function recordStage(c: Context<AppEnv>, stage: GovernanceStage, start: number, end: number): void {
-  metrics.observe('governance_check_latency_ms', { stage }, end - start, c.var.trace.traceId);
-  c.var.trace.stage(stage, start, end);
+  // `c.get`, never `c.var` on this path: Hono builds a fresh object of every variable per `c.var`.
+  const trace = c.get('trace');
+  metrics.observe('governance_check_latency_ms', { stage }, end - start, trace.traceId);
+  trace.stage(stage, start, end);
 }
 
 interface DecisionFacts {
@@ -367,7 +369,7 @@ function logDecision(
     direction: f.direction,
     ...(body.input_decision_id ? { input_decision_id: body.input_decision_id } : {}),
     skipped_parts: f.skippedParts,
-    trace_id: c.var.trace.traceId,
+    trace_id: c.get('trace').traceId,
   };
   enqueueAudit(c.env, c.executionCtx, event, checked);
 }
