@@ -96,8 +96,11 @@ export interface QuotaUsage {
 export interface KeyUsage {
   /** `leased`: admissions outstanding in isolates' leases, included in `used`. */
   requests: QuotaUsage & { leased: number };
-  /** Null when the key's policy has no `token_limit`. */
-  tokens: QuotaUsage | null;
+  /**
+   * Null when the key's policy has no `token_limit`. `overdraft`: reported output tokens owed
+   * beyond the quota (`chargeUsage`), included in `used`.
+   */
+  tokens: (QuotaUsage & { overdraft: number }) | null;
 }
 
 export interface KeyUpdate {
@@ -327,16 +330,17 @@ export class RateLimiter extends DurableObject<Env> {
   usage(rule: RateLimitRule, tokenRule: TokenRule | null, now: number = Date.now()): KeyUsage {
     assertRule(rule);
     const b = peek(this.#bucket, rule, now);
-    let tokens: QuotaUsage | null = null;
+    let tokens: KeyUsage['tokens'] = null;
     if (tokenRule) {
-      // A charge of 0 decides nothing and returns the stored state unchanged (token-bucket.ts).
-      const d = chargeTokens(tokenRule, this.#tokens, 0, now).decision;
+      // A usage charge of 0 changes nothing and reports the overdraft too (token-bucket.ts).
+      const q = chargeUsage(tokenRule, this.#tokens, 0, now).charge;
       tokens = {
-        limit: d.limit,
+        limit: q.limit,
         window_s: tokenRule.window_s,
-        used: d.limit - d.remaining,
-        remaining: d.remaining,
-        reset_s: d.reset_s,
+        used: q.limit - q.remaining + q.overdraft,
+        remaining: q.remaining,
+        overdraft: q.overdraft,
+        reset_s: q.reset_s,
       };
     }
     return {

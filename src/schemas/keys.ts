@@ -85,7 +85,7 @@ const quotaUsage = (unit: string) => ({
   used: z
     .number()
     .int()
-    .openapi({ description: `${unit} counted against the quota now (\`limit − remaining\`).` }),
+    .openapi({ description: `${unit} counted against the quota now.` }),
   remaining: z
     .number()
     .int()
@@ -107,8 +107,17 @@ export const KeyUsageSchema = z
         }),
       })
       .openapi('RequestQuotaUsage'),
-    tokens: z.object(quotaUsage('Input tokens')).nullable().openapi('TokenQuotaUsage', {
-      description: 'Null when the key’s effective policy has no `token_limit`.',
-    }),
+    tokens: z
+      .object({
+        ...quotaUsage('Tokens'),
+        overdraft: z.number().int().openapi({
+          description:
+            'Reported output tokens owed beyond the quota (POST /v1/usage charges them even past it); counted in `used`, which then exceeds `limit`.',
+        }),
+      })
+      .nullable()
+      .openapi('TokenQuotaUsage', {
+        description: 'Null when the key’s effective policy has no `token_limit`.',
+      }),
   })
   .openapi('KeyUsage');

@@ -88,6 +88,7 @@ describe('GET /admin/keys/{id}/usage', () => {
       window_s: DAY,
       used: 0,
       remaining: 2 * n + 1,
+      overdraft: 0,
       reset_s: 0,
     });
     expect((await ask(key)).status).toBe(200);
@@ -128,10 +129,29 @@ describe('GET /admin/keys/{id}/usage', () => {
         // now (1 s lifetime + 3 s return grace): the bucket is full after 5.19 s.
         reset_s: 6,
       });
-      expect(u.tokens).toEqual({ limit: 500, window_s: 60, used: 0, remaining: 500, reset_s: 0 });
+      expect(u.tokens).toEqual({
+        limit: 500,
+        window_s: 60,
+        used: 0,
+        remaining: 500,
+        overdraft: 0,
+        reset_s: 0,
+      });
       expect(rows()).toEqual(before);
       // The same read after the lease's expiry: nothing leased any more, its floor decaying.
       expect(obj.usage(rule, null, now + 5_000).requests.leased).toBe(0);
+      // Reported output tokens past the quota (POST /v1/usage) show as overdraft, counted in used.
+      const tokenRule = { tokens: 500, window_s: 60 };
+      expect(obj.chargeUsage(tokenRule, 'decision-1', 700, 60_000, now).charged).toBe(true);
+      expect(obj.usage(rule, tokenRule, now).tokens).toEqual({
+        limit: 500,
+        window_s: 60,
+        used: 700,
+        remaining: 0,
+        overdraft: 200,
+        // 700 tokens at 120 ms each (60 s / 500) drain in 84 s.
+        reset_s: 84,
+      });
     });
   });
 });
