@@ -108,10 +108,17 @@ interface Keys {
   tok: { id: string; key: string };
 }
 
-/** Input tokens vakt reported (usage, or the token problem's input_tokens) by model label, per phase. */
+/**
+ * Tokens per phase by `model direction`: input as vakt reported them (a decision's usage, or the
+ * token problem's input_tokens), output as the test reported them through POST /v1/usage.
+ */
 const tokensSent = [new Map<string, number>(), new Map<string, number>()] as const;
-const countTokensSent = (phase: 0 | 1, model: string, n: number) =>
-  tokensSent[phase].set(model, (tokensSent[phase].get(model) ?? 0) + n);
+const countTokensSent = (phase: 0 | 1, model: string, direction: 'input' | 'output', n: number) => {
+  const k = `${model} ${direction}`;
+  tokensSent[phase].set(k, (tokensSent[phase].get(k) ?? 0) + n);
+};
+/** Output tokens reported per phase for one allowed decision of the main key (no token_limit). */
+const OUT = [7, 11] as const;
 
 /**
  * The client-side time of every /v1/check of phase 2 (until the response headers arrived). vakt
@@ -318,9 +325,10 @@ function expectations(keys: Keys, health0: number): Expect[] {
   const blocked = (model: string, operation: string, reason: string, v1: number) =>
     E('governance_blocked_total', { model, operation, reason }, 1, v1);
   // Every model's counted input tokens, as the responses reported them.
-  const tokens = [...tokensSent[0]].map(([model, n0]) =>
-    E('tokens_total', { model, direction: 'input' }, n0, n0 + (tokensSent[1].get(model) ?? 0)),
-  );
+  const tokens = [...tokensSent[0]].map(([k, n0]) => {
+    const [model, direction] = k.split(' ') as [string, string];
+    return E('tokens_total', { model, direction }, n0, n0 + (tokensSent[1].get(k) ?? 0));
+  });
   return [
     // 200s: allowed + 5 (or 6) blocked + 2 under the small quota + 1 slow; then 5 allowed +
     // 15 (or 21) blocked + 4 slow + the traced one; plus the monitored ones and the token
@@ -335,6 +343,8 @@ function expectations(keys: Keys, health0: number): Expect[] {
     E('requests_total', { method: 'GET', endpoint: 'unmatched', status: '404' }, 1, 2),
     // main, rl, fault, monitor, slow, tok.
     E('requests_total', { method: 'POST', endpoint: '/admin/keys', status: '201' }, 6, 6),
+    // One usage report per phase.
+    E('requests_total', { method: 'POST', endpoint: '/v1/usage', status: '200' }, 1, 2),
     E(
       'requests_total',
       { method: 'GET', endpoint: '/health', status: '200' },
@@ -487,7 +497,25 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
         return; // 404 and health answers need not be JSON
       }
       const n = parsed.usage?.input_tokens ?? parsed.input_tokens;
-      if (n !== undefined) countTokensSent(phase, kind.model ?? 'gpt-4', n);
+      if (n !== undefined) countTokensSent(phase, kind.model ?? 'gpt-4', 'input', n);
+    };
+    /** The last allowed decision of the main key (gpt-4), for a usage report. */
+    let allowedId = '';
+    /** Reports OUT[phase] output tokens for it, once its audit row is stored (else 404). */
+    const reportUsage = async () => {
+      const id = allowedId;
+      await waitFor(
+        'the allowed decision in the audit log',
+        async () => ((await vakt.admin(`/admin/audit/${id}`)).status === 200 ? true : undefined),
+        30_000,
+      );
+      const r = await vakt.fetch('/v1/usage', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${keys.main.key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ decision_id: id, output_tokens: OUT[phase] }),
+      });
+      expect(r.status, await r.clone().text()).toBe(200);
+      countTokensSent(phase, 'gpt-4', 'output', OUT[phase]);
     };
     const send = async ([kind, n]: [Kind, number]) => {
       for (let i = 0; i < n; i++) {
@@ -497,9 +525,11 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
         if (kind.reasons) expect(JSON.parse(body).reasons, kind.name).toEqual(kind.reasons);
         if (kind.problem) expect(JSON.parse(body).type, kind.name).toMatch(`:${kind.problem}`);
         countReported(kind, body);
+        if (kind === KINDS.allowed) allowedId = JSON.parse(body).decision_id;
       }
     };
     for (const step of PHASE1) await send(step);
+    await reportUsage();
 
     // Wait for vakt's own /metrics to show all of phase 1 (flushes run in waitUntil).
     const scrape = async () => {
@@ -543,6 +573,7 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     inPhase2 = true;
     phase = 1;
     for (const step of PHASE2) await send(step);
+    await reportUsage();
     // Last, so its latency exemplar is the newest in its bucket when Prometheus scrapes.
     traced = await check(vakt, keys.slow.key, ok('gpt-4', 'classify', 'Is this a question?'), {
       traceparent: TRACEPARENT,
@@ -551,7 +582,7 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     const tracedText = await traced.text();
     tracedBody = JSON.parse(tracedText) as { decision_id: string; allowed: boolean };
     expect([traced.status, tracedBody.allowed]).toEqual([200, true]);
-    countReported({ name: 'traced', model: 'gpt-4' }, tracedText);
+    countReported({ name: 'traced' }, tracedText);
     inPhase2 = false;
     // The token totals now include phase 2's.
     expected = expectations(keys, health0);
@@ -1188,9 +1219,9 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
       );
       return ((await r.json()) as { data: string[] }).data;
     };
-    // The audit-row lookup of the traced request may or may not have been scraped yet.
+    // Audit-row lookups (before each usage report, and of the traced request) come and go.
     const endpoints = (await values('endpoint')).filter((e) => e !== '/admin/audit/{decision_id}');
-    expect(endpoints).toEqual(['/admin/keys', '/health', '/v1/check', 'unmatched']);
+    expect(endpoints).toEqual(['/admin/keys', '/health', '/v1/check', '/v1/usage', 'unmatched']);
     expect(await values('model')).toEqual(['claude-*', 'external-model', 'gpt-4']);
     expect(await values('api_key_id')).toEqual([keys.rl.id, keys.tok.id].sort());
   });
@@ -1212,7 +1243,14 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     const endpoints = (await instant(interpolate(QUERIES.requestsByEndpoint)))
       .map((s) => s.metric.endpoint)
       .sort();
-    expect(endpoints).toEqual(['/admin/keys', '/health', '/v1/check', 'unmatched']);
+    expect(endpoints).toEqual([
+      '/admin/audit/{decision_id}',
+      '/admin/keys',
+      '/health',
+      '/v1/check',
+      '/v1/usage',
+      'unmatched',
+    ]);
     const stages = (await instant(QUERIES.checkLatencyP95)).map((s) => s.metric.stage).sort();
     expect(stages).toEqual(['logging', 'rate_limit', 'scoring', 'validation']);
   });
@@ -1235,12 +1273,14 @@ describe.skipIf(!bins)('real Prometheus scraping wrangler dev', () => {
     }
     const tokens = await instant(interpolate(QUERIES.tokensPerMinute));
     expect(tokens.map((s) => `${s.metric.model} ${s.metric.direction}`).sort()).toEqual(
-      [...tokensSent[1].keys()].map((m) => `${m} input`).sort(),
+      [...tokensSent[1].keys()].sort(),
     );
+    expect(tokensSent[1].get('gpt-4 output')).toBe(OUT[1]);
     for (const s of tokens) {
-      const n = tokensSent[1].get(s.metric.model!)!;
-      expect(Number(s.value[1]) * 5, s.metric.model).toBeGreaterThanOrEqual(n);
-      expect(Number(s.value[1]) * 5, s.metric.model).toBeLessThan(n * 1.5);
+      const k = `${s.metric.model} ${s.metric.direction}`;
+      const n = tokensSent[1].get(k)!;
+      expect(Number(s.value[1]) * 5, k).toBeGreaterThanOrEqual(n);
+      expect(Number(s.value[1]) * 5, k).toBeLessThan(n * 1.5);
     }
   });
 
