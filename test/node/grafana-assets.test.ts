@@ -364,6 +364,25 @@ describe.skipIf(!bins)('promtool', () => {
     }
   });
 
+  // "Sits at its quota" is refusals for `exceeded` in every 5-minute window: the unit tests must
+  // notice a rule that also counts too_large refusals, or looks at a longer window.
+  it.each([
+    ['counts too_large refusals too', (e: string) => e.replace('{reason="exceeded"}', '')],
+    ['looks at 10-minute windows', (e: string) => e.replace('[5m]', '[10m]')],
+  ] as const)('alert unit tests fail when TokenQuotaExhausted %s', (_name, mutate) => {
+    const dir = tmp();
+    const doc = YAML.parse(read('alerts.yml'));
+    const rule = doc.groups[0].rules.find((r: AlertRule) => r.alert === 'TokenQuotaExhausted');
+    const before = rule.expr;
+    rule.expr = mutate(rule.expr);
+    expect(rule.expr).not.toBe(before);
+    writeFileSync(path.join(dir, 'alerts.yml'), YAML.stringify(doc));
+    copyFileSync(path.join(grafanaDir, 'alerts.test.yml'), path.join(dir, 'alerts.test.yml'));
+    const r = promtool(['test', 'rules', 'alerts.test.yml'], dir);
+    expect(r.status, r.stdout).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('alertname: TokenQuotaExhausted');
+  });
+
   // ------------------------------------------------------------------------------ SLO rules
   const spec = loadSloSpec();
   const sloAlerts = SLO_NAMES.flatMap((slo) => spec.alerts.map((a) => alertName(slo, a.long)));
