@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { getTables } from './data';
 import { detectors } from './index';
 import { anchorTable, tokenize } from './numbers';
-import { collect } from './person-name';
+import { collect, type Tokens } from './person-name';
 
 const WORD_START_CAPITAL = /(?<![\p{L}\p{N}_])\p{Lu}/gu;
 const table = anchorTable(
@@ -22,6 +22,21 @@ const TEXTS = [
   'A B. C\nDag\tLiv/Per=Ola@Berg.Hansen-Moe ÀÖØÞ ßÿ',
 ];
 
+/** The collected words (the arrays' first `n` entries; their capacity differs by path). */
+function words(tok: Tokens) {
+  const { n, english, numbers } = tok;
+  const head = (a: Int32Array) => [...a.subarray(0, n)];
+  return {
+    n,
+    english,
+    numbers,
+    start: head(tok.start),
+    end: head(tok.end),
+    flags: head(tok.flags),
+    hash: head(tok.hash),
+  };
+}
+
 describe('word-initial capitals from the engine pass', () => {
   it.each(TEXTS)('Latin-1 text: the regex positions — %s', (text) => {
     // As normalised text (U+00A0–U+00BF stay: `«`, `²`, `ª`, `µ` glue or not as in the regex).
@@ -31,9 +46,9 @@ describe('word-initial capitals from the engine pass', () => {
     const expected = [...text.matchAll(WORD_START_CAPITAL)].map((m) => m.index);
     expect(ctx.capitals).toEqual(expected);
     const t = getTables();
-    const fromPass = collect(text, t, { steps: 0 }, ctx.capitals);
-    const fromRegex = collect(text, t, { steps: 0 });
-    expect(fromPass).toEqual(fromRegex);
+    expect(words(collect(text, t, { steps: 0 }, ctx.capitals))).toEqual(
+      words(collect(text, t, { steps: 0 })),
+    );
   });
 
   it('normalised text: Latin-1 gets capitals, text beyond U+00FF does not', () => {

@@ -328,8 +328,10 @@ export function tokenize(
       continue;
     }
     const plus = prev === 43 && !isWordChar(text.charCodeAt(start - 2));
-    let offs: number[] | null = null; // chunk starts, only once there is a second chunk
-    const lens: number[] = [j - start];
+    // Chunk starts and lengths, only once there is a second chunk: most digit runs are one short
+    // chunk (`2025`, `14`) that no detector keeps, and allocate nothing.
+    let offs: number[] | null = null;
+    let lens: number[] | null = null;
     let digitCount = j - start;
     let sep = 0;
     let end = j;
@@ -347,14 +349,15 @@ export function tokenize(
       // A chunk glued to letters on its right (`567abc`) ends the group before it.
       if (isLetter(text.charCodeAt(k))) break;
       (offs ??= [start]).push(end + 1);
-      lens.push(k - end - 1);
+      (lens ??= [j - start]).push(k - end - 1);
       digitCount += k - end - 1;
       end = k;
     }
     i = end;
-    if (offs && (sep === 32 || sep === -1)) runs.push({ offs, lens, plus, sep });
-    const ipv4 = lens.length === 4 && sep === 46;
+    if (offs && lens && (sep === 32 || sep === -1)) runs.push({ offs, lens, plus, sep });
+    const ipv4 = lens !== null && lens.length === 4 && sep === 46;
     if ((digitCount < MIN_DIGITS && !ipv4) || digitCount > MAX_DIGITS) continue;
+    lens ??= [j - start];
     groups.push({ start, end, sep, lens, digits: digitsOf(text, start, end, lens.length), plus });
   }
   work.steps += steps;

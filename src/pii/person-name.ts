@@ -81,45 +81,39 @@ function isSpaceChar(c: number): boolean {
 }
 
 /** Characters that may sit between a sentence end and the next word: quotes, brackets, dashes. */
-function isOpener(c: number): boolean {
-  return (
-    c === 32 ||
-    c === 9 ||
-    c === 0xa0 ||
-    c === 34 || // "
-    c === 39 || // '
-    c === 40 || // (
-    c === 91 || // [
-    c === 42 || // *
-    c === 45 || // -
-    c === 0x2013 || // –
-    c === 0x2014 || // —
-    c === 0xab || // «
-    c === 0xbb || // »
-    c === 0x201c || // “
-    c === 0x201d || // ”
-    c === 0x2018 || // ‘
-    c === 0x2019 || // ’
-    c === 0x2022 || // •
-    c === 62 || // >
-    c === 35 || // #
-    c === 95 // _
-  );
-}
+const OPENERS = ' \t\u00a0"\'([*-\u2013\u2014\u00ab\u00bb\u201c\u201d\u2018\u2019\u2022>#_';
+/** Punctuation a word may follow directly: line breaks, `,` `;` `:` `.` `!` `?` `/`, and `=`
+ *  (`navn=Tor Erik Moe`: a form or query value). */
+const PRECEDING_PUNCT = '\n\r,;:.!?/=';
 
-/** Punctuation a word may follow directly: line breaks, `,` `;` `:` `.` `!` `?` `/`. */
-function isPrecedingPunct(c: number): boolean {
+// Per code unit below 256, read once per character where words are collected (a table read
+// instead of a chain of comparisons: `isSentenceStart` runs for every capitalised word).
+const OPENER = 1;
+const PUNCT = 2;
+/** Ends a sentence (`isSentenceStart`): `.` `!` `?` `;` and line breaks (and `…`, above 255). */
+const SENTENCE_END = 4;
+const CHAR_CLASS = new Uint8Array(256);
+const classify = (chars: string, bit: number) => {
+  for (let k = 0; k < chars.length; k++) {
+    const c = chars.charCodeAt(k);
+    if (c < 256) CHAR_CLASS[c] = CHAR_CLASS[c]! | bit;
+  }
+};
+classify(OPENERS, OPENER);
+classify(PRECEDING_PUNCT, PUNCT);
+classify('.!?;\n\r', SENTENCE_END);
+
+/** Whether `c` is one of {@link OPENERS}. */
+function isOpener(c: number): boolean {
+  if (c < 256) return (CHAR_CLASS[c]! & OPENER) !== 0;
   return (
-    c === 10 ||
-    c === 13 ||
-    c === 44 ||
-    c === 59 ||
-    c === 58 ||
-    c === 46 ||
-    c === 33 ||
-    c === 63 ||
-    c === 47 ||
-    c === 61 // `navn=Tor Erik Moe`: a form or query value
+    c === 0x2013 ||
+    c === 0x2014 ||
+    c === 0x201c ||
+    c === 0x201d ||
+    c === 0x2018 ||
+    c === 0x2019 ||
+    c === 0x2022
   );
 }
 
@@ -176,7 +170,9 @@ function orgEnd(t: Tables, text: string, s: number, e: number): boolean {
   let h = HASH_SEED;
   for (let i = e - 1; i > s + 1 && i >= e - 13; i--) {
     h = hashStep(h, fold(text.charCodeAt(i), 1, LOWER));
-    if (e - i >= 5 && t.roleSuffixTable.findReversed(h, text, i, e) & ORG_END) return true;
+    const f = t.roleSuffixTable.findReversed(h, text, i, e);
+    if (f === 0) return false; // no suffix ends this way
+    if (e - i >= 5 && f & ORG_END) return true;
   }
   return false;
 }
@@ -186,7 +182,9 @@ function roleEnd(t: Tables, text: string, s: number, e: number): boolean {
   let h = HASH_SEED;
   for (let i = e - 1; i > s && i >= e - 12; i--) {
     h = hashStep(h, fold(text.charCodeAt(i), 1, LOWER));
-    if (e - i >= 3 && t.roleSuffixTable.findReversed(h, text, i, e) & ROLE_END) return true;
+    const f = t.roleSuffixTable.findReversed(h, text, i, e);
+    if (f === 0) return false; // no suffix ends this way
+    if (e - i >= 3 && f & ROLE_END) return true;
   }
   return false;
 }
@@ -215,16 +213,17 @@ export function collect(
   work: Work,
   capitals: readonly number[] | null = null,
 ): Tokens {
-  // Typed arrays, grown by doubling: hashes are not small integers, and plain arrays of them
-  // would allocate a number per word. Sized up front for one capitalised word per 64 characters
-  // (mixed Norwegian/English prose has about one per 67): growing from a small size allocated
-  // four ArrayBuffers per doubling, 6 % of the detector in a CPU profile; a worst-case size
-  // (zero-filled) cost as much.
-  let cap = Math.max(64, text.length >> 6);
-  let start = new Int32Array(cap);
-  let end = new Int32Array(cap);
-  let flags = new Int32Array(cap);
-  let hash = new Int32Array(cap);
+  // Typed arrays: hashes are not small integers, and plain arrays of them would allocate a number
+  // per word. With the engine's capitals the count is known up front (at most one word per
+  // capital): one buffer holds the four arrays, never grown (one ArrayBuffer instead of four:
+  // less allocation and GC per scan). Without them, sized for one capitalised word per 64
+  // characters (mixed Norwegian/English prose has about one per 67) and grown by doubling.
+  let cap = capitals ? capitals.length + 1 : Math.max(64, text.length >> 6);
+  const buf = new Int32Array(4 * cap);
+  let start = buf.subarray(0, cap);
+  let end = buf.subarray(cap, 2 * cap);
+  let flags = buf.subarray(2 * cap, 3 * cap);
+  let hash = buf.subarray(3 * cap, 4 * cap);
   let n = 0;
   const table = t.wordTable;
   let steps = text.length;
@@ -284,7 +283,7 @@ export function collect(
     // `Kari.Nordmann@x.no`, `/Users/Kari`).
     if (isDigit(text.charCodeAt(e))) continue;
     // After anything but a space, a bracket, a quote or punctuation (`%T`, `=Kari`, `$Name`).
-    if (s > 0 && !isOpener(prev) && !isPrecedingPunct(prev)) continue;
+    if (s > 0 && (prev < 256 ? CHAR_CLASS[prev] === 0 : !isOpener(prev))) continue;
     if (
       (prev === 46 || prev === 64 || prev === 47 || prev === 92) &&
       isWordChar(text.charCodeAt(s - 2))
@@ -377,10 +376,10 @@ function isSentenceStart(text: string, s: number): boolean {
   if (i < 0) return true;
   if (i < limit) return false;
   const c = text.charCodeAt(i);
-  if (c === 46 && afterAbbreviation(text, i)) return false;
   // Not `:` — after `Saksbehandler:` or `Notat:` a capitalised word is a name or a noun, and the
   // word before the colon is read as a cue.
-  return c === 46 || c === 33 || c === 63 || c === 59 || c === 10 || c === 13 || c === 0x2026;
+  if (c < 256 ? (CHAR_CLASS[c]! & SENTENCE_END) === 0 : c !== 0x2026) return false;
+  return c !== 46 || !afterAbbreviation(text, i);
 }
 
 /** Cue flags of the lower-cased word `text[s, e)`: a listed cue, or a role ending. */
@@ -690,6 +689,21 @@ export function scanNames(
     return k;
   };
 
+  /**
+   * Whether the lone word k opens a sentence and `classifyChain` would find nothing in it: no
+   * registered name, organisation marker or role, and either a word of the registers (`The`,
+   * `Kunden`, `Bergen`) or an unknown word without `, ` (`Nordmann, Kari`) or ` (` (`Nakamura
+   * (31)`) after it. Most capitalised words are these; this skips reading their context.
+   */
+  const alone = (k: number): boolean => {
+    const f = flags[k]!;
+    if ((f & (START | NAMEISH | ORG_MARKER | ROLE)) !== START) return false;
+    if (f & LEXICAL) return true;
+    const e = end[k]!;
+    const x = text.charCodeAt(e);
+    return x !== 44 && !(x === 32 && text.charCodeAt(e + 1) === 40);
+  };
+
   const classifyChain = (a: number, b: number): void => {
     // An organisation (`Hansen Bygg AS`) is never a person.
     for (let k = a; k <= b; k++) {
@@ -740,7 +754,7 @@ export function scanNames(
     let c = k;
     while (c + 1 < n && joins(text, t, end[c]!, start[c + 1]!, flags[c]!)) c++;
     work.steps += c - k + 1;
-    classifyChain(k, c);
+    if (c > k || !alone(k)) classifyChain(k, c);
     k = c + 1;
   }
 

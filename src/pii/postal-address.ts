@@ -36,25 +36,29 @@ import {
   SUFFIX_STRONG,
   SUFFIX_WEAK,
   type Tables,
+  WordTable,
 } from './data';
 import { isDigit, isLetter } from './text';
 import type { Work } from './types';
 
+/** A lower-case word list as a table the scanner looks words up in without slicing them. */
+function wordSet(words: string): WordTable {
+  const table = new WordTable(8, LOWER);
+  for (const w of words.split(' ')) table.add(w, 1);
+  return table;
+}
+
 /** Words before a street that say an address follows. */
-const ADDRESS_CUES = new Set(
-  (
-    'i på til adresse adressen adr address addresse bosatt bor fra c/o besøksadresse ' +
-    'postadresse gateadresse hjemmeadresse leveringsadresse fakturaadresse'
-  ).split(' '),
+const ADDRESS_CUES = wordSet(
+  'i på til adresse adressen adr address addresse bosatt bor fra c/o besøksadresse ' +
+    'postadresse gateadresse hjemmeadresse leveringsadresse fakturaadresse',
 );
 
 /** Units and words after a number that make it a quantity, not a house number. */
-const UNITS = new Set(
-  (
-    'km m meter meters prosent kr kroner nok år ganger minutter min timer dager uker måneder ' +
+const UNITS = wordSet(
+  'km m meter meters prosent kr kroner nok år ganger minutter min timer dager uker måneder ' +
     'personer stk mill millioner milliarder kg tonn liter grader cm mm percent years times ' +
-    'minutes hours days weeks months people dollars euro'
-  ).split(' '),
+    'minutes hours days weeks months people dollars euro',
 );
 
 function isUpper(c: number): boolean {
@@ -71,10 +75,10 @@ function suffixOf(t: Tables, text: string, s: number, e: number): number {
   let best = 0;
   for (let i = e - 1; i >= s + 2 && i >= e - 12; i--) {
     h = hashStep(h, fold(text.charCodeAt(i), 1, LOWER));
-    if (e - i >= 2) {
-      const f = t.suffixTable.findReversed(h, text, i, e);
-      if (f) best = f; // the longest suffix decides (`-stien` over `-en`)
-    }
+    const f = t.suffixTable.findReversed(h, text, i, e);
+    if (f === 0) break; // no suffix ends this way
+    // The longest suffix decides (`-stien` over `-en`).
+    if (e - i >= 2 && f & (SUFFIX_STRONG | SUFFIX_WEAK)) best = f & (SUFFIX_STRONG | SUFFIX_WEAK);
   }
   return best;
 }
@@ -212,7 +216,7 @@ export function matchAt(
     }
     return postEnd > 0 ? [start, postEnd] : null;
   }
-  if (UNITS.has(nextWord(text, e))) return null;
+  if (unitAfter(text, e)) return null;
 
   let start = -1;
   let strong = false;
@@ -250,26 +254,27 @@ export function matchAt(
   } else {
     // Lower case: `bor i storgata 5`, with an address word before it.
     start = ws;
-    strong = ADDRESS_CUES.has(prevWord(text, ws));
+    strong = addressCueBefore(text, ws);
   }
-  if (!strong && postEnd < 0 && !ADDRESS_CUES.has(prevWord(text, start))) return null;
+  if (!strong && postEnd < 0 && !addressCueBefore(text, start)) return null;
   return [start, postEnd > 0 ? postEnd : e];
 }
 
-function nextWord(text: string, pos: number): string {
-  let i = pos;
-  if (!isSpaceChar(text.charCodeAt(i))) return '';
-  i++;
-  const s = i;
+/** Whether a unit word (`km`, `prosent`, `år`) follows the space at `pos`. */
+function unitAfter(text: string, pos: number): boolean {
+  if (!isSpaceChar(text.charCodeAt(pos))) return false;
+  const s = pos + 1;
+  let i = s;
   while (i < s + 12 && isLetter(text.charCodeAt(i))) i++;
-  if (isLetter(text.charCodeAt(i))) return '';
-  return text.slice(s, i).toLowerCase();
+  if (i === s || isLetter(text.charCodeAt(i))) return false;
+  return UNITS.lookup(text, s, i) !== 0;
 }
 
-function prevWord(text: string, pos: number): string {
+/** Whether the word before `pos` (past up to three spaces; `c/o`, `adr.`) is an address cue. */
+function addressCueBefore(text: string, pos: number): boolean {
   let i = pos;
   while (i > pos - 3 && i > 0 && isSpaceChar(text.charCodeAt(i - 1))) i--;
-  if (i === pos) return '';
+  if (i === pos) return false;
   const e = i;
   while (
     i > e - 20 &&
@@ -279,5 +284,6 @@ function prevWord(text: string, pos: number): string {
       text.charCodeAt(i - 1) === 46)
   )
     i--;
-  return text.slice(i, e).toLowerCase().replace(/[.:]$/, '');
+  const end = text.charCodeAt(e - 1) === 46 ? e - 1 : e; // `adr.`
+  return end > i && ADDRESS_CUES.lookup(text, i, end) !== 0;
 }

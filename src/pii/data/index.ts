@@ -26,6 +26,12 @@ export const STREET = 16; // a street generic after a name: `Karl Johans gate`
 export const ROLE_END = 32;
 /** An institution suffix (`-direktoratet`, `-registrene`): the word is an organisation. */
 export const ORG_END = 64;
+/**
+ * In the reversed suffix tables (`roleSuffixTable`, `suffixTable`): a longer suffix continues
+ * this one. Every proper prefix of a reversed suffix is in its table (with this bit, or its own
+ * flags too), so a scanner reading a word backwards stops at the first miss.
+ */
+export const MORE = 128;
 
 /** Flags of a lower-cased word before a house number (`streetTable`). */
 export const S_WORD = 1; // gate, vei, allé …
@@ -170,6 +176,13 @@ export interface Tables {
 
 let tables: Tables | null = null;
 
+/** Adds `suffix` reversed with `flag`, and each proper prefix of the reversal with {@link MORE}. */
+function addReversed(table: WordTable, suffix: string, flag: number): void {
+  const r = [...suffix].reverse().join('');
+  table.add(r, flag);
+  for (let k = 1; k < r.length; k++) table.add(r.slice(0, k), MORE);
+}
+
 function titleCase(s: string): string {
   // `MO I RANA` → `Mo I Rana`, `AUST-TORPA` → `Aust-Torpa`
   return s
@@ -254,22 +267,21 @@ export function getTables(): Tables {
   for (const [w, f] of words) if (!w.includes(' ')) wordTable.add(w, f);
   const cueTable = new WordTable(12, LOWER);
   for (const [w, f] of cues) cueTable.add(w, f);
-  const roleSuffixTable = new WordTable(9, LOWER);
-  for (const r of [...L.ROLE_SUFFIXES]) roleSuffixTable.add([...r].reverse().join(''), ROLE_END);
-  for (const r of [...L.ORG_SUFFIXES]) roleSuffixTable.add([...r].reverse().join(''), ORG_END);
+  const roleSuffixTable = new WordTable(11, LOWER);
+  for (const r of [...L.ROLE_SUFFIXES]) addReversed(roleSuffixTable, r, ROLE_END);
+  for (const r of [...L.ORG_SUFFIXES]) addReversed(roleSuffixTable, r, ORG_END);
   const streetTable = new WordTable(10, LOWER);
   for (const w of G.STREET_WORDS.split('|')) streetTable.add(w, S_WORD);
   for (const w of G.STREET_ABBREVIATIONS.split('|')) streetTable.add(w, S_ABBR);
   for (const w of G.STREET_PREFIXES.split('|')) streetTable.add(w, S_PREFIX);
   for (const w of L.PO_BOX_WORDS) streetTable.add(w, S_PO_BOX);
   for (const w of L.ROADS) streetTable.add(w, S_ROAD);
-  const suffixTable = new WordTable(10, LOWER);
+  const suffixTable = new WordTable(11, LOWER);
   const weak = new Set(L.WEAK_STREET_SUFFIXES);
-  const rev = (w: string) => [...w].reverse().join('');
   for (const w of G.STREET_SUFFIXES.split('|'))
-    suffixTable.add(rev(w), weak.has(w) ? SUFFIX_WEAK : SUFFIX_STRONG);
+    addReversed(suffixTable, w, weak.has(w) ? SUFFIX_WEAK : SUFFIX_STRONG);
   for (const w of G.STREET_ABBREVIATIONS.split('|'))
-    if (w.length >= 3 && w.endsWith('.')) suffixTable.add(rev(w), SUFFIX_STRONG);
+    if (w.length >= 3 && w.endsWith('.')) addReversed(suffixTable, w, SUFFIX_STRONG);
   tables = {
     streetTable,
     suffixTable,
