@@ -60,7 +60,7 @@ describe('rateLimitHeaders', () => {
       decision: d,
       tokens: {
         rule: { tokens: 1000, window_s: 3600 },
-        decision: { ...d, too_large: false, limit: 1000, remaining: 100, reset_s: 3240 },
+        decision: { remaining: 100, reset_s: 3240 },
         cost: 50,
       },
     });

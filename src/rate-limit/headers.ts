@@ -28,8 +28,11 @@ export interface RateLimitHeaderInput {
   /** The key's token quota, when its policy has a `token_limit`. */
   tokens?: {
     rule: TokenRule;
-    /** The object's answer to this request's charge; null when no charge was decided by it. */
-    decision: TokenDecision | null;
+    /**
+     * The quota after this request's charge, as the object answered it (a `TokenDecision`, or a
+     * usage charge's figures); null when the object decided no charge for this request.
+     */
+    decision: Pick<TokenDecision, 'remaining' | 'reset_s'> | null;
     /** This request's input tokens: the cost of a further request like it. */
     cost: number;
   };

@@ -9,6 +9,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:
 import { describe, expect, it } from 'vitest';
 import type { Env } from '../../src/env';
 import worker from '../../src/index';
+import { maxOutstanding } from '../../src/rate-limit/limits';
 import { BASE, check, createKey } from './helpers';
 import { rateLimitFields } from './rate-limit-fields';
 
@@ -77,7 +78,8 @@ describe('rate-limit headers with a token quota', () => {
 
   it('on a token 429 marks "tokens", with t = Retry-After and the body’s token figures', async () => {
     const n = await promptTokens();
-    const { key } = await keyWith({ limit: 1000, window_s: 60 }, { tokens: n, window_s: DAY });
+    // A day's window: nothing of the first request's admission refills before the second.
+    const { key } = await keyWith({ limit: 1000, window_s: DAY }, { tokens: n, window_s: DAY });
     expect((await ask(key)).status).toBe(200);
     const refused = await ask(key);
     expect(refused.status).toBe(429);
@@ -131,7 +133,7 @@ describe('rate-limit headers with a token quota', () => {
 });
 
 describe('rate-limit headers under leases', { timeout: 60_000 }, () => {
-  it('keeps both figures exact in one isolate and marks binding by the rule', async () => {
+  it('never overstates requests, keeps tokens exact, and marks binding by the rule', async () => {
     const n = await promptTokens();
     const limit = 1000;
     // Tokens for exactly as many requests as the request quota: a tie, which "requests" takes.
@@ -157,6 +159,8 @@ describe('rate-limit headers under leases', { timeout: 60_000 }, () => {
     };
     const testEnv = { ...env, RATE_LIMITER: ns } as unknown as Env;
     const N = 150;
+    let lost = 0;
+    const start = Date.now();
     for (let i = 0; i < N; i++) {
       const ctx = createExecutionContext();
       const res = await worker.fetch(
@@ -173,16 +177,28 @@ describe('rate-limit headers under leases', { timeout: 60_000 }, () => {
       const body = await res.json<Body>();
       const requests = f.limits.get('requests')!;
       const tokens = f.limits.get('tokens')!;
-      // Requests: GCRA's exact count whether a lease or the object answered (one isolate).
-      expect(requests.r).toBe(limit - 1 - i);
+      // Requests: never more than GCRA's count in this (the key's only) isolate, whether a lease
+      // or the object answered; less only by admissions a lease lost (expired unspent on a
+      // loaded machine), which the object holds back until the lease is returned or expires.
+      expect(requests.r).toBeLessThanOrEqual(limit - 1 - i);
+      lost = Math.max(lost, limit - 1 - i - requests.r);
       expect(f.legacy.remaining).toBe(requests.r);
       expect(body.rate_limit.remaining).toBe(requests.r);
-      // Tokens: never leased, each charge exact in the object.
-      expect(tokens.r).toBe(limit * n - (i + 1) * n);
-      expect(f.binding).toBe('requests');
+      // Tokens: never leased, each charge exact in the object; the quota refills limit·n tokens
+      // a day, which a slow run sees as a token or two.
+      const charged = limit * n - (i + 1) * n;
+      const refill = Math.floor(((Date.now() - start) * limit * n) / (DAY * 1000)) + 1;
+      expect(tokens.r).toBeGreaterThanOrEqual(charged);
+      expect(tokens.r).toBeLessThanOrEqual(charged + refill);
+      // The rule on the response's own figures: tokens admit ⌊r/n⌋ more, requests r more.
+      expect(f.binding).toBe(Math.floor(tokens.r / n) < requests.r ? 'tokens' : 'requests');
       void waitOnExecutionContext(ctx);
     }
-    console.log(`lease headers: ${acquires} acquire and ${charges} token calls for ${N} checks`);
+    console.log(
+      `lease headers: ${acquires} acquire and ${charges} token calls for ${N} checks, ${lost} lost`,
+    );
+    // The shortfall is bounded by the admissions outstanding in leases (docs/rate-limit.md).
+    expect(lost).toBeLessThanOrEqual(maxOutstanding({ limit, window_s: DAY }));
     expect(charges).toBe(N);
     // Leases answered most requests (the default pool leases a busy key).
     expect(acquires).toBeLessThan(N / 2);
