@@ -24,8 +24,50 @@ import { MAX_METADATA_KEYS } from '../schemas/check';
 export const MAX_IDENTIFIER_LENGTH = 256;
 export const MAX_METADATA_VALUE_LENGTH = 1024;
 
-/** `monitored`: monitor mode let through a call enforce mode would block (docs/governance-api.md). */
-export const OUTCOMES = ['allowed', 'blocked', 'rate_limited', 'monitored'] as const;
+/**
+ * `monitored`: monitor mode let through a call enforce mode would block (docs/governance-api.md).
+ * `token_limited`: refused by the key's token quota (429 token-quota-exceeded, 413
+ * token-request-too-large), where `rate_limited` is the request quota. `usage`: not a decision
+ * but a usage event (`kind: "usage"`).
+ */
+export const OUTCOMES = [
+  'allowed',
+  'blocked',
+  'rate_limited',
+  'monitored',
+  'token_limited',
+  'usage',
+] as const;
+
+/** Event kinds besides a decision (a decision event has no `kind`). */
+export const EVENT_KINDS = ['usage'] as const;
+
+const TokenCount = z.number().int().nonnegative().max(1e9);
+
+/** Token figures of an event (docs/tokens.md): counts only. */
+export const EventUsage = z
+  .strictObject({
+    counted_tokens: TokenCount.optional().openapi({
+      description:
+        'vakt’s count of the checked text (the prompt for an input check, the answer for an output check).',
+    }),
+    tokenizer: z
+      .string()
+      .regex(/^[a-z0-9_]{1,32}$/)
+      .optional()
+      .openapi({ description: 'What counted `counted_tokens` (`o200k_base`, …, `estimate`).' }),
+    output_tokens: TokenCount.optional().openapi({
+      description: 'Output tokens the caller reported (POST /v1/usage, an output check’s `usage`).',
+    }),
+    input_tokens: TokenCount.optional().openapi({
+      description: 'Input tokens the caller reported as the provider billed them.',
+    }),
+    charged: z.boolean().optional().openapi({
+      description:
+        'Whether this event’s tokens were charged to the key’s token quota now (false: refused, already charged for this decision, or the limiter failed); absent for a key without `token_limit`.',
+    }),
+  })
+  .openapi('AuditUsage');
 
 const Identifier = z.string().min(1).max(MAX_IDENTIFIER_LENGTH);
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
@@ -116,10 +158,24 @@ export const AuditEventV2Fields = z.object({
       description:
         'The request’s W3C trace id (`traceparent`), linking the decision to its trace, Sentry event and log lines.',
     }),
+  kind: z.enum(EVENT_KINDS).optional().openapi({
+    description:
+      'Absent for a decision. `usage`: a usage event — tokens reported after a model call (POST /v1/usage) for the decision in `input_decision_id`; its `decision_id` is derived from that decision’s, its `outcome` is `usage`.',
+  }),
+  usage: EventUsage.optional(),
 });
 
 export const AuditEventV2Schema = AuditEventV2Fields.strip()
   .refine(consistent, consistentIssue)
+  .refine(
+    (e) =>
+      (e.kind === 'usage') === (e.outcome === 'usage') &&
+      (e.kind !== 'usage' || e.input_decision_id !== undefined),
+    {
+      message: 'a usage event has outcome "usage" and an input_decision_id, and only it has',
+      path: ['kind'],
+    },
+  )
   .refine((e) => (e.input_hmac === undefined) === (e.input_hmac_key_id === undefined), {
     message: 'input_hmac and input_hmac_key_id come together',
     path: ['input_hmac_key_id'],

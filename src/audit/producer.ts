@@ -332,7 +332,8 @@ export type UnhashedAuditEvent = Omit<AuditEvent, 'input_hmac' | 'input_hmac_key
 /**
  * Hands one decision's event to the audit logger from `ctx.waitUntil`: the input is hashed
  * there (HMAC under AUDIT_HASH_KEY, src/audit/input-hash.ts) and identifiers scrubbed, so the
- * response never waits for either, and nothing unscrubbed is buffered or queued.
+ * response never waits for either, and nothing unscrubbed is buffered or queued. A usage event
+ * checked no text: its `input` is `undefined` and it carries no hash.
  */
 export function enqueueAudit(
   env: Env,
@@ -351,7 +352,8 @@ export function enqueueAudit(
       .then(async () => {
         const config = await getConfig(env);
         if (!config.auditHashKey && config.environment === 'production') warnNoHashKeyOnce();
-        const hash = await inputHashFields(config.auditHashKey, input);
+        // A usage event checked no text: it has no input to hash.
+        const hash = input === undefined ? {} : await inputHashFields(config.auditHashKey, input);
         arrived = true;
         await producer.add(sanitizeEvent({ ...event, ...hash }), producerDeps(env, ctx), ctx);
         // The request's own flush may already have run; ship what was recorded here.

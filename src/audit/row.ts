@@ -53,6 +53,13 @@ const optional = <K extends keyof AuditEventV2>(k: K): Column => ({
   get: (v) => (v === null ? {} : ({ [k]: v } as Partial<AuditEventV2>)),
 });
 
+/** A structured field that may be absent from the event: NULL in the column. */
+const optionalJson = <K extends keyof AuditEventV2>(k: K): Column => ({
+  put: json(k).put,
+  get: (v) =>
+    v === null ? {} : ({ [k]: JSON.parse(String(v)) as unknown } as Partial<AuditEventV2>),
+});
+
 /**
  * Event field → audit_log column, in column order. Bookkeeping columns (`via`, `written_at`,
  * `archived`) are not event fields and are filled by store.ts.
@@ -79,6 +86,8 @@ export const EVENT_COLUMNS = {
   input_decision_id: optional('input_decision_id'),
   skipped_parts: optional('skipped_parts'),
   trace_id: optional('trace_id'),
+  kind: optional('kind'),
+  usage: optionalJson('usage'),
 } as const satisfies Record<string, Column>;
 
 export type EventColumn = keyof typeof EVENT_COLUMNS;

@@ -22,6 +22,7 @@ import { recordRateLimitFailure } from '../rate-limit/failure';
 import { quotaExceededResponse, RATE_LIMIT_RESPONSE_HEADERS } from '../rate-limit/openapi';
 import { CheckRequestSchema, CheckResponseSchema, type CheckRequest } from '../schemas/check';
 import { countUsage } from '../tokens/count';
+import { chargeOutputUsage } from '../tokens/report';
 import { apiKeySecurity, problems } from '../schemas/common';
 import type { AppEnv } from '../types';
 
@@ -114,9 +115,12 @@ checkRoutes.openapi(checkRoute, async (c) => {
 
   const segments = content.segments;
   const inputChars = segments.reduce((n, s) => n + codePointLength(s.text), 0);
+  // Token figures for the audit event (docs/tokens.md), once there are any.
+  let auditUsage: AuditEvent['usage'];
   const audit = (fields: Pick<AuditEvent, 'allowed' | 'outcome' | 'reasons' | 'finding_counts'>) =>
     logDecision(c, body, value, {
       ...fields,
+      ...(auditUsage ? { usage: auditUsage } : {}),
       decisionId,
       version,
       inputChars,
@@ -160,9 +164,10 @@ checkRoutes.openapi(checkRoute, async (c) => {
   if (usage && direction === 'input') {
     metrics.inc('tokens_total', { model: labels.model, direction: 'input' }, usage.tokens);
   }
+  if (usage) auditUsage = { counted_tokens: usage.tokens, tokenizer: usage.tokenizer };
 
   // Stage: the token quota (docs/tokens.md). Input checks are charged their counted tokens in the
-  // key's RATE_LIMITER object, one exact call; output checks are not charged.
+  // key's RATE_LIMITER object, one exact call; output checks are charged what they report (below).
   if (usage && direction === 'input' && policy.token_limit) {
     const tq = await chargeTokenQuota(
       c.env.RATE_LIMITER,
@@ -191,8 +196,10 @@ checkRoutes.openapi(checkRoute, async (c) => {
       },
       refusedBy: refused && tq.source !== 'failure' ? 'tokens' : undefined,
     });
+    auditUsage = { ...auditUsage, charged: tq.source === 'object' && !refused };
     if (refused) {
-      audit({ allowed: false, outcome: 'rate_limited', reasons: [], finding_counts: {} });
+      // Its own outcome: the audit row tells a token refusal from a request-quota one.
+      audit({ allowed: false, outcome: 'token_limited', reasons: [], finding_counts: {} });
       const rate_limit = {
         limit: rl.decision.limit,
         remaining: rl.decision.remaining,
@@ -233,6 +240,20 @@ checkRoutes.openapi(checkRoute, async (c) => {
         },
       });
     }
+  }
+
+  // An output check's reported usage: charged like POST /v1/usage, once per input decision.
+  if (body.usage !== undefined && direction === 'output') {
+    auditUsage = {
+      ...auditUsage,
+      ...(await chargeOutputUsage(
+        c,
+        policy.token_limit,
+        body.usage,
+        body.input_decision_id ?? decisionId,
+        labels.model,
+      )),
+    };
   }
 
   // Stages: validation, scoring
@@ -347,7 +368,8 @@ function logDecision(
   c: Context<AppEnv>,
   body: CheckRequest,
   checked: CheckRequestInput,
-  f: Pick<AuditEvent, 'allowed' | 'outcome' | 'reasons' | 'finding_counts'> & DecisionFacts,
+  f: Pick<AuditEvent, 'allowed' | 'outcome' | 'reasons' | 'finding_counts' | 'usage'> &
+    DecisionFacts,
 ): void {
   const event: UnhashedAuditEvent = {
     v: 2,
@@ -370,6 +392,7 @@ function logDecision(
     ...(body.input_decision_id ? { input_decision_id: body.input_decision_id } : {}),
     skipped_parts: f.skippedParts,
     trace_id: c.get('trace').traceId,
+    ...(f.usage ? { usage: f.usage } : {}),
   };
   enqueueAudit(c.env, c.executionCtx, event, checked);
 }

@@ -8,27 +8,21 @@
  *
  * Charging (keys with a token_limit): the report is stored first (`charge = 'pending'`), then
  * charged in the key's RATE_LIMITER object, then marked `charged`. The object charges each
- * decision id once, so completing a pending charge again — a retry of the report, or the daily
- * cron (`settlePendingUsage`) — never double-charges, and a crash between the steps leaves a
- * visible pending row rather than a lost charge.
+ * decision id once, so completing a pending charge again (a retry of the report) never
+ * double-charges, and a crash between the steps leaves a visible pending row rather than a lost
+ * charge. Each recorded report is a usage event in the audit log, linked to the decision.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Config } from '../config';
-import type { Env } from '../env';
+import type { AuditEvent } from '../audit/event';
+import { enqueueAudit } from '../audit/producer';
 import { ProblemError } from '../errors';
 import { mergePolicy } from '../governance/policy';
 import { modelLabel } from '../metrics/labels';
 import { metrics } from '../metrics/recorder';
 import { apiKeyAuth } from '../middleware/auth';
-import { chargeUsageQuota, type TokenRule } from '../rate-limit';
-import { recordRateLimitFailure } from '../rate-limit/failure';
 import { apiKeySecurity, problems } from '../schemas/common';
-import type { AppEnv, WaitUntil } from '../types';
-
-/** The most tokens one report may carry (far above any model's context or output limit). */
-export const MAX_REPORTED_TOKENS = 10_000_000;
-
-const tokens = z.number().int().min(0).max(MAX_REPORTED_TOKENS);
+import { chargeReported, ReportedTokens as tokens } from '../tokens/report';
+import type { AppEnv } from '../types';
 
 export const UsageReportSchema = z
   .strictObject({
@@ -92,6 +86,8 @@ interface DecisionRow {
   api_key_id: string;
   ts: number;
   model: string;
+  operation: string;
+  policy_version: string;
 }
 type Charge = 'pending' | 'charged' | 'none';
 interface UsageRow {
@@ -101,18 +97,16 @@ interface UsageRow {
   charge: Charge;
 }
 
-/** How long the key's object remembers a charged decision: past any retry or cron completion. */
-export function usageMemoryMs(config: Pick<Config, 'usageReportHorizonS'>): number {
-  return (config.usageReportHorizonS + 2 * 86_400) * 1000;
-}
-
 usageRoutes.openapi(usageRoute, async (c) => {
+  const started = performance.now();
   const body = c.req.valid('json');
   const key = c.get('apiKey');
   const config = c.get('config');
   const db = c.env.DB;
   const decision = await db
-    .prepare('SELECT api_key_id, ts, model FROM audit_log WHERE decision_id = ?')
+    .prepare(
+      'SELECT api_key_id, ts, model, operation, policy_version FROM audit_log WHERE decision_id = ?',
+    )
     .bind(body.decision_id)
     .first<DecisionRow>();
   if (!decision) {
@@ -135,13 +129,62 @@ usageRoutes.openapi(usageRoute, async (c) => {
   const input = body.input_tokens ?? null;
   // The key's quota as its policy says now (a report is charged under the current rule).
   const rule = mergePolicy(config.defaultPolicy, key.policy).token_limit ?? null;
+  /** Charges a stored, pending report (idempotent per decision), marks it, audits it. */
   const settle = async (): Promise<boolean> => {
-    if (!rule) {
-      await markCharge(db, body.decision_id, 'none');
-      return false;
+    let charged = false;
+    if (rule) {
+      const tags = { route: '/v1/usage', api_key_id: key.id, request_id: c.get('requestId') };
+      const r = await chargeReported(
+        c.env,
+        c.executionCtx,
+        config,
+        tags,
+        rule,
+        body.decision_id,
+        body.output_tokens,
+      );
+      if (r === null) {
+        throw new ProblemError(503, {
+          detail:
+            'The report is stored, but the token quota could not be charged yet. Send the same report again to complete it.',
+          headers: { 'Retry-After': '1' },
+        });
+      }
+      charged = true;
     }
-    await chargeOrPending(c.env, c.executionCtx, config, key.id, rule, body, c.get('requestId'));
-    return true;
+    await db
+      .prepare("UPDATE token_usage SET charge = ? WHERE decision_id = ? AND charge = 'pending'")
+      .bind(charged ? 'charged' : 'none', body.decision_id)
+      .run();
+    // The usage event: its id is derived from the decision's, so a completion by a retry that
+    // sends it again is stored once.
+    enqueueAudit(
+      c.env,
+      c.executionCtx,
+      {
+        v: 2,
+        kind: 'usage',
+        decision_id: await usageEventId(body.decision_id),
+        ts: new Date().toISOString(),
+        request_id: c.get('requestId'),
+        api_key_id: key.id,
+        model: decision.model,
+        operation: decision.operation,
+        allowed: false,
+        outcome: 'usage',
+        reasons: [],
+        finding_counts: {},
+        policy_version: decision.policy_version,
+        input_chars: 0,
+        latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        metadata: null,
+        input_decision_id: body.decision_id,
+        trace_id: c.get('trace').traceId,
+        usage: usageFigures(body, rule ? charged : undefined),
+      },
+      undefined,
+    );
+    return charged;
   };
   const stored = await db
     .prepare(
@@ -154,7 +197,8 @@ usageRoutes.openapi(usageRoute, async (c) => {
       body.output_tokens,
       input,
       Date.now(),
-      rule ? 'pending' : 'none',
+      // Settled below; a crash before that leaves it pending for a retry to complete.
+      'pending',
     )
     .first<{ reported_at: number }>();
   if (stored) {
@@ -163,7 +207,7 @@ usageRoutes.openapi(usageRoute, async (c) => {
       { model: modelLabel(decision.model, config.knownModels), direction: 'output' },
       body.output_tokens,
     );
-    const charged = rule ? await settle() : false;
+    const charged = await settle();
     return c.json(
       receipt(body.decision_id, body.output_tokens, input, stored.reported_at, false, charged),
       200,
@@ -216,48 +260,27 @@ function receipt(
   };
 }
 
-async function markCharge(db: D1Database, decisionId: string, charge: Charge): Promise<void> {
-  await db
-    .prepare("UPDATE token_usage SET charge = ? WHERE decision_id = ? AND charge = 'pending'")
-    .bind(charge, decisionId)
-    .run();
+/** A usage event's figures (counts only). */
+function usageFigures(
+  body: { output_tokens: number; input_tokens?: number | undefined },
+  charged: boolean | undefined,
+): NonNullable<AuditEvent['usage']> {
+  return {
+    output_tokens: body.output_tokens,
+    ...(body.input_tokens !== undefined ? { input_tokens: body.input_tokens } : {}),
+    ...(charged !== undefined ? { charged } : {}),
+  };
 }
 
 /**
- * Charges a stored report's output tokens in the key's object (idempotent per decision) and marks
- * the row. An object that cannot answer leaves the row pending and answers 503: the report is
- * kept, and sending it again — or the daily cron — completes the charge.
+ * The usage event's id: a UUID (version 8, RFC 9562) from SHA-256 of the decision id, so every
+ * emission of one decision's usage event has the same id and the audit log keeps it once.
  */
-async function chargeOrPending(
-  env: Env,
-  ctx: WaitUntil,
-  config: Config,
-  keyId: string,
-  rule: TokenRule,
-  report: { decision_id: string; output_tokens: number },
-  requestId: string,
-): Promise<void> {
-  try {
-    await chargeUsageQuota(
-      env.RATE_LIMITER,
-      keyId,
-      rule,
-      report.decision_id,
-      report.output_tokens,
-      usageMemoryMs(config),
-    );
-  } catch (error) {
-    recordRateLimitFailure(
-      env,
-      ctx,
-      { mode: config.rateLimitFailureMode, error },
-      { route: '/v1/usage', api_key_id: keyId, request_id: requestId },
-    );
-    throw new ProblemError(503, {
-      detail:
-        'The report is stored, but the token quota could not be charged yet. Send the same report again to complete it.',
-      headers: { 'Retry-After': '1' },
-    });
-  }
-  await markCharge(env.DB, report.decision_id, 'charged');
+export async function usageEventId(decisionId: string): Promise<string> {
+  const data = new TextEncoder().encode(`vakt usage event ${decisionId}`);
+  const b = new Uint8Array(await crypto.subtle.digest('SHA-256', data)).slice(0, 16);
+  b[6] = (b[6]! & 0x0f) | 0x80;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }

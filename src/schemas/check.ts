@@ -6,6 +6,7 @@ import { REASONS } from '../governance/reasons';
 import { tooDeep, MAX_DEPTH } from '../governance/content';
 import { InputSchema, OutputSchema } from './content';
 import { TOKENIZERS } from '../tokens/models';
+import { OutputUsageSchema } from '../tokens/report';
 import { visibleText } from './identifier-text';
 
 export const MAX_METADATA_KEYS = 32;
@@ -38,6 +39,7 @@ export const CheckRequestSchema = z
         'With `output`: the `decision_id` of the input check of the same call; links the two in the audit log.',
     }),
     metadata: MetadataSchema.optional(),
+    usage: OutputUsageSchema.optional(),
   })
   .superRefine((body, ctx) => {
     const has = (k: 'input' | 'output') => body[k] !== undefined;
@@ -59,12 +61,10 @@ export const CheckRequestSchema = z
         message: `nested deeper than ${MAX_DEPTH} levels`,
       });
     }
-    if (body.input_decision_id !== undefined && !has('output')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['input_decision_id'],
-        message: 'only allowed with `output`',
-      });
+    for (const k of ['input_decision_id', 'usage'] as const) {
+      if (body[k] !== undefined && !has('output')) {
+        ctx.addIssue({ code: 'custom', path: [k], message: 'only allowed with `output`' });
+      }
     }
   })
   .openapi('CheckRequest', {

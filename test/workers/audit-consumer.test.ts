@@ -118,6 +118,7 @@ describe('vakt-audit consumer', () => {
       input_decision_id: '22222222-2222-4222-8222-222222222222',
       skipped_parts: 2,
       trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      usage: { counted_tokens: 9, tokenizer: 'o200k_base', output_tokens: 12, charged: true },
     });
     await consumeAuditBatch(createMessageBatch('vakt-audit', [message(e)]), {
       db: env.DB,
@@ -152,6 +153,8 @@ describe('vakt-audit consumer', () => {
       input_decision_id: '22222222-2222-4222-8222-222222222222',
       skipped_parts: 2,
       trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+      kind: null,
+      usage: '{"counted_tokens":9,"tokenizer":"o200k_base","output_tokens":12,"charged":true}',
     });
     const { results } = await env.DB.prepare(
       'SELECT reason FROM audit_log_reasons WHERE decision_id = ? ORDER BY reason',

@@ -11,10 +11,14 @@ import {
 } from 'cloudflare:test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { consumeAuditBatch } from '../../src/audit/consumer';
-import { MAX_METADATA_VALUE_LENGTH, type AuditMessageBody } from '../../src/audit/event';
+import {
+  AuditEventV2Schema,
+  MAX_METADATA_VALUE_LENGTH,
+  type AuditMessageBody,
+} from '../../src/audit/event';
 import { MAX_METADATA_KEYS } from '../../src/schemas/check';
 import { MAX_STATEMENT_PAYLOAD_BYTES, payloadChunks, utf8Length } from '../../src/audit/store';
-import { toRow } from '../../src/audit/row';
+import { rowToEvent, toRow } from '../../src/audit/row';
 import type { Env } from '../../src/env';
 import { metrics } from '../../src/metrics/recorder';
 import worker from '../../src/index';
@@ -311,5 +315,44 @@ describe('async_logger_queue_size', () => {
     metrics.backlog(Date.now(), { resolved: 3 });
     await settleMetrics();
     expect(await gauge()).toBe(before);
+  });
+});
+
+describe('token fields (issue 16)', () => {
+  const usageEvent = (over: Record<string, unknown> = {}) =>
+    makeEvent({
+      kind: 'usage',
+      outcome: 'usage',
+      allowed: false,
+      input_decision_id: crypto.randomUUID(),
+      usage: { output_tokens: 12, input_tokens: 3, charged: true },
+      ...over,
+    });
+
+  it('round-trips a usage event and a token refusal through the row', () => {
+    for (const e of [
+      usageEvent(),
+      makeEvent({
+        outcome: 'token_limited',
+        allowed: false,
+        usage: { counted_tokens: 40, tokenizer: 'o200k_base', charged: false },
+      }),
+    ]) {
+      expect(AuditEventV2Schema.safeParse(e).success).toBe(true);
+      expect(rowToEvent(toRow(e))).toEqual(e);
+    }
+    // An event without the fields (older v2) still reads back without them.
+    const plain = makeEvent();
+    expect(rowToEvent(toRow(plain))).toEqual(plain);
+  });
+
+  it.each([
+    ['a usage event without its decision', { input_decision_id: undefined }],
+    ['a usage event with a decision outcome', { outcome: 'allowed', allowed: true }],
+    ['a decision with the usage outcome', { kind: undefined }],
+    ['a usage figure that is not a count', { usage: { output_tokens: -1 } }],
+    ['an unknown usage field', { usage: { output_tokens: 1, text: 'x' } }],
+  ])('rejects %s', (_name, over) => {
+    expect(AuditEventV2Schema.safeParse(usageEvent(over)).success).toBe(false);
   });
 });

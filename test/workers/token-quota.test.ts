@@ -6,7 +6,7 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { RateLimiter } from '../../src/rate-limit/rate-limiter';
-import { waitFor } from './audit-helpers';
+import { countRows, waitFor } from './audit-helpers';
 import { admin, check, createKey } from './helpers';
 import { sample, scrape, settleMetrics } from './metrics-helpers';
 
@@ -81,14 +81,20 @@ describe('token_limit', () => {
       new RegExp(`^"requests";r=\\d+;t=\\d+, "tokens";r=0;t=${p.retry_after_s};vakt-binding$`),
     );
 
-    // Audited as rate_limited.
-    await waitFor(async () => {
-      const row = await env.DB.prepare(
-        'SELECT outcome, allowed FROM audit_log WHERE decision_id = ?',
-      )
-        .bind(p.decision_id)
-        .first<{ outcome: string; allowed: number }>();
-      return row?.outcome === 'rate_limited' && row.allowed === 0;
+    // Audited as token_limited (not rate_limited: that is the request quota), with its count.
+    await waitFor(
+      async () => (await countRows('audit_log', 'decision_id = ?', p.decision_id)) === 1,
+    );
+    const row = await env.DB.prepare(
+      'SELECT outcome, allowed, usage FROM audit_log WHERE decision_id = ?',
+    )
+      .bind(p.decision_id)
+      .first<{ outcome: string; allowed: number; usage: string }>();
+    expect(row).toMatchObject({ outcome: 'token_limited', allowed: 0 });
+    expect(JSON.parse(row!.usage)).toEqual({
+      counted_tokens: n,
+      tokenizer: 'estimate',
+      charged: false,
     });
     await settleMetrics();
     const after = sample(await scrape(), 'token_quota_refusals_total', {
@@ -148,6 +154,31 @@ describe('token_limit', () => {
     expect(fresh).toMatchObject({ allowed: false, too_large: false, remaining: 0 });
     expect(rows).toEqual([{ limit_n: n, window_s: DAY }]);
   });
+
+  it('audits a request-quota refusal as rate_limited, apart from token refusals', async () => {
+    const n = await promptTokens();
+    const { key } = await createKey({
+      name: 'token-quota',
+      policy: {
+        models: ['*'],
+        rate_limit: { limit: 1, window_s: 60 },
+        token_limit: { tokens: 100 * n, window_s: DAY },
+      },
+    });
+    expect((await ask(key)).status).toBe(200);
+    const refused = await ask(key);
+    expect(refused.status).toBe(429);
+    const p = await refused.json<{ type: string; decision_id: string }>();
+    expect(p.type).toMatch(/:quota-exceeded$/);
+    await waitFor(
+      async () => (await countRows('audit_log', 'decision_id = ?', p.decision_id)) === 1,
+    );
+    const row = await env.DB.prepare('SELECT outcome, usage FROM audit_log WHERE decision_id = ?')
+      .bind(p.decision_id)
+      .first<{ outcome: string; usage: string | null }>();
+    // Refused before counting: no token figures.
+    expect(row).toEqual({ outcome: 'rate_limited', usage: null });
+  }, 60_000);
 
   it('leaves a key without token_limit alone (no count, no charge)', async () => {
     const { key } = await keyWith(null);

@@ -1,8 +1,9 @@
 /** POST /v1/usage: reports after the call, their idempotency, charging and every refusal. */
 import { env, runInDurableObject, SELF } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { usageEventId } from '../../src/routes/usage';
 import { countRows, waitFor } from './audit-helpers';
-import { BASE, check, createKey } from './helpers';
+import { admin, BASE, check, createKey } from './helpers';
 
 function report(key: string, body: unknown): Promise<Response> {
   return SELF.fetch(BASE + '/v1/usage', {
@@ -215,4 +216,115 @@ describe('POST /v1/usage charges the token quota', () => {
     // d1's 50 charged now; d2's 70 not a second time.
     expect((await quota(k.id, T)).remaining).toBe(base - 50);
   }, 60_000);
+});
+
+interface AuditRecordJson {
+  decision_id: string;
+  kind?: string;
+  outcome: string;
+  allowed: boolean;
+  input_decision_id?: string;
+  model: string;
+  usage?: Record<string, unknown>;
+}
+
+/** The admin API's record of `id`, once the consumer stored it. */
+async function auditRecord(id: string): Promise<AuditRecordJson> {
+  await waitFor(async () => (await countRows('audit_log', 'decision_id = ?', id)) === 1);
+  const res = await admin(`/admin/audit/${id}`);
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+describe('usage in the audit log', () => {
+  it('stores one usage event per reported decision, linked to it', async () => {
+    const k = await limitedKey(10_000);
+    const d = await decide(k.key);
+    const body = { decision_id: d, output_tokens: 120, input_tokens: 7 };
+    await Promise.all([report(k.key, body), report(k.key, body)]);
+    expect((await report(k.key, body)).status).toBe(200);
+    const id = await usageEventId(d);
+    const record = await auditRecord(id);
+    expect(record).toMatchObject({
+      kind: 'usage',
+      outcome: 'usage',
+      allowed: false,
+      input_decision_id: d,
+      model: 'mistral-large',
+      usage: { output_tokens: 120, input_tokens: 7, charged: true },
+    });
+    expect(await countRows('audit_log', 'input_decision_id = ?', d)).toBe(1);
+    // The decision's own row is untouched by the report; it carries its counted tokens.
+    const decision = await auditRecord(d);
+    expect(decision.kind).toBeUndefined();
+    expect(decision.usage).toMatchObject({ counted_tokens: promptTokens, charged: true });
+  }, 60_000);
+
+  it('has no `charged` figure for a key without token_limit (nothing to charge)', async () => {
+    const d = await decide(owner.key);
+    expect((await report(owner.key, { decision_id: d, output_tokens: 3 })).status).toBe(200);
+    const record = await auditRecord(await usageEventId(d));
+    expect(record.usage).toEqual({ output_tokens: 3 });
+  }, 60_000);
+});
+
+describe('output checks with usage', () => {
+  const T = 10_000;
+  const answer = (key: string, extra: Record<string, unknown>) =>
+    check(key, { model: 'mistral-large', operation: 'chat', output: 'Hei på deg', ...extra });
+
+  it('charge the reported output tokens once per input decision, shared with POST /v1/usage', async () => {
+    const k = await limitedKey(T);
+    const d = await decide(k.key);
+    // Chat Completions naming, with the fields vakt ignores.
+    const usage = { prompt_tokens: 5, completion_tokens: 200, total_tokens: 205 };
+    const first = await answer(k.key, { input_decision_id: d, usage });
+    expect(first.status).toBe(200);
+    const { decision_id: out } = await first.json<{ decision_id: string }>();
+    expect((await quota(k.id, T)).remaining).toBe(T - promptTokens - 200);
+    // A retried output check and a later POST /v1/usage for the same decision: no new charge.
+    expect((await answer(k.key, { input_decision_id: d, usage })).status).toBe(200);
+    const res = await report(k.key, { decision_id: d, output_tokens: 200, input_tokens: 5 });
+    expect(await res.json()).toMatchObject({ charged: true, replayed: false });
+    expect((await quota(k.id, T)).remaining).toBe(T - promptTokens - 200);
+
+    const record = await auditRecord(out);
+    expect(record).toMatchObject({
+      input_decision_id: d,
+      usage: { output_tokens: 200, input_tokens: 5, charged: true, tokenizer: 'estimate' },
+    });
+    expect(record.usage).not.toHaveProperty('total_tokens');
+  }, 60_000);
+
+  it('charge past the quota (the answer exists) and are recorded for a key without token_limit', async () => {
+    const k = await limitedKey(4 * promptTokens);
+    const d = await decide(k.key);
+    const res = await answer(k.key, { input_decision_id: d, usage: { output_tokens: 50_000 } });
+    expect(res.status).toBe(200);
+    expect((await quota(k.id, 4 * promptTokens)).remaining).toBe(0);
+    expect(
+      (await check(k.key, { model: 'mistral-large', operation: 'chat', input: 'Hei' })).status,
+    ).toBe(429);
+
+    const plain = await answer(owner.key, { usage: { output_tokens: 9 } });
+    expect(plain.status).toBe(200);
+    const { decision_id } = await plain.json<{ decision_id: string }>();
+    expect((await auditRecord(decision_id)).usage).toEqual({ output_tokens: 9 });
+  }, 60_000);
+
+  it.each([
+    [{ input: 'Hei', usage: { output_tokens: 1 } }, '/usage'],
+    [{ output: 'Hei', usage: { input_tokens: 1 } }, '/usage/output_tokens'],
+    [
+      { output: 'Hei', usage: { output_tokens: 1, completion_tokens: 1 } },
+      '/usage/completion_tokens',
+    ],
+    [{ output: 'Hei', usage: { output_tokens: -1 } }, '/usage/output_tokens'],
+    [{ output: 'Hei', usage: { output_tokens: 20_000_000 } }, '/usage/output_tokens'],
+  ])('400 names the field: %j', async (extra, path) => {
+    const res = await check(owner.key, { model: 'mistral-large', operation: 'chat', ...extra });
+    expect(res.status).toBe(400);
+    const problem = (await res.json()) as { errors: Array<{ path: string }> };
+    expect(problem.errors.map((e) => e.path)).toContain(path);
+  });
 });
