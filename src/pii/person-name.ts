@@ -58,6 +58,9 @@ const GENITIVE = 1 << 12; // `Støres` (the stem is the name)
 const START = 1 << 13; // first word of a sentence, line or heading
 const ROLE = 1 << 14; // a capitalised title or role (`Høyre-leder`)
 const HYPHEN_LOWER = 1 << 15; // `Oslo-mann`, `Jong-un`: a hyphenated word with a lower-case part
+// Read while the word is in cache, for the decisions after the pass (which would re-read the text):
+const ENDS_S = 1 << 16; // four or more characters ending in `s` (`stem` holds the hash without it)
+const LIST_AFTER = 1 << 17; // `, ` or ` (` right after the word (`Nordmann, Kari`, `Moe (45)`)
 
 const NAMEISH = FIRST | FIRST_EN | LAST;
 const LEXICAL = 0xff;
@@ -117,6 +120,50 @@ function isOpener(c: number): boolean {
   );
 }
 
+/**
+ * A set of word hashes (open addressing, at most half full). A `Set<number>` boxes the hashes
+ * beyond 31 bits, and its lookup was most of the later-mentions loop in a workerd profile.
+ */
+class HashSet {
+  #hashes = new Int32Array(16);
+  #used = new Uint8Array(16);
+  #size = 0;
+
+  size(): number {
+    return this.#size;
+  }
+
+  add(h: number): void {
+    if (2 * (this.#size + 1) > this.#used.length) {
+      const hashes = this.#hashes;
+      const used = this.#used;
+      this.#hashes = new Int32Array(2 * used.length);
+      this.#used = new Uint8Array(2 * used.length);
+      this.#size = 0;
+      for (let i = 0; i < used.length; i++) if (used[i]) this.add(hashes[i]!);
+    }
+    const mask = this.#used.length - 1;
+    let i = h & mask;
+    while (this.#used[i] === 1) {
+      if (this.#hashes[i] === h) return;
+      i = (i + 1) & mask;
+    }
+    this.#used[i] = 1;
+    this.#hashes[i] = h;
+    this.#size++;
+  }
+
+  has(h: number): boolean {
+    const mask = this.#used.length - 1;
+    let i = h & mask;
+    while (this.#used[i] === 1) {
+      if (this.#hashes[i] === h) return true;
+      i = (i + 1) & mask;
+    }
+    return false;
+  }
+}
+
 /** The capitalised words of a text, as parallel typed arrays (`n` of them). */
 export interface Tokens {
   n: number;
@@ -125,6 +172,8 @@ export interface Tokens {
   flags: Int32Array;
   /** Title-case folded hash of the word (of its stem for a genitive): names are remembered by it. */
   hash: Int32Array;
+  /** With {@link ENDS_S}: the hash of the word without its final `s` (a genitive's stem). */
+  stem: Int32Array;
   /** Capitalised English function words minus Norwegian ones: > 0 means English text. */
   english: number;
   /**
@@ -219,11 +268,12 @@ export function collect(
   // less allocation and GC per scan). Without them, sized for one capitalised word per 64
   // characters (mixed Norwegian/English prose has about one per 67) and grown by doubling.
   let cap = capitals ? capitals.length + 1 : Math.max(64, text.length >> 6);
-  const buf = new Int32Array(4 * cap);
+  const buf = new Int32Array(5 * cap);
   let start = buf.subarray(0, cap);
   let end = buf.subarray(cap, 2 * cap);
   let flags = buf.subarray(2 * cap, 3 * cap);
   let hash = buf.subarray(3 * cap, 4 * cap);
+  let stem = buf.subarray(4 * cap, 5 * cap);
   let n = 0;
   const table = t.wordTable;
   let steps = text.length;
@@ -334,6 +384,9 @@ export function collect(
     }
     if (isSentenceStart(text, s)) f |= START;
     if (f & STOP) english += f & ENGLISH ? 1 : -1;
+    if (e - s >= 4 && text.charCodeAt(e - 1) === 115) f |= ENDS_S;
+    const after = text.charCodeAt(e);
+    if (after === 44 || (after === 32 && text.charCodeAt(e + 1) === 40)) f |= LIST_AFTER;
     if (n === cap) {
       cap *= 2;
       const grow = (a: Int32Array) => {
@@ -345,23 +398,32 @@ export function collect(
       end = grow(end);
       flags = grow(flags);
       hash = grow(hash);
+      stem = grow(stem);
     }
     start[n] = s;
     end[n] = e;
     flags[n] = f;
     hash[n] = h;
+    stem[n] = hPrev;
     n++;
   }
   work.steps += steps;
-  return { n, start, end, flags, hash, english, numbers };
+  return { n, start, end, flags, hash, stem, english, numbers };
 }
 
+const TITLES = ['dr', 'mr', 'mrs', 'ms', 'prof', 'adv', 'st', 'sr', 'jr', 'fr'];
 const TITLE_ABBREVIATIONS = new WordTable(6, LOWER);
-for (const w of ['dr', 'mr', 'mrs', 'ms', 'prof', 'adv', 'st', 'sr', 'jr', 'fr'])
+/** The last letters of {@link TITLES} (folded): most sentences end in none of them. */
+const TITLE_LAST = new Uint8Array(LETTERS);
+for (const w of TITLES) {
   TITLE_ABBREVIATIONS.add(w, 1);
+  TITLE_LAST[w.charCodeAt(w.length - 1)] = 1;
+}
 
 /** Whether the `.` at `dot` ends a title (`Dr.`, `Mr.`, `prof.`) rather than a sentence. */
 function afterAbbreviation(text: string, dot: number): boolean {
+  const last = text.charCodeAt(dot - 1);
+  if (!(last < LETTERS && TITLE_LAST[fold(last, 1, LOWER)] === 1)) return false;
   let i = dot;
   while (i > dot - 5 && i > 0 && isLetter(text.charCodeAt(i - 1))) i--;
   if (i === dot || (i > 0 && isLetter(text.charCodeAt(i - 1)))) return false;
@@ -486,7 +548,7 @@ export function scanNames(
 ): void {
   const n = tok.n;
   if (n === 0) return;
-  const { start, end, flags, hash } = tok;
+  const { start, end, flags, hash, stem } = tok;
   const english = tok.english > 0;
   let takenAt = 0;
   const inAddress = (k: number): boolean => {
@@ -496,7 +558,7 @@ export function scanNames(
 
   const accepted = new Uint8Array(n); // 1 accepted, 2 part of an organisation/street (never)
   const found: number[] = [];
-  const names = new Set<number>();
+  const names = new HashSet(); // hashes of the found names' words
   const accept = (a: number, b: number) => {
     // A street (`Karl Johans gate`) is never a person; checked here, where it matters.
     if (cueAfter(t, text, end[b]!, work) & STREET) return mark(a, b);
@@ -698,10 +760,7 @@ export function scanNames(
   const alone = (k: number): boolean => {
     const f = flags[k]!;
     if ((f & (START | NAMEISH | ORG_MARKER | ROLE)) !== START) return false;
-    if (f & LEXICAL) return true;
-    const e = end[k]!;
-    const x = text.charCodeAt(e);
-    return x !== 44 && !(x === 32 && text.charCodeAt(e + 1) === 40);
+    return (f & LEXICAL) !== 0 || (f & LIST_AFTER) === 0;
   };
 
   const classifyChain = (a: number, b: number): void => {
@@ -760,16 +819,11 @@ export function scanNames(
 
   // Later mentions of a found name's parts: `Solberg` after `Erna Solberg`, `Northugs` after
   // `Petter Northug`.
-  if (names.size > 0) {
+  if (names.size() > 0) {
     const known = (k: number): boolean => {
       if (names.has(hash[k]!)) return true;
-      // A genitive of a name not in the registers: hash the word without its `s`.
-      const s = start[k]!;
-      const e = end[k]!;
-      if (e - s < 4 || text.charCodeAt(e - 1) !== 115) return false;
-      let h = HASH_SEED;
-      for (let i = s; i < e - 1; i++) h = hashStep(h, fold(text.charCodeAt(i), i - s, TITLE));
-      return names.has(h);
+      // A genitive of a name not in the registers: the word without its `s`.
+      return (flags[k]! & ENDS_S) !== 0 && names.has(stem[k]!);
     };
     let addr = 0;
     for (let k = 0; k < n; k++) {
