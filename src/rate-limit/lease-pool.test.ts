@@ -1,6 +1,15 @@
 /** The isolate's lease bookkeeping, pure: spending, sizing, expiry and returns. */
 import { describe, expect, it } from 'vitest';
-import { closeForReturn, held, install, LeasePool, spend, takeReturns, want } from './lease-pool';
+import {
+  closeForReturn,
+  held,
+  install,
+  LeasePool,
+  leaseHorizonMs,
+  spend,
+  takeReturns,
+  want,
+} from './lease-pool';
 import { LEASE_CLOCK_MARGIN_MS, LEASE_RETURN_MARGIN_MS, LEASE_TARGET_MS } from './limits';
 
 const T0 = 1_764_000_000_000;
@@ -26,6 +35,22 @@ describe('LeasePool', () => {
     // A second of silence forgets the rate.
     e = pool.entry('k', 'v1', rule, t + 1500);
     expect(want(e, t + 1500, 1000)).toBe(1);
+  });
+
+  it('sizes a lease to outlast two round trips when the object is slow, within half its lifetime', () => {
+    const pool = new LeasePool();
+    let e = pool.entry('k', 'v1', rule, T0);
+    // 401 requests in the current slot (one at T0, 400 at T0 + 1): 401 per 501 ms.
+    for (let i = 0; i < 400; i++) e = pool.entry('k', 'v1', rule, T0 + 1);
+    const perMs = 401 / 501;
+    expect(want(e, T0 + 1, 1000)).toBe(Math.floor(perMs * LEASE_TARGET_MS));
+    install(e, granted(0), T0, T0 + 300); // moving average 150 ms: 2 × 150 > 200
+    expect(want(e, T0 + 1, 1000)).toBe(Math.floor(perMs * 300));
+    install(e, granted(0), T0, T0 + 700); // moving average 425 ms: capped at half the lifetime
+    expect(want(e, T0 + 1, 1000)).toBe(Math.floor(perMs * 500));
+    expect(leaseHorizonMs(0, 1000)).toBe(LEASE_TARGET_MS);
+    expect(leaseHorizonMs(150, 1000)).toBe(300);
+    expect(leaseHorizonMs(450, 1000)).toBe(500);
   });
 
   it('never asks a key too small to lease for a lease, however busy (nobody waits for one)', () => {
