@@ -751,18 +751,6 @@ export function scanNames(
     return k;
   };
 
-  /**
-   * Whether the lone word k opens a sentence and `classifyChain` would find nothing in it: no
-   * registered name, organisation marker or role, and either a word of the registers (`The`,
-   * `Kunden`, `Bergen`) or an unknown word without `, ` (`Nordmann, Kari`) or ` (` (`Nakamura
-   * (31)`) after it. Most capitalised words are these; this skips reading their context.
-   */
-  const alone = (k: number): boolean => {
-    const f = flags[k]!;
-    if ((f & (START | NAMEISH | ORG_MARKER | ROLE)) !== START) return false;
-    return (f & LEXICAL) !== 0 || (f & LIST_AFTER) === 0;
-  };
-
   const classifyChain = (a: number, b: number): void => {
     // An organisation (`Hansen Bygg AS`) is never a person.
     for (let k = a; k <= b; k++) {
@@ -811,9 +799,26 @@ export function scanNames(
   while (k < n) {
     // The chain of capitalised words joined by single spaces (or particles, or initials).
     let c = k;
-    while (c + 1 < n && joins(text, t, end[c]!, start[c + 1]!, flags[c]!)) c++;
+    // (Most capitalised words are far apart: the gap is tested here, before a call.)
+    while (
+      c + 1 < n &&
+      start[c + 1]! - end[c]! <= 12 &&
+      joins(text, t, end[c]!, start[c + 1]!, flags[c]!)
+    )
+      c++;
     work.steps += c - k + 1;
-    if (c > k || !alone(k)) classifyChain(k, c);
+    if (c > k) classifyChain(k, c);
+    else {
+      // A lone word that opens a sentence, and that `classifyChain` would find nothing in: no
+      // registered name, organisation marker or role, and either a word of the registers (`The`,
+      // `Kunden`, `Bergen`) or an unknown word without `, ` (`Nordmann, Kari`) or ` (` (`Nakamura
+      // (31)`) after it. Most capitalised words are these; they skip reading their context.
+      const f = flags[k]!;
+      const alone =
+        (f & (START | NAMEISH | ORG_MARKER | ROLE)) === START &&
+        ((f & LEXICAL) !== 0 || (f & LIST_AFTER) === 0);
+      if (!alone) classifyChain(k, k);
+    }
     k = c + 1;
   }
 
