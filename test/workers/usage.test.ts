@@ -1,5 +1,13 @@
 /** POST /v1/usage: reports after the call, their idempotency, charging and every refusal. */
-import { env, runInDurableObject, SELF } from 'cloudflare:test';
+import {
+  createExecutionContext,
+  env,
+  runInDurableObject,
+  SELF,
+  waitOnExecutionContext,
+} from 'cloudflare:test';
+import { app } from '../../src/app';
+import type { Env } from '../../src/env';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { usageEventId } from '../../src/routes/usage';
 import { countRows, waitFor } from './audit-helpers';
@@ -235,6 +243,51 @@ async function auditRecord(id: string): Promise<AuditRecordJson> {
   expect(res.status).toBe(200);
   return res.json();
 }
+
+describe('an unreachable token quota', () => {
+  /** RATE_LIMITER objects whose every call throws (the object is down). */
+  const down = {
+    idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
+    get: () =>
+      new Proxy(
+        {},
+        {
+          get: () => () => {
+            throw new Error('RATE_LIMITER unavailable (injected)');
+          },
+        },
+      ),
+  } as unknown as Env['RATE_LIMITER'];
+
+  it('answers 503 with the report stored and pending; the same report sent again charges it', async () => {
+    const T = 10_000;
+    const k = await limitedKey(T);
+    const d = await decide(k.key);
+    const body = { decision_id: d, output_tokens: 40 };
+    const ctx = createExecutionContext();
+    const req = new Request(BASE + '/v1/usage', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${k.key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const res = await app.fetch(req, { ...env, RATE_LIMITER: down }, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('Retry-After')).toBe('1');
+    expect(await res.json()).toMatchObject({ detail: expect.stringMatching(/report is stored/) });
+    expect(await chargeOf(d)).toBe('pending');
+    expect((await quota(k.id, T)).remaining).toBe(T - promptTokens);
+    // No usage event for a charge that has not happened.
+    expect(await countRows('audit_log', 'input_decision_id = ?', d)).toBe(0);
+
+    const again = await report(k.key, body);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ replayed: true, charged: true });
+    expect(await chargeOf(d)).toBe('charged');
+    expect((await quota(k.id, T)).remaining).toBe(T - promptTokens - 40);
+    await waitFor(async () => (await countRows('audit_log', 'input_decision_id = ?', d)) === 1);
+  }, 60_000);
+});
 
 describe('usage in the audit log', () => {
   it('stores one usage event per reported decision, linked to it', async () => {
