@@ -1,6 +1,7 @@
 /**
  * The Worker's non-HTTP entry points for the audit log: the queue handler (dispatched by queue
- * name to the audit consumer or the dead-letter consumer) and the retention cron.
+ * name to the audit consumer or the dead-letter consumer) and the retention cron (which also
+ * completes usage reports whose token charge was left pending, src/tokens/report.ts).
  */
 import { getConfig } from '../config';
 import type { Env } from '../env';
@@ -11,6 +12,7 @@ import { consumeAuditBatch, consumeDeadLetterBatch, type ConsumerDeps } from './
 import { AUDIT_DLQ_NAME, AUDIT_QUEUE_NAME, AUDIT_RETENTION_CRON } from './limits';
 import { runRetention } from './retention';
 import { logLine } from '../observability/log';
+import { settlePendingUsage } from '../tokens/report';
 
 export async function handleQueue(
   batch: MessageBatch<unknown>,
@@ -70,6 +72,17 @@ export async function handleScheduled(
     captureException(env, ctx, err, { component: 'audit_retention' });
     throw err;
   } finally {
+    // Usage reports whose token charge was left pending (docs/tokens.md): whatever retention did.
+    await settleUsage(env, ctx, controller.scheduledTime);
     flushMetrics(env, ctx);
+  }
+}
+
+async function settleUsage(env: Env, ctx: ExecutionContext, now: number): Promise<void> {
+  try {
+    const result = await settlePendingUsage(env, ctx, await getConfig(env), now);
+    logLine('log', { msg: 'usage settle', ...result });
+  } catch (err) {
+    captureException(env, ctx, err, { component: 'usage_settle' });
   }
 }

@@ -13,7 +13,6 @@
  * charge. Each recorded report is a usage event in the audit log, linked to the decision.
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { AuditEvent } from '../audit/event';
 import { enqueueAudit } from '../audit/producer';
 import { ProblemError } from '../errors';
 import { mergePolicy } from '../governance/policy';
@@ -21,7 +20,7 @@ import { modelLabel } from '../metrics/labels';
 import { metrics } from '../metrics/recorder';
 import { apiKeyAuth } from '../middleware/auth';
 import { apiKeySecurity, problems } from '../schemas/common';
-import { chargeReported, ReportedTokens as tokens } from '../tokens/report';
+import { chargeReported, ReportedTokens as tokens, usageEvent } from '../tokens/report';
 import type { AppEnv } from '../types';
 
 export const UsageReportSchema = z
@@ -161,27 +160,16 @@ usageRoutes.openapi(usageRoute, async (c) => {
     enqueueAudit(
       c.env,
       c.executionCtx,
-      {
-        v: 2,
-        kind: 'usage',
-        decision_id: await usageEventId(body.decision_id),
-        ts: new Date().toISOString(),
-        request_id: c.get('requestId'),
-        api_key_id: key.id,
-        model: decision.model,
-        operation: decision.operation,
-        allowed: false,
-        outcome: 'usage',
-        reasons: [],
-        finding_counts: {},
-        policy_version: decision.policy_version,
-        input_chars: 0,
-        latency_ms: Math.round((performance.now() - started) * 1000) / 1000,
-        metadata: null,
-        input_decision_id: body.decision_id,
-        trace_id: c.get('trace').traceId,
-        usage: usageFigures(body, rule ? charged : undefined),
-      },
+      await usageEvent({
+        decisionId: body.decision_id,
+        keyId: key.id,
+        decision,
+        figures: body,
+        charged: rule ? charged : undefined,
+        requestId: c.get('requestId'),
+        traceId: c.get('trace').traceId,
+        latencyMs: performance.now() - started,
+      }),
       undefined,
     );
     return charged;
@@ -258,29 +246,4 @@ function receipt(
     replayed,
     charged,
   };
-}
-
-/** A usage event's figures (counts only). */
-function usageFigures(
-  body: { output_tokens: number; input_tokens?: number | undefined },
-  charged: boolean | undefined,
-): NonNullable<AuditEvent['usage']> {
-  return {
-    output_tokens: body.output_tokens,
-    ...(body.input_tokens !== undefined ? { input_tokens: body.input_tokens } : {}),
-    ...(charged !== undefined ? { charged } : {}),
-  };
-}
-
-/**
- * The usage event's id: a UUID (version 8, RFC 9562) from SHA-256 of the decision id, so every
- * emission of one decision's usage event has the same id and the audit log keeps it once.
- */
-export async function usageEventId(decisionId: string): Promise<string> {
-  const data = new TextEncoder().encode(`vakt usage event ${decisionId}`);
-  const b = new Uint8Array(await crypto.subtle.digest('SHA-256', data)).slice(0, 16);
-  b[6] = (b[6]! & 0x0f) | 0x80;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }

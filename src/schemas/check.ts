@@ -6,7 +6,7 @@ import { REASONS } from '../governance/reasons';
 import { tooDeep, MAX_DEPTH } from '../governance/content';
 import { InputSchema, OutputSchema } from './content';
 import { TOKENIZERS } from '../tokens/models';
-import { OutputUsageSchema } from '../tokens/report';
+import { OutputUsageSchema } from '../tokens/usage-schema';
 import { visibleText } from './identifier-text';
 
 export const MAX_METADATA_KEYS = 32;

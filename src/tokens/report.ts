@@ -4,67 +4,20 @@
  * charge through `chargeReported`, keyed by the decision the usage belongs to, so a report is
  * charged once whichever path (or how many retries) carried it.
  */
-import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { AuditEvent } from '../audit/event';
+import { enqueueAudit, type UnhashedAuditEvent } from '../audit/producer';
 import type { Config } from '../config';
 import type { Env } from '../env';
+import { mergePolicy } from '../governance/policy';
+import { getKey } from '../keys/store';
 import { chargeUsageQuota, type TokenRule } from '../rate-limit';
 import { metrics } from '../metrics/recorder';
 import { recordRateLimitFailure } from '../rate-limit/failure';
 import type { AppEnv, WaitUntil } from '../types';
+import { type OutputUsage, reportedFigures } from './usage-schema';
 
-/** The most tokens one report may carry (far above any model's context or output limit). */
-export const MAX_REPORTED_TOKENS = 10_000_000;
-
-export const ReportedTokens = z.number().int().min(0).max(MAX_REPORTED_TOKENS);
-
-/**
- * An output check's `usage`: the provider's usage object as it came, in either naming —
- * `output_tokens`/`input_tokens` (Anthropic Messages, OpenAI Responses) or
- * `completion_tokens`/`prompt_tokens` (OpenAI Chat Completions). Other fields (`total_tokens`,
- * details) are ignored, never stored.
- */
-export const OutputUsageSchema = z
-  .object({
-    output_tokens: ReportedTokens.optional(),
-    input_tokens: ReportedTokens.optional(),
-    completion_tokens: ReportedTokens.optional(),
-    prompt_tokens: ReportedTokens.optional(),
-  })
-  .superRefine((u, ctx) => {
-    const pairs = [
-      ['output_tokens', 'completion_tokens'],
-      ['input_tokens', 'prompt_tokens'],
-    ] as const;
-    for (const [a, b] of pairs) {
-      if (u[a] !== undefined && u[b] !== undefined) {
-        ctx.addIssue({ code: 'custom', path: [b], message: `send \`${a}\` or \`${b}\`, not both` });
-      }
-    }
-    if (u.output_tokens === undefined && u.completion_tokens === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['output_tokens'],
-        message: 'required: `output_tokens` (or `completion_tokens`)',
-      });
-    }
-  })
-  .openapi('OutputUsage', {
-    description:
-      'With `output`: the tokens the call used, as the provider reported them — its `usage` object as is (`output_tokens`/`input_tokens`, or Chat Completions’ `completion_tokens`/`prompt_tokens`; other fields are ignored). The output tokens are charged to the key’s token quota once per `input_decision_id`, like POST /v1/usage. See docs/tokens.md.',
-    example: { input_tokens: 42, output_tokens: 312 },
-  });
-
-export type OutputUsage = z.infer<typeof OutputUsageSchema>;
-
-/** The figures of an output check's `usage`, in vakt's naming. */
-export function reportedFigures(u: OutputUsage): { output_tokens: number; input_tokens?: number } {
-  // The schema guarantees one of the two output names.
-  const output_tokens = (u.output_tokens ?? u.completion_tokens) as number;
-  const input_tokens = u.input_tokens ?? u.prompt_tokens;
-  return input_tokens === undefined ? { output_tokens } : { output_tokens, input_tokens };
-}
+export { MAX_REPORTED_TOKENS, OutputUsageSchema, ReportedTokens } from './usage-schema';
 
 /** How long the key's object remembers a charged decision: past any retry or late completion. */
 export function usageMemoryMs(config: Pick<Config, 'usageReportHorizonS'>): number {
@@ -133,4 +86,158 @@ export async function chargeOutputUsage(
   );
   // `charged`: this decision's usage is in the quota (now, or by an earlier report of it).
   return { ...figures, charged: r !== null };
+}
+
+/** What a usage event repeats of its decision (from the decision's audit row). */
+export interface ReportedDecision {
+  model: string;
+  operation: string;
+  policy_version: string;
+}
+
+/**
+ * The audit log's usage event for a recorded report (docs/tokens.md "Audit"): outcome `usage`,
+ * linked to the decision by `input_decision_id`, no input hash (it checked no text).
+ */
+export async function usageEvent(r: {
+  decisionId: string;
+  keyId: string;
+  decision: ReportedDecision;
+  figures: { output_tokens: number; input_tokens?: number | null | undefined };
+  /** Absent for a key without token_limit. */
+  charged: boolean | undefined;
+  requestId: string;
+  traceId?: string | undefined;
+  latencyMs: number;
+}): Promise<UnhashedAuditEvent> {
+  const { output_tokens, input_tokens } = r.figures;
+  return {
+    v: 2,
+    kind: 'usage',
+    decision_id: await usageEventId(r.decisionId),
+    ts: new Date().toISOString(),
+    request_id: r.requestId,
+    api_key_id: r.keyId,
+    model: r.decision.model,
+    operation: r.decision.operation,
+    allowed: false,
+    outcome: 'usage',
+    reasons: [],
+    finding_counts: {},
+    policy_version: r.decision.policy_version,
+    input_chars: 0,
+    latency_ms: Math.round(r.latencyMs * 1000) / 1000,
+    metadata: null,
+    input_decision_id: r.decisionId,
+    ...(r.traceId ? { trace_id: r.traceId } : {}),
+    usage: {
+      output_tokens,
+      ...(input_tokens !== undefined && input_tokens !== null ? { input_tokens } : {}),
+      ...(r.charged !== undefined ? { charged: r.charged } : {}),
+    },
+  };
+}
+
+/**
+ * A usage event's id: a UUID (version 8, RFC 9562) from SHA-256 of the decision id, so every
+ * emission of one decision's usage event has the same id and the audit log keeps it once.
+ */
+export async function usageEventId(decisionId: string): Promise<string> {
+  const data = new TextEncoder().encode(`vakt usage event ${decisionId}`);
+  const b = new Uint8Array(await crypto.subtle.digest('SHA-256', data)).slice(0, 16);
+  b[6] = (b[6]! & 0x0f) | 0x80;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Reports the daily sweep takes per run (oldest first); more wait for the next run. */
+export const SETTLE_BATCH = 500;
+/** A pending report younger than this may still be settled by its own request. */
+export const SETTLE_MIN_AGE_MS = 5 * 60_000;
+
+interface PendingRow extends ReportedDecision {
+  decision_id: string;
+  api_key_id: string;
+  output_tokens: number;
+  input_tokens: number | null;
+}
+
+/**
+ * The daily cron's completion of reports left `pending` (a crash, or an unreachable object, and
+ * no resend): charged once each — the object remembers the decisions it charged, so one charged
+ * before the crash is not charged again — marked, and audited. Only reports young enough that the
+ * object still remembers them (`usageMemoryMs` − 1 day); older ones are left pending and counted
+ * in `expired`. Stops at the first object failure (the rest wait for the next run).
+ */
+export async function settlePendingUsage(
+  env: Env,
+  ctx: WaitUntil,
+  config: Config,
+  now: number,
+): Promise<{ charged: number; uncharged: number; failed: number; expired: number }> {
+  const db = env.DB;
+  const oldest = now - usageMemoryMs(config) + 86_400_000;
+  const { results } = await db
+    .prepare(
+      `SELECT u.decision_id, u.api_key_id, u.output_tokens, u.input_tokens,
+              a.model, a.operation, a.policy_version
+       FROM token_usage AS u JOIN audit_log AS a ON a.decision_id = u.decision_id
+       WHERE u.charge = 'pending' AND u.reported_at >= ? AND u.reported_at < ?
+       ORDER BY u.reported_at LIMIT ?`,
+    )
+    .bind(oldest, now - SETTLE_MIN_AGE_MS, SETTLE_BATCH)
+    .all<PendingRow>();
+  const out = { charged: 0, uncharged: 0, failed: 0, expired: 0 };
+  for (const row of results) {
+    const key = await getKey(db, row.api_key_id);
+    const rule =
+      key && !key.revoked_at
+        ? (mergePolicy(config.defaultPolicy, key.policy).token_limit ?? null)
+        : null;
+    let charged: boolean | undefined;
+    if (rule) {
+      const tags = { route: 'cron', api_key_id: row.api_key_id, request_id: 'usage-settle' };
+      const r = await chargeReported(
+        env,
+        ctx,
+        config,
+        tags,
+        rule,
+        row.decision_id,
+        row.output_tokens,
+      );
+      if (r === null) {
+        out.failed++;
+        break;
+      }
+      charged = true;
+    }
+    await db
+      .prepare("UPDATE token_usage SET charge = ? WHERE decision_id = ? AND charge = 'pending'")
+      .bind(charged ? 'charged' : 'none', row.decision_id)
+      .run();
+    if (charged) out.charged++;
+    else out.uncharged++;
+    enqueueAudit(
+      env,
+      ctx,
+      await usageEvent({
+        decisionId: row.decision_id,
+        keyId: row.api_key_id,
+        decision: row,
+        figures: row,
+        charged,
+        requestId: 'usage-settle',
+        latencyMs: 0,
+      }),
+      undefined,
+    );
+  }
+  const stale = await db
+    .prepare("SELECT count(*) AS n FROM token_usage WHERE charge = 'pending' AND reported_at < ?")
+    .bind(oldest)
+    .first<{ n: number }>();
+  out.expired = stale?.n ?? 0;
+  return out;
 }

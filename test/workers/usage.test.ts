@@ -1,15 +1,18 @@
 /** POST /v1/usage: reports after the call, their idempotency, charging and every refusal. */
 import {
   createExecutionContext,
+  createScheduledController,
   env,
   runInDurableObject,
   SELF,
   waitOnExecutionContext,
 } from 'cloudflare:test';
 import { app } from '../../src/app';
+import { AUDIT_RETENTION_CRON } from '../../src/audit/limits';
 import type { Env } from '../../src/env';
+import worker from '../../src/index';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { usageEventId } from '../../src/routes/usage';
+import { usageEventId } from '../../src/tokens/report';
 import { countRows, waitFor } from './audit-helpers';
 import { admin, BASE, check, createKey } from './helpers';
 
@@ -286,6 +289,53 @@ describe('an unreachable token quota', () => {
     expect(await chargeOf(d)).toBe('charged');
     expect((await quota(k.id, T)).remaining).toBe(T - promptTokens - 40);
     await waitFor(async () => (await countRows('audit_log', 'input_decision_id = ?', d)) === 1);
+  }, 60_000);
+});
+
+describe('the daily cron', () => {
+  const pending = (d: string, keyId: string, n: number, at: number) =>
+    env.DB.prepare(
+      "INSERT INTO token_usage (decision_id, api_key_id, output_tokens, input_tokens, reported_at, charge) VALUES (?, ?, ?, NULL, ?, 'pending')",
+    )
+      .bind(d, keyId, n, at)
+      .run();
+
+  it('completes charges left pending (once), leaves recent ones to their request, audits them', async () => {
+    const T = 10_000;
+    const k = await limitedKey(T);
+    const now = Date.now();
+    // Left pending an hour ago: not charged yet / charged by the object before the crash.
+    const [d1, d2, recent] = [await decide(k.key), await decide(k.key), await decide(k.key)];
+    await pending(d1, k.id, 30, now - 3_600_000);
+    await pending(d2, k.id, 20, now - 3_600_000);
+    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(k.id));
+    await stub.chargeUsage({ tokens: T, window_s: DAY }, d2, 20, 3 * DAY * 1000);
+    // A minute old: its own request may still be settling it.
+    await pending(recent, k.id, 10, now - 60_000);
+    // Owner key: no token_limit — settled as not charged.
+    const d3 = await decide(owner.key);
+    await pending(d3, owner.id, 5, now - 3_600_000);
+    const base = T - 3 * promptTokens - 20;
+    expect((await quota(k.id, T)).remaining).toBe(base);
+
+    const ctx = createExecutionContext();
+    await worker.scheduled(
+      createScheduledController({ cron: AUDIT_RETENTION_CRON, scheduledTime: new Date(now) }),
+      env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+
+    expect((await quota(k.id, T)).remaining).toBe(base - 30);
+    expect(await chargeOf(d1)).toBe('charged');
+    expect(await chargeOf(d2)).toBe('charged');
+    expect(await chargeOf(recent)).toBe('pending');
+    expect(await chargeOf(d3)).toBe('none');
+    for (const d of [d1, d2, d3]) {
+      await waitFor(async () => (await countRows('audit_log', 'input_decision_id = ?', d)) === 1);
+    }
+    const event = await auditRecord(await usageEventId(d1));
+    expect(event).toMatchObject({ kind: 'usage', usage: { output_tokens: 30, charged: true } });
   }, 60_000);
 });
 
