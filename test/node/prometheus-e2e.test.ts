@@ -395,8 +395,9 @@ function expectations(keys: Keys, health0: number): Expect[] {
     ),
     E('governance_findings_total', { type: 'secret_private_key', action: 'block' }, S1, S1 + S2),
     // One audit event per decision: 10 in phase 1 (incl. the 429), 29 in phase 2 (the 500s
-    // fail before any decision), + the monitored ones and the token key's (refusals included).
-    E('logs_queued_total', {}, 10 + S1 + M1 + T1, 39 + S1 + S2 + M1 + M2 + T1 + T2),
+    // fail before any decision), + the monitored ones and the token key's (refusals included),
+    // + one usage event per usage report (one per phase).
+    E('logs_queued_total', {}, 10 + S1 + M1 + T1 + 1, 39 + S1 + S2 + M1 + M2 + T1 + T2 + 2),
     // A refused request (either quota) records the rate_limit stage only.
     ...(['rate_limit', 'validation', 'scoring', 'logging'] as const).map((stage) =>
       E(
