@@ -8,6 +8,7 @@
 //   npm run bench:detectors -- --nbsp       # no-break spaces: the normalisation path
 //   npm run bench:detectors -- --baseline <dir>   # also time <dir>/src/pii (e.g. a checkout of
 //                                                 # main), interleaved in the same worker
+//   npm run bench:detectors -- --baseline <dir> --cpu 10   # and by workerd's CPU time
 //
 // Reports MB/s (median of the timed runs, after warm-up) and per-type precision/recall. The peers
 // are benchmark-only packages outside the default install (`npm run bench:install`); without
@@ -20,6 +21,7 @@ import { generateMixedText } from '../scripts/gen-corpus.mjs';
 import {
   bundleSource,
   cli,
+  cpuSeconds,
   importSource,
   machine,
   median,
@@ -46,6 +48,11 @@ const { values: opts } = cli({
     baseline: {
       type: 'string',
       help: 'a checkout whose src/pii is timed too, interleaved in the same worker',
+    },
+    cpu: {
+      type: 'number',
+      default: 0,
+      help: 'also time the variants by the workerd process CPU time, in this many interleaved rounds (robust to a loaded machine)',
     },
   },
 });
@@ -74,9 +81,27 @@ ${BASELINE ? `import { scanText as scanBaseline } from ${JSON.stringify(`${path.
 const isNames = (d) => d.types.includes('person_name');
 const scanOlder = scannerOf(detectors.filter((d) => !isNames(d)));
 const scanNames = scannerOf(detectors.filter(isNames));
+let stored = '';
 export default {
   async fetch(request) {
     const url = new URL(request.url);
+    // --cpu: the text is stored once, then each request scans it n times with one variant while
+    // the bench reads the workerd process's CPU time around the request.
+    if (url.searchParams.has('store')) {
+      stored = await request.text();
+      return new Response('stored');
+    }
+    const variant = url.searchParams.get('variant');
+    if (variant) {
+      const fn = {
+        baseline: () => scanBaseline(stored),
+        full: () => scanText(stored),
+        older: () => scanOlder(stored, { steps: 0 }),
+      }[variant];
+      const n = Number(url.searchParams.get('n'));
+      for (let i = 0; i < n; i++) fn();
+      return new Response('done');
+    }
     const runs = Number(url.searchParams.get('runs'));
     const warmup = Number(url.searchParams.get('warmup'));
     const text = await request.text();
@@ -138,10 +163,32 @@ async function runVakt() {
     if (!res.ok) throw new Error(`worker answered ${res.status}: ${await res.text()}`);
     const { times, baselineTimes, loopTimes, detections, olderTimes, namesTimes } =
       await res.json();
-    return { times, baselineTimes, loopTimes, spans: detections, olderTimes, namesTimes };
+    const cpu = opts.cpu > 0 ? await cpuTimes(worker) : null;
+    return { times, baselineTimes, loopTimes, spans: detections, olderTimes, namesTimes, cpu };
   } finally {
     await worker.dispose();
   }
+}
+
+/**
+ * Milliseconds of workerd process CPU time per scan, per variant: `opts.cpu` rounds, each running
+ * every variant in turn for SCANS_PER_CPU_RUN scans (long enough for /proc's 10 ms ticks). CPU time
+ * is what the neighbours' load does not inflate much, unlike wall time on a shared machine.
+ */
+const SCANS_PER_CPU_RUN = 40;
+async function cpuTimes(worker) {
+  const call = (q, init) => worker.mf.dispatchFetch(`http://localhost/?${q}`, init);
+  await (await call('store=1', { method: 'POST', body: text })).text();
+  const variants = ['full', 'older', ...(BASELINE ? ['baseline'] : [])];
+  const out = Object.fromEntries(variants.map((v) => [v, []]));
+  for (let round = 0; round < opts.cpu; round++) {
+    for (const v of variants) {
+      const before = cpuSeconds(worker.pid);
+      await (await call(`variant=${v}&n=${SCANS_PER_CPU_RUN}`)).text();
+      out[v].push(((cpuSeconds(worker.pid) - before) * 1000) / SCANS_PER_CPU_RUN);
+    }
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------ peers in Node
@@ -358,6 +405,15 @@ async function main() {
     const cur = median(vakt.times);
     console.log(
       `\nBaseline ${BASELINE} in the same worker, runs interleaved: ${(MB / (base / 1000)).toFixed(1)} MB/s median (${base.toFixed(1)} ms); current ${(MB / (cur / 1000)).toFixed(1)} MB/s (${cur.toFixed(1)} ms); current / baseline throughput = ${(base / cur).toFixed(2)}`,
+    );
+  }
+  if (vakt.cpu) {
+    const c = Object.fromEntries(Object.entries(vakt.cpu).map(([k, xs]) => [k, median(xs)]));
+    const base = c.baseline
+      ? `; baseline ${c.baseline.toFixed(2)} ms: current / baseline throughput = ${(c.baseline / c.full).toFixed(2)}, without names and addresses ${(c.baseline / c.older).toFixed(2)}`
+      : '';
+    console.log(
+      `\nworkerd CPU time per scan (median of ${opts.cpu} interleaved rounds of ${SCANS_PER_CPU_RUN} scans): current ${c.full.toFixed(2)} ms, without names and addresses ${c.older.toFixed(2)} ms${base}`,
     );
   }
   const loopMs = median(vakt.loopTimes);
