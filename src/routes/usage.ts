@@ -128,6 +128,12 @@ usageRoutes.openapi(usageRoute, async (c) => {
   const input = body.input_tokens ?? null;
   // The key's quota as its policy says now (a report is charged under the current rule).
   const rule = mergePolicy(config.defaultPolicy, key.policy).token_limit ?? null;
+  const count = () =>
+    metrics.inc(
+      'tokens_total',
+      { model: modelLabel(decision.model, config.knownModels), direction: 'output' },
+      body.output_tokens,
+    );
   /** Charges a stored, pending report (idempotent per decision), marks it, audits it. */
   const settle = async (): Promise<boolean> => {
     let charged = false;
@@ -142,6 +148,7 @@ usageRoutes.openapi(usageRoute, async (c) => {
         body.decision_id,
         body.output_tokens,
       );
+      if (r) count();
       if (r === null) {
         throw new ProblemError(503, {
           detail:
@@ -190,11 +197,8 @@ usageRoutes.openapi(usageRoute, async (c) => {
     )
     .first<{ reported_at: number }>();
   if (stored) {
-    metrics.inc(
-      'tokens_total',
-      { model: modelLabel(decision.model, config.knownModels), direction: 'output' },
-      body.output_tokens,
-    );
+    // Counted once per decision: here without a quota; with one, when the object charges it.
+    if (!rule) count();
     const charged = await settle();
     return c.json(
       receipt(body.decision_id, body.output_tokens, input, stored.reported_at, false, charged),

@@ -12,6 +12,7 @@ import type { Env } from '../env';
 import { mergePolicy } from '../governance/policy';
 import { getKey } from '../keys/store';
 import { chargeUsageQuota, type TokenRule } from '../rate-limit';
+import { modelLabel } from '../metrics/labels';
 import { metrics } from '../metrics/recorder';
 import { recordRateLimitFailure } from '../rate-limit/failure';
 import type { AppEnv, WaitUntil } from '../types';
@@ -68,8 +69,13 @@ export async function chargeOutputUsage(
   model: string,
 ): Promise<NonNullable<AuditEvent['usage']>> {
   const figures = reportedFigures(usage);
-  metrics.inc('tokens_total', { model, direction: 'output' }, figures.output_tokens);
-  if (!rule) return figures;
+  const count = () =>
+    metrics.inc('tokens_total', { model, direction: 'output' }, figures.output_tokens);
+  // Without a quota there is nothing that remembers the decision: every report counts.
+  if (!rule) {
+    count();
+    return figures;
+  }
   const tags = {
     route: '/v1/check',
     api_key_id: c.get('apiKey').id,
@@ -84,6 +90,8 @@ export async function chargeOutputUsage(
     id,
     figures.output_tokens,
   );
+  // Counted once per decision, like the charge (a retry or a second path adds nothing).
+  if (r === true) count();
   // `charged`: this decision's usage is in the quota (now, or by an earlier report of it).
   return { ...figures, charged: r !== null };
 }
@@ -210,6 +218,10 @@ export async function settlePendingUsage(
       if (r === null) {
         out.failed++;
         break;
+      }
+      if (r) {
+        const model = modelLabel(row.model, config.knownModels);
+        metrics.inc('tokens_total', { model, direction: 'output' }, row.output_tokens);
       }
       charged = true;
     }

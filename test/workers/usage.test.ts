@@ -14,6 +14,7 @@ import worker from '../../src/index';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { usageEventId } from '../../src/tokens/report';
 import { countRows, waitFor } from './audit-helpers';
+import { sample, scrape, settleMetrics } from './metrics-helpers';
 import { admin, BASE, check, createKey } from './helpers';
 
 function report(key: string, body: unknown): Promise<Response> {
@@ -381,6 +382,13 @@ describe('output checks with usage', () => {
     const d = await decide(k.key);
     // Chat Completions naming, with the fields vakt ignores.
     const usage = { prompt_tokens: 5, completion_tokens: 200, total_tokens: 205 };
+    const outputTokens = async () => {
+      await settleMetrics();
+      return (
+        sample(await scrape(), 'tokens_total', { model: 'mistral-*', direction: 'output' }) ?? 0
+      );
+    };
+    const before = await outputTokens();
     const first = await answer(k.key, { input_decision_id: d, usage });
     expect(first.status).toBe(200);
     const { decision_id: out } = await first.json<{ decision_id: string }>();
@@ -390,6 +398,8 @@ describe('output checks with usage', () => {
     const res = await report(k.key, { decision_id: d, output_tokens: 200, input_tokens: 5 });
     expect(await res.json()).toMatchObject({ charged: true, replayed: false });
     expect((await quota(k.id, T)).remaining).toBe(T - promptTokens - 200);
+    // Counted once too, like the charge.
+    expect((await outputTokens()) - before).toBe(200);
 
     const record = await auditRecord(out);
     expect(record).toMatchObject({
