@@ -50,6 +50,18 @@ describe('person_name: found', () => {
     ['Haaland er tilbake i trening.', ['Haaland']],
     // Form and query values after `=`.
     ['navn=Tor Erik Moe; tlf=91765432', ['Tor Erik Moe']],
+    // Titles, organisations and acronyms before a first name are not part of the name.
+    ['Statsråd Hanne Lid (Sp) svarte i Stortinget.', ['Hanne Lid']],
+    ['Helse Vest-direktør Berit Sandvik sier nei.', ['Berit Sandvik']],
+    ['The bank said Chief Executive Jane Whitfield would retire.', ['Jane Whitfield']],
+    ['NATO Secretary General Mark Rutte spoke on Monday.', ['Mark Rutte']],
+    ['Fylkesordførar Jon Aasen (Sp) vil ha fleire ferjer.', ['Jon Aasen']],
+    // Demonyms and definite roles before a name.
+    ['Svensken Olle Brandqvist vant sprinten.', ['Olle Brandqvist']],
+    // A later mention of a surname that the English first-name list also has.
+    ['Jerome Powell spoke on Monday. Powell spoke again.', ['Jerome Powell', 'Powell']],
+    // After a verb of saying, a team before a role is not a name.
+    ['"We were lucky," said Rovers manager Tom Smith.', ['Tom Smith']],
   ])('%j', (text, expected) => {
     expect(names(text)).toEqual(expected);
   });
@@ -79,6 +91,14 @@ describe('person_name: hard negatives', () => {
     ['Org.nr. 987654309, Brønnøysundregistrene bekrefter at selskapet er aktivt.'],
     ['I går sa Finansdepartementet at skatten økes.'],
     ['Fylkesmannen i Vestland og Sunnfjordsykehuset sier at de samarbeider.'],
+    // Nynorsk function words that are also surnames, at a sentence start.
+    ['Ho vart fødd i Ørsta og budde der heile livet.'],
+    // Title-case headlines: a genitive of a word-like first name is a word.
+    ['Market Says Prices Will Fall'],
+    // After a verb of saying: a thing with a number, a team before a role.
+    ['The minister said Article 5 applied to all members.'],
+    // A word after `<Name> <number>` is part of a thing's name.
+    ['Analytiker i Sparebank 1 Finanshuset mener renten faller.'],
   ])('%j', (text) => {
     expect(names(text)).toEqual([]);
   });

@@ -565,8 +565,13 @@ export function scanNames(
     for (let k = a; k <= b; k++) {
       accepted[k] = 1;
       // Remembered for later mentions: surnames and unambiguous first names, not `Will`, `List`.
+      // The last word of a longer name is its surname even when the English first-name list has
+      // it too (`Powell` after `Jerome Powell`).
       const f = flags[k]!;
-      if (!(f & (INITIAL | STOP | AMBIGUOUS)) && (f & (LAST | FIRST) || (f & LEXICAL) === 0))
+      if (
+        !(f & (INITIAL | STOP | AMBIGUOUS)) &&
+        (f & (LAST | FIRST) || (f & LEXICAL) === 0 || (k === b && k > a))
+      )
         names.add(hash[k]!);
     }
     found.push(start[a]!, end[b]!);
@@ -617,6 +622,8 @@ export function scanNames(
     while (first <= e && flags[first]! & INITIAL) first++;
     if (first > e) return e;
     if (fk & ALLCAPS) {
+      // `NATO Secretary General Mark Rutte`: an acronym before ordinary words is no part of them.
+      if (e > k && !(flags[k + 1]! & ALLCAPS)) return k;
       // `KARI NORDMANN`: only a first name and a surname from the registers.
       if (e > k && fk & (FIRST | FIRST_EN) && flags[e]! & LAST && flags[e]! & ALLCAPS) accept(k, e);
       return e;
@@ -631,7 +638,13 @@ export function scanNames(
       const lastOk =
         fLast & (LAST | FIRST | FIRST_EN) || (fLast & LEXICAL) === 0 || fLast & GENITIVE;
       const lastStrong = (fLast & LAST) !== 0 && !(fLast & (PLACE | NON_NAME));
-      if (fFirst & (FIRST | FIRST_EN) && lastOk && !(fLast & NON_NAME && !(fLast & NAMEISH))) {
+      if (
+        fFirst & (FIRST | FIRST_EN) &&
+        lastOk &&
+        !(fLast & NON_NAME && !(fLast & NAMEISH)) &&
+        // A genitive ends a name; of a word-like first name it is a word (`Says Tariffs`).
+        !(fFirst & GENITIVE && fFirst & AMBIGUOUS)
+      ) {
         // At a sentence start a name that is also a word needs a surname or a cue: `Per
         // Sandberg` but not `Will Microsoft`, `Grace Period`, `August Bank`.
         const wordLike =
@@ -674,6 +687,13 @@ export function scanNames(
       let plain = true;
       for (let j = k; j <= e; j++)
         if (flags[j]! & NON_NAME && !(flags[j]! & NAMEISH)) plain = false;
+      // A title or an organisation before a first name is no part of the name (`Statsråd Tonje
+      // Brenna`, `Chair Jerome Powell`, `Sør-Øst-direktør Terje Rootwelt`): decide from there.
+      for (let j = k + 1; j < e; j++) {
+        const fj = flags[j]!;
+        if (fj & (FIRST | FIRST_EN)) return j - 1;
+        if (fj & LAST || fk & LAST) break;
+      }
       if (
         plain &&
         (((before < 0
@@ -716,6 +736,13 @@ export function scanNames(
     if (cue & (CUE_BEFORE | SAY) || ageOrPartyAfter(text, end[e]!)) {
       // A cue across a sentence end (`Hei!\nPakken kom …`) only confirms a registered name.
       const across = f & START && !(cueIn & CUE_BEFORE) && !(f & NAMEISH);
+      // `said Article 5`, `said City manager Pep Guardiola`: a thing's name, or the team of a role.
+      if (!(f & (FIRST | FIRST_EN)) && !(cueIn & CUE_BEFORE)) {
+        const a = end[e]!;
+        if (isSpaceChar(text.charCodeAt(a)) && isDigit(text.charCodeAt(a + 1)) && !(f & NAMEISH))
+          return k;
+        if (cueAfter(t, text, a, work) & CUE_BEFORE) return k;
+      }
       if (!across && !(f & PLACE && !(f & NAMEISH))) accept(k, k);
       return k;
     }
@@ -734,7 +761,7 @@ export function scanNames(
       // A registered surname opening a sentence, then a lower-case word: `Haaland er tilbake`.
       if (
         f & LAST &&
-        !(f & (AMBIGUOUS | FIRST | FIRST_EN)) &&
+        !(f & (AMBIGUOUS | FIRST | FIRST_EN | STOP)) &&
         isSpaceChar(text.charCodeAt(end[e]!)) &&
         isLowerLetter(text.charCodeAt(end[e]! + 1))
       ) {
@@ -745,7 +772,9 @@ export function scanNames(
     if (
       !(f & (START | PLACE)) &&
       (f & LEXICAL) === 0 &&
-      (cueAfter(t, text, end[e]!, work) & SAY) !== 0
+      (cueAfter(t, text, end[e]!, work) & SAY) !== 0 &&
+      // Not after `<Name> <number> ` (`Sparebank 1 Markets mener`): part of a thing's name.
+      !(isSpaceChar(text.charCodeAt(start[k]! - 1)) && isDigit(text.charCodeAt(start[k]! - 2)))
     )
       accept(k, k); // `…, mener Putin`
     return k;
@@ -770,12 +799,13 @@ export function scanNames(
       }
       if (
         f & ROLE ||
-        (f & START &&
-          k < b &&
+        (k < b &&
           (!(f & NAMEISH) || f & AMBIGUOUS) &&
           cueOf(t, text, start[k]!, end[k]!) & CUE_BEFORE)
       ) {
-        cue = CUE_BEFORE; // `Statsminister Erna Solberg`, `Advokat Lie`, `Mr Smith`, `Hei Kari`
+        // `Statsminister Erna Solberg`, `Advokat Lie`, `Mr Smith`, `Hei Kari`, and capitalised
+        // inside a sentence: `Chief Executive Elon Musk`, `Kong Harald`.
+        cue = CUE_BEFORE;
         k++;
         continue;
       }

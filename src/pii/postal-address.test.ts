@@ -29,10 +29,13 @@ describe('postal_address: found', () => {
     // Landform suffixes that are also surnames: with an address word, or a postnummer.
     ['Hun flyttet til Solbakken 5 i fjor.', ['Solbakken 5']],
     ['Adressen er Solbakken 3, 1850 Mysen.', ['Solbakken 3, 1850 Mysen']],
-    // PO boxes need the postnummer.
+    // PO boxes need the postnummer, or a `Postboks` number with its delivery point.
     ['Send det til Postboks 123 Sentrum, 0102 Oslo.', ['Postboks 123 Sentrum, 0102 Oslo']],
     ['Postadresse: Postboks 4 Blindern, 0313 Oslo', ['Postboks 4 Blindern, 0313 Oslo']],
     ['PO Box 55, 0102 Oslo is the address.', ['PO Box 55, 0102 Oslo']],
+    ['Innspill sendes til Postboks 8119 Dep, innen fredag.', ['Postboks 8119 Dep']],
+    // Initials glued to the street's name.
+    ['Retten holder til i C.J. Hambros plass 4.', ['C.J. Hambros plass 4']],
   ])('%j', (text, expected) => {
     expect(addresses(text)).toEqual(expected);
   });
@@ -63,6 +66,8 @@ describe('postal_address: hard negatives', () => {
     ['Boligprisene i Bergen steg 4,5 prosent.'],
     ['Rema 1000 i Storgata åpner 1. mars.'],
     ['Postboks 123 uten postnummer er ingen adresse.'],
+    ['Boks 5 Sentrum.'],
+    ['Postboks 12 Dette er ingen adresse.'],
     ['Totalt 5003 BERGEN-kunder fikk brevet.'],
   ])('%j', (text) => {
     expect(addresses(text)).toEqual([]);

@@ -54,6 +54,9 @@ const ADDRESS_CUES = wordSet(
     'postadresse gateadresse hjemmeadresse leveringsadresse fakturaadresse',
 );
 
+/** What may follow a PO box's delivery point when no postnummer does. */
+const PO_BOX_END = ',.;:)\n\r';
+
 /** Units and words after a number that make it a quantity, not a house number. */
 const UNITS = wordSet(
   'km m meter meters prosent kr kroner nok år ganger minutter min timer dager uker måneder ' +
@@ -214,7 +217,18 @@ export function matchAt(
         postEnd = postcodeAfter(t, text, p);
       }
     }
-    return postEnd > 0 ? [start, postEnd] : null;
+    if (postEnd > 0) return [start, postEnd];
+    // Without a postnummer, a `Postboks`/`Pb.` number with its delivery point (`Postboks 8008
+    // Dep`, `Postboks 300 Sentrum`): one capitalised word, then punctuation or the end of the text.
+    if (
+      fold(text.charCodeAt(ws), 1, LOWER) !== 112 /* p */ ||
+      !isSpaceChar(text.charCodeAt(e)) ||
+      !isUpper(text.charCodeAt(e + 1))
+    )
+      return null;
+    let p = e + 1;
+    while (p < e + 21 && isLetter(text.charCodeAt(p))) p++;
+    return p - e >= 3 && (p === text.length || PO_BOX_END.includes(text[p]!)) ? [start, p] : null;
   }
   if (unitAfter(text, e)) return null;
 
@@ -227,7 +241,7 @@ export function matchAt(
     while (words < 4 && isSpaceChar(text.charCodeAt(s - 1))) {
       const w = capWordBefore(text, s - 1);
       if (w < 0) break;
-      s = w;
+      s = initialsBefore(text, w);
       words++;
     }
     if (words === 0) return null;
@@ -258,6 +272,19 @@ export function matchAt(
   }
   if (!strong && postEnd < 0 && !addressCueBefore(text, start)) return null;
   return [start, postEnd > 0 ? postEnd : e];
+}
+
+/** The start of initials glued before the capitalised word at `w` (`C.J. Hambros plass`). */
+function initialsBefore(text: string, w: number): number {
+  let s = w;
+  while (
+    s >= w - 6 &&
+    text.charCodeAt(s - 1) === 46 &&
+    isUpper(text.charCodeAt(s - 2)) &&
+    !isLetter(text.charCodeAt(s - 3))
+  )
+    s -= 2;
+  return s;
 }
 
 /** Whether a unit word (`km`, `prosent`, `år`) follows the space at `pos`. */

@@ -28,6 +28,8 @@ Dessuten Ellers Uansett Totalt Ifjor Denne Slik Sånn Hvordan Hvorfor Også Nett
 Ny Nytt Nye Stadig Omtrent Cirka Rundt Over Nesten Akkurat Nok Veldig Mest Mer Mindre Minst
 Eneste Hele Halve Både Tross Takket Grunnet Angående Vedrørende Ang Vedr Ref Jf Se Les Send Ring
 Gi Bruk Legg Sjekk Lag Skriv Oversett Oppsummer Forklar Lag Finn Vis Husk Hjelp Ikke Gjerne
+Eg Ho Me Dei Dykk Ikkje Kva Kven Korleis Kvifor Kor Kvar Ein Eit Mykje Berre Difor Sidan Medan
+Heile Desse Nokon Noko Fleire Vart Vert Blei Sjølv Hennar Deira Framleis Enno Saman Dessutan
 `);
 
 /** Capitalised English words that start sentences or headings and are not names. */
@@ -152,7 +154,11 @@ defender goalkeeper neighbour neighbor wife husband son daughter mother father m
 sister friend uncle aunt cousin grandmother grandfather boss dear hi hello hey regards thanks
 cheers sincerely spokesperson spokesman spokeswoman director chairman chairwoman chief
 secretary agent detective inspector nurse doctor physician surgeon dentist therapist
-councillor councilor minister premier
+councillor councilor minister premier executive chair chairperson statsråd lensmann leiar
+ordførar lærar amerikaneren russeren svensken dansken nordmannen spanjolen franskmannen tyskeren
+briten engelskmannen italieneren ukraineren kenyaneren brasilianeren argentineren nederlenderen
+sveitseren østerrikeren islendingen polakken japaneren kineseren inderen kanadieren australieren
+belgieren portugiseren kroaten serberen etiopieren amerikanaren tyskaren
 `);
 
 /** Endings of lower-case role compounds (`kommunikasjonssjef`, `Høyre-leder`, `helseminister`). */
@@ -173,7 +179,8 @@ minister sjef leder direktør sekretær rådgiver representant ordfører advokat
 trener spiller kaptein forsker økonom redaktør journalist kommentator mester dommer prest
 biskop politiker topp profil stjerne veteran legende eier gründer arving president professor
 konsulent ingeniør utvikler talsperson talsmann talskvinne formann løper keeper årige
-back spiss sjåfør forfatter artist fører koordinator ansvarlig
+back spiss sjåfør forfatter artist fører koordinator ansvarlig mesteren sjefen lederen treneren
+spilleren keeperen kapteinen ministeren direktøren leiar ordførar rådgjevar førar spelar trenar
 `);
 
 /** Verbs of saying: `sier Hansen`, `Hansen sier`, `said Smith`. */
