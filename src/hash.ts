@@ -4,10 +4,10 @@
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 const UTF8 = new TextEncoder();
 
-/** Lower-case hex of `bytes`. */
-export function toHex(bytes: Uint8Array): string {
+/** Lower-case hex of `bytes` (of `bytes[from, to)` when given). */
+export function toHex(bytes: Uint8Array, from = 0, to = bytes.length): string {
   let s = '';
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!];
+  for (let i = from; i < to; i++) s += HEX[bytes[i]!];
   return s;
 }
 

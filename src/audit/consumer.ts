@@ -33,7 +33,7 @@ import {
   DEAD_LETTER_MAX_PAYLOAD_CHARS,
   dlqBackoffSeconds,
 } from './limits';
-import { rowToEvent, sanitizeEvent, scrubJson, toRow, type AuditRow } from './row';
+import { rowOf, rowToEvent, sanitizeEvent, scrubJson, toRow, type AuditRow } from './row';
 import { insertAuditRows, storeDeadLetter, type DeadLetterReason } from './store';
 import { decisionIdOf, eventsOf, isPack, parseAuditEvent } from './validate';
 import { logLine } from '../observability/log';
@@ -178,7 +178,7 @@ function parseMessage(msg: Message<unknown>): Parsed {
     if (parsed.ok) {
       const event = sanitizeEvent(parsed.event);
       p.events.push(event);
-      p.rows.push(toRow(event));
+      p.rows.push(rowOf(event));
     } else {
       p.invalid.push({ body, error: parsed.error, index });
     }

@@ -9,6 +9,7 @@
  * (docs/audit.md "Rotating AUDIT_HASH_KEY"). Without a key the event carries no hash at all.
  */
 import { canonicalJson } from '../governance/policy';
+import { toHex } from '../hash';
 
 const encoder = new TextEncoder();
 const KEY_ID_LABEL = 'vakt audit key id';
@@ -64,7 +65,5 @@ export async function inputHashFields(
 }
 
 function hex(buf: ArrayBuffer): string {
-  let s = '';
-  for (const b of new Uint8Array(buf)) s += b.toString(16).padStart(2, '0');
-  return s;
+  return toHex(new Uint8Array(buf));
 }

@@ -121,30 +121,33 @@ export function scrubbed(text: string, max = MAX_IDENTIFIER_LENGTH): string {
   return bounded(scrubIdentifierMemo(text), max);
 }
 
-/** Distinct identifiers remembered per isolate, and the longest one remembered. */
-export const SCRUB_MEMO_ENTRIES = 1024;
+/**
+ * Distinct identifiers remembered per isolate, per generation (at most twice this in all), and
+ * the longest one remembered.
+ */
+export const SCRUB_MEMO_ENTRIES = 2048;
 const SCRUB_MEMO_MAX_LENGTH = 256;
-const scrubMemo = new Map<string, string>();
+let scrubMemo = new Map<string, string>();
+let scrubMemoOld = new Map<string, string>();
 
 /**
  * `scrubIdentifier`, remembered per isolate. Scrubbing runs every detector, with a fixed cost per
  * call that dominates for short strings, and each event is scrubbed up to three times (producer,
  * consumer, `toRow`) while its identifiers repeat (a handful of models and operations per
- * deployment). Bounded, least recently used out; the result depends on the text alone.
+ * deployment). Bounded by two generations: when the young one is full it becomes the old one and
+ * the previous old one is dropped; a hit in the old generation moves up. A hit costs one lookup
+ * (a least-recently-used list costs a delete and an insert per hit, three times per event). The
+ * result depends on the text alone.
  */
 function scrubIdentifierMemo(text: string): string {
   if (text.length > SCRUB_MEMO_MAX_LENGTH) return scrubIdentifier(text);
   const hit = scrubMemo.get(text);
-  if (hit !== undefined) {
-    scrubMemo.delete(text);
-    scrubMemo.set(text, hit);
-    return hit;
-  }
-  const clean = scrubIdentifier(text);
+  if (hit !== undefined) return hit;
+  const clean = scrubMemoOld.get(text) ?? scrubIdentifier(text);
   scrubMemo.set(text, clean);
-  if (scrubMemo.size > SCRUB_MEMO_ENTRIES) {
-    const oldest = scrubMemo.keys().next().value;
-    if (oldest !== undefined) scrubMemo.delete(oldest);
+  if (scrubMemo.size >= SCRUB_MEMO_ENTRIES) {
+    scrubMemoOld = scrubMemo;
+    scrubMemo = new Map();
   }
   return clean;
 }
@@ -202,7 +205,14 @@ function scrubNumber(n: number): number | string {
 
 /** The stored form of a validated event. */
 export function toRow(raw: AnyAuditEvent): AuditRow {
-  const event = sanitizeEvent(raw);
+  return rowOf(sanitizeEvent(raw));
+}
+
+/**
+ * The stored form of an event `sanitizeEvent` has just returned (the consumer keeps both the
+ * sanitized event and its row): the same as `toRow` without scrubbing everything a second time.
+ */
+export function rowOf(event: AnyAuditEvent): AuditRow {
   const row: Partial<Record<EventColumn, SqlValue>> = {};
   for (const c of EVENT_COLUMN_NAMES) row[c] = EVENT_COLUMNS[c].put(event);
   return row as AuditRow;

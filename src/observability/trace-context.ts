@@ -89,12 +89,25 @@ export function formatTraceparent(traceId: string, spanId: string, sampled: bool
   return `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`;
 }
 
+/**
+ * Random bytes drawn in blocks: one `getRandomValues` per {@link POOL_BYTES} bytes instead of one
+ * per id (every request takes a trace id and a span id). Each byte is handed out once. Filled on
+ * first use: Workers refuse random values at global scope.
+ */
+const POOL_BYTES = 4096;
+let pool: Uint8Array | undefined;
+let poolAt = POOL_BYTES;
+
 function randomHex(bytes: number, zero: string): string {
-  const buf = new Uint8Array(bytes);
   let hex = zero;
   // All zeros is invalid; with 64+ random bits a retry essentially never happens.
   while (hex === zero) {
-    hex = toHex(crypto.getRandomValues(buf));
+    if (!pool || poolAt + bytes > POOL_BYTES) {
+      pool = crypto.getRandomValues(pool ?? new Uint8Array(POOL_BYTES));
+      poolAt = 0;
+    }
+    hex = toHex(pool, poolAt, poolAt + bytes);
+    poolAt += bytes;
   }
   return hex;
 }
