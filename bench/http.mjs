@@ -539,7 +539,8 @@ function render(m, rows, extra) {
   const d = rows.find((r) => r.id === 'd');
   lines.push(
     '',
-    `(d) ÷ (a) workerd CPU per request: **${(d.cpuUs / a.cpuUs).toFixed(2)}**; ` +
+    // With --only, (a) or (d) may not have run.
+    (a && d ? `(d) ÷ (a) workerd CPU per request: **${(d.cpuUs / a.cpuUs).toFixed(2)}**; ` : '') +
       `"queue send failed" log lines during the run: **${queueSendFailures}**.`,
     '',
     `Per-round req/s: ${rows.map((r) => `${r.id} ${r.rpsAll.map((x) => Math.round(x)).join('/')}`).join('; ')}.`,
