@@ -60,6 +60,16 @@ describe('person_name: found', () => {
     ['Svensken Olle Brandqvist vant sprinten.', ['Olle Brandqvist']],
     // A later mention of a surname that the English first-name list also has.
     ['Jerome Powell spoke on Monday. Powell spoke again.', ['Jerome Powell', 'Powell']],
+    // A name listed after a found one: `og`, and bare surnames in a team sheet.
+    ['Det var Haaland og Mbuyamba som scoret.', ['Haaland', 'Mbuyamba']],
+    [
+      'Lagoppstilling: Nyland – Ryerson, Ajer, Østigård – Berge.',
+      ['Nyland', 'Ryerson', 'Ajer', 'Østigård', 'Berge'],
+    ],
+    // A place after a lone first name is a (farm-name) surname; Korean given names.
+    ['Vi snakket med Ivar Odnes i går.', ['Ivar Odnes']],
+    ['Nord-Koreas leder Kim Jong-un har møtt Putin.', ['Kim Jong-un']],
+    ['Enken Julija Navalnaja leder bevegelsen.', ['Julija Navalnaja']],
     // After a verb of saying, a team before a role is not a name.
     ['"We were lucky," said Rovers manager Tom Smith.', ['Tom Smith']],
   ])('%j', (text, expected) => {
@@ -97,6 +107,9 @@ describe('person_name: hard negatives', () => {
     ['Market Says Prices Will Fall'],
     // After a verb of saying: a thing with a number, a team before a role.
     ['The minister said Article 5 applied to all members.'],
+    // A firm after `i` before a verb of saying; a saint's name.
+    ['Analytiker i Pareto tror aksjen vil stige.'],
+    ['Han fikk St. Olavs Orden i fjor.'],
     // A word after `<Name> <number>` is part of a thing's name.
     ['Analytiker i Sparebank 1 Finanshuset mener renten faller.'],
   ])('%j', (text) => {

@@ -196,8 +196,19 @@ function hyphenated(t: Tables, text: string, s: number, e: number): number {
     while (q < e && text.charCodeAt(q) !== 45 && text.charCodeAt(q) !== 0x2010) q++;
     if (q === p) break;
     if (isLowerLetter(text.charCodeAt(p))) {
-      lower = true;
       if (q === e && roleEnd(t, text, p, q)) return ROLE;
+      // `Jong-un`, `Jae-in`: a short lower-case syllable after a name-like part is a given
+      // name's (Korean), not a compound's (`Oslo-mann`, `Ap-er` and `Oslo-bo` have a known first part).
+      if (
+        q === e &&
+        q - p <= 3 &&
+        !lower &&
+        p > s + 2 &&
+        !(partFlags & (NON_NAME | PLACE)) &&
+        isLowerLetter(text.charCodeAt(s + 1))
+      )
+        return 0;
+      lower = true;
     }
     const pf = t.wordTable.lookup(text, p, q);
     if (p === s) partFlags = pf;
@@ -446,7 +457,7 @@ function isSentenceStart(text: string, s: number): boolean {
 
 /** Cue flags of the lower-cased word `text[s, e)`: a listed cue, or a role ending. */
 function cueOf(t: Tables, text: string, s: number, e: number): number {
-  if (e - s < 2 || e - s > 24) return 0;
+  if (e - s < 1 || e - s > 24) return 0;
   const f = t.cueTable.lookup(text, s, e);
   if (f) return f;
   if (e - s > 4 && roleEnd(t, text, s, e)) return CUE_BEFORE;
@@ -513,6 +524,24 @@ function ageOrPartyAfter(text: string, pos: number): boolean {
     return d >= 1 && (text.charCodeAt(i) === 44 || text.startsWith(' år', i));
   }
   return false;
+}
+
+const LIST_COMMA = 1; // `, ` or a dash: a list, of bare surnames only
+const LIST_AND = 2; // ` og `, ` and `, ` & `
+
+/** How the gap `text[a, b)` lists another name after one (0: it does not). */
+function joinedToName(text: string, a: number, b: number): number {
+  const gap = b - a;
+  const c = text.charCodeAt(a);
+  if (gap === 2) return c === 44 && text.charCodeAt(a + 1) === 32 ? LIST_COMMA : 0;
+  if (c !== 32 || text.charCodeAt(b - 1) !== 32) return 0;
+  if (gap === 3) {
+    const m = text.charCodeAt(a + 1);
+    if (m === 38) return LIST_AND;
+    return m === 45 || m === 0x2013 || m === 0x2014 ? LIST_COMMA : 0;
+  }
+  if (gap === 4 && text.startsWith('og', a + 1)) return LIST_AND;
+  return gap === 5 && text.startsWith('and', a + 1) ? LIST_AND : 0;
 }
 
 /** Whether the gap `text[a, b)` joins two capitalised words of one name. */
@@ -636,7 +665,10 @@ export function scanNames(
 
     if (e > k) {
       const lastOk =
-        fLast & (LAST | FIRST | FIRST_EN) || (fLast & LEXICAL) === 0 || fLast & GENITIVE;
+        fLast & (LAST | FIRST | FIRST_EN) ||
+        (fLast & LEXICAL) === 0 ||
+        fLast & GENITIVE ||
+        (e === k + 1 && fLast & PLACE); // `Ivar Odnes`: kept by the trim in classifyChain
       const lastStrong = (fLast & LAST) !== 0 && !(fLast & (PLACE | NON_NAME));
       if (
         fFirst & (FIRST | FIRST_EN) &&
@@ -687,13 +719,10 @@ export function scanNames(
       let plain = true;
       for (let j = k; j <= e; j++)
         if (flags[j]! & NON_NAME && !(flags[j]! & NAMEISH)) plain = false;
-      // A title or an organisation before a first name is no part of the name (`Statsråd Tonje
-      // Brenna`, `Chair Jerome Powell`, `Sør-Øst-direktør Terje Rootwelt`): decide from there.
-      for (let j = k + 1; j < e; j++) {
-        const fj = flags[j]!;
-        if (fj & (FIRST | FIRST_EN)) return j - 1;
-        if (fj & LAST || fk & LAST) break;
-      }
+      // A title or an organisation before a first name is no part of the name (`General Mark
+      // Rutte`, `Sør-Øst-direktør Terje Rootwelt`): decide from there.
+      // One word only: `Luiz Inácio Lula da Silva` has two unregistered given names before one.
+      if (e > k + 1 && flags[k + 1]! & (FIRST | FIRST_EN) && !(fk & LAST)) return k;
       if (
         plain &&
         (((before < 0
@@ -754,7 +783,11 @@ export function scanNames(
         accept(k, k); // `møtte Hansen i går`
         return k;
       }
-      if (!(f & AMBIGUOUS) && (cueAfter(t, text, end[e]!, work) & SAY) !== 0) {
+      if (
+        !(f & AMBIGUOUS) &&
+        !(cue & PLACE_PREP) && // `analytiker i Pareto tror`: a firm
+        (cueAfter(t, text, end[e]!, work) & SAY) !== 0
+      ) {
         accept(k, k); // `Hansen sier at …`
         return k;
       }
@@ -773,6 +806,7 @@ export function scanNames(
       !(f & (START | PLACE)) &&
       (f & LEXICAL) === 0 &&
       (cueAfter(t, text, end[e]!, work) & SAY) !== 0 &&
+      !(cue & PLACE_PREP) && // `analytiker i Pareto tror`
       // Not after `<Name> <number> ` (`Sparebank 1 Markets mener`): part of a thing's name.
       !(isSpaceChar(text.charCodeAt(start[k]! - 1)) && isDigit(text.charCodeAt(start[k]! - 2)))
     )
@@ -781,6 +815,13 @@ export function scanNames(
   };
 
   const classifyChain = (a: number, b: number): void => {
+    // A saint's name is a place's, an order's or a church's (`St. Olavs Orden`, `Sankt Hans`).
+    const sa = start[a]!;
+    if (
+      text.charCodeAt(sa - 1) === 32 &&
+      (text.startsWith('St.', sa - 4) || text.startsWith('Sankt', sa - 6))
+    )
+      return mark(a, b);
     // An organisation (`Hansen Bygg AS`) is never a person.
     for (let k = a; k <= b; k++) {
       if (
@@ -817,8 +858,18 @@ export function scanNames(
       // The name-like stretch from k.
       let e = k;
       while (e + 1 <= b && e - k < 5 && nameish(flags[e + 1]!) && !inAddress(e + 1)) e++;
-      // A trailing place that is no name is not part of it (`Kari Hansen Oslo`).
-      while (e > k && flags[e]! & PLACE && !(flags[e]! & NAMEISH)) e--;
+      // A trailing place that is no name is not part of it (`Kari Hansen Oslo`); after a lone
+      // registered first name it is a surname (`Ivar Odnes`: farm names are both).
+      while (
+        e > k &&
+        flags[e]! & PLACE &&
+        !(flags[e]! & NAMEISH) &&
+        (e > k + 1 ||
+          flags[k]! & (AMBIGUOUS | NON_NAME | PLACE) ||
+          !(flags[k]! & FIRST) ||
+          flags[e]! & NON_NAME)
+      )
+        e--;
       const consumed = decide(k, e, cue, a);
       cue = 0;
       k = consumed + 1;
@@ -879,6 +930,40 @@ export function scanNames(
       k = e;
     }
   }
+  // A name joined to a found one (`Xi og Putin`, `Max Manus og Gregers Gram`, team sheets
+  // `Nyland – Ryerson, Ajer, Østigård`): one to three capitalised words, none of them a word of
+  // the lexicon other than a name, after ` og `, ` and ` or ` & `, or after a bare surname and
+  // `, ` or a dash (`Jackson Hole, Wyoming` and `Kari Nordmann, Storgata 5` are no lists).
+  const never =
+    STOP | NON_NAME | PLACE | AMBIGUOUS | ORG_MARKER | ROLE | HYPHEN_LOWER | ALLCAPS | START;
+  let addrAt = 0;
+  for (let k = 1; k < n; k++) {
+    if (accepted[k] || accepted[k - 1] !== 1) continue;
+    const joined = joinedToName(text, end[k - 1]!, start[k]!);
+    if (
+      joined === 0 ||
+      (joined === LIST_COMMA &&
+        k >= 2 &&
+        accepted[k - 2] === 1 &&
+        start[k - 1]! - end[k - 2]! === 1)
+    )
+      continue;
+    let e = k;
+    while (
+      !(flags[e]! & never) &&
+      e + 1 < n &&
+      e - k < 2 &&
+      !accepted[e + 1] &&
+      joins(text, t, end[e]!, start[e + 1]!, flags[e]!)
+    )
+      e++;
+    if (flags[e]! & never) continue;
+    while (addrAt < taken.length && taken[addrAt + 1]! <= start[k]!) addrAt += 2;
+    if (addrAt < taken.length && taken[addrAt]! < end[e]!) continue;
+    accept(k, e);
+    k = e;
+  }
+
   const spans: Detection[] = [];
   for (let i = 0; i < found.length; i += 2)
     spans.push({ type: 'person_name', start: found[i]!, end: found[i + 1]! });

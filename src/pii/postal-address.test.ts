@@ -34,6 +34,8 @@ describe('postal_address: found', () => {
     ['Postadresse: Postboks 4 Blindern, 0313 Oslo', ['Postboks 4 Blindern, 0313 Oslo']],
     ['PO Box 55, 0102 Oslo is the address.', ['PO Box 55, 0102 Oslo']],
     ['Innspill sendes til Postboks 8119 Dep, innen fredag.', ['Postboks 8119 Dep']],
+    // A capitalised generic after a prefix or a genitive.
+    ['Eiendommen i Vestre Gate 8 er solgt.', ['Vestre Gate 8']],
     // Initials glued to the street's name.
     ['Retten holder til i C.J. Hambros plass 4.', ['C.J. Hambros plass 4']],
   ])('%j', (text, expected) => {
@@ -67,6 +69,9 @@ describe('postal_address: hard negatives', () => {
     ['Rema 1000 i Storgata åpner 1. mars.'],
     ['Postboks 123 uten postnummer er ingen adresse.'],
     ['Boks 5 Sentrum.'],
+    // A club with a landform suffix in a score; a floor.
+    ['Vålerenga 2 – Rosenborg 1 etter første omgang.'],
+    ['Kontorer i Kongens gate 3. etasje er ledige.'],
     ['Postboks 12 Dette er ingen adresse.'],
     ['Totalt 5003 BERGEN-kunder fikk brevet.'],
   ])('%j', (text) => {

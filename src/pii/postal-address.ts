@@ -27,6 +27,7 @@ import {
   hashStep,
   LAST,
   LOWER,
+  NON_NAME,
   PLACE,
   S_ABBR,
   S_PO_BOX,
@@ -63,6 +64,10 @@ const UNITS = wordSet(
     'personer stk mill millioner milliarder kg tonn liter grader cm mm percent years times ' +
     'minutes hours days weeks months people dollars euro',
 );
+
+function isLower(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 0xdf && c <= 0xff && c !== 0xf7);
+}
 
 function isUpper(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 0xc0 && c <= 0xde && c !== 0xd7);
@@ -171,7 +176,9 @@ export function matchAt(
     isDigit(z) ||
     z === 37 /* % */ ||
     z === 58 /* : */ ||
-    ((z === 44 || z === 46) && isDigit(text.charCodeAt(e + 1)))
+    ((z === 44 || z === 46) && isDigit(text.charCodeAt(e + 1))) ||
+    // An ordinal: `Kongens gate 3. etasje`, `Storgata 17. mai` (a sentence end has a capital).
+    (z === 46 && isSpaceChar(text.charCodeAt(e + 1)) && isLower(text.charCodeAt(e + 2)))
   )
     return null;
   // The word before the number.
@@ -234,7 +241,7 @@ export function matchAt(
 
   let start = -1;
   let strong = false;
-  if (kind & (S_WORD | S_ABBR) && (!capital || postEnd > 0)) {
+  if (kind & (S_WORD | S_ABBR) && (!capital || postEnd > 0 || namedBefore(t, text, ws))) {
     // `Karl Johans gate 22`: capitalised words before the generic.
     let s = ws;
     let words = 0;
@@ -251,7 +258,8 @@ export function matchAt(
     start = ws;
     if (suffix) {
       const flags = t.wordTable.lookup(text, ws, we);
-      strong = !(suffix & SUFFIX_WEAK) || !(flags & (FIRST | FIRST_EN | LAST | PLACE));
+      // `Solbakken` (a surname) and `Vålerenga` (a club) need more than the suffix.
+      strong = !(suffix & SUFFIX_WEAK) || !(flags & (FIRST | FIRST_EN | LAST | PLACE | NON_NAME));
     } else if (postEnd < 0) return null;
     // Prefix words: `Øvre Slottsgate`, `Gamle Drammensvei`, `St. Olavs gate`; any capitalised
     // words when a postnummer confirms the address.
@@ -272,6 +280,20 @@ export function matchAt(
   }
   if (!strong && postEnd < 0 && !addressCueBefore(text, start)) return null;
   return [start, postEnd > 0 ? postEnd : e];
+}
+
+/**
+ * Whether a capitalised generic (`Gate`, `Vei`) at `ws` follows a street prefix or a genitive
+ * (`Vestre Gate 8`, `Kongens Gate 5`), so it names a street (`Gate 23 på Gardermoen` does not).
+ */
+function namedBefore(t: Tables, text: string, ws: number): boolean {
+  if (!isSpaceChar(text.charCodeAt(ws - 1))) return false;
+  const w = capWordBefore(text, ws - 1);
+  if (w < 0 || ws - 1 - w < 3) return false;
+  return (
+    text.charCodeAt(ws - 2) === 115 /* s */ ||
+    (t.streetTable.lookup(text, w, ws - 1) & S_PREFIX) !== 0
+  );
 }
 
 /** The start of initials glued before the capitalised word at `w` (`C.J. Hambros plass`). */

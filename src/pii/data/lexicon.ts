@@ -158,7 +158,8 @@ councillor councilor minister premier executive chair chairperson statsråd lens
 ordførar lærar amerikaneren russeren svensken dansken nordmannen spanjolen franskmannen tyskeren
 briten engelskmannen italieneren ukraineren kenyaneren brasilianeren argentineren nederlenderen
 sveitseren østerrikeren islendingen polakken japaneren kineseren inderen kanadieren australieren
-belgieren portugiseren kroaten serberen etiopieren amerikanaren tyskaren
+belgieren portugiseren kroaten serberen etiopieren amerikanaren tyskaren enken enka enkemannen
+ektemannen widow
 `);
 
 /** Endings of lower-case role compounds (`kommunikasjonssjef`, `Høyre-leder`, `helseminister`). */
