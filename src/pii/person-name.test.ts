@@ -66,6 +66,11 @@ describe('person_name: found', () => {
       'Lagoppstilling: Nyland – Ryerson, Ajer, Østigård – Berge.',
       ['Nyland', 'Ryerson', 'Ajer', 'Østigård', 'Berge'],
     ],
+    // A registered name listed before a found one, also opening a line.
+    ['Ingrid, Jon og Turid med familier', ['Ingrid', 'Jon', 'Turid']],
+    // Royal and religious titles.
+    ['The service was attended by Queen Camilla.', ['Camilla']],
+    ['Saudi Crown Prince Mohammed bin Salman hosted the talks.', ['Mohammed bin Salman']],
     // A place after a lone first name is a (farm-name) surname; Korean given names.
     ['Vi snakket med Ivar Odnes i går.', ['Ivar Odnes']],
     ['Nord-Koreas leder Kim Jong-un har møtt Putin.', ['Kim Jong-un']],
@@ -107,6 +112,8 @@ describe('person_name: hard negatives', () => {
     ['Market Says Prices Will Fall'],
     // After a verb of saying: a thing with a number, a team before a role.
     ['The minister said Article 5 applied to all members.'],
+    // A broadcaster after a verb of saying.
+    ['"We lost," he told Sky Sports.'],
     // A firm after `i` before a verb of saying; a saint's name.
     ['Analytiker i Pareto tror aksjen vil stige.'],
     ['Han fikk St. Olavs Orden i fjor.'],

@@ -936,6 +936,25 @@ export function scanNames(
   // `, ` or a dash (`Jackson Hole, Wyoming` and `Kari Nordmann, Storgata 5` are no lists).
   const never =
     STOP | NON_NAME | PLACE | AMBIGUOUS | ORG_MARKER | ROLE | HYPHEN_LOWER | ALLCAPS | START;
+  // Backwards, a registered name listed before a found one, also opening a sentence (`Kari, Jon
+  // og Turid`; `Per og Kari` needs more: `Per` is a word).
+  const notRegistered = never & ~START;
+  let addrBack = taken.length - 2;
+  for (let k = n - 2; k >= 0; k--) {
+    const f = flags[k]!;
+    if (
+      accepted[k] ||
+      accepted[k + 1] !== 1 ||
+      !(f & (FIRST | LAST)) ||
+      f & notRegistered ||
+      (k > 0 && start[k]! - end[k - 1]! === 1) ||
+      joinedToName(text, end[k]!, start[k + 1]!) === 0
+    )
+      continue;
+    while (addrBack >= 0 && taken[addrBack]! >= end[k]!) addrBack -= 2;
+    if (addrBack >= 0 && taken[addrBack + 1]! > start[k]!) continue;
+    accept(k, k);
+  }
   let addrAt = 0;
   for (let k = 1; k < n; k++) {
     if (accepted[k] || accepted[k - 1] !== 1) continue;

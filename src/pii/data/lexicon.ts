@@ -123,6 +123,7 @@ Kafé Cafe Pub Center Centre Parken Stadion Arena Airport Lufthavn Stasjon Stati
 Avenue Bridge Brua Tunnel Tunnelen Fjorden Fjellet Elva Sjøen Vannet Øya Prisen Pris Award
 Festival Festivalen Konferanse Konferansen Report Rapport Rapporten Plan Planen Project
 Prosjekt Prosjektet Programmet Program Team Services Service Solutions Systems Technologies Labs
+Sports News Times
 `);
 
 /**
@@ -159,7 +160,7 @@ ordførar lærar amerikaneren russeren svensken dansken nordmannen spanjolen fra
 briten engelskmannen italieneren ukraineren kenyaneren brasilianeren argentineren nederlenderen
 sveitseren østerrikeren islendingen polakken japaneren kineseren inderen kanadieren australieren
 belgieren portugiseren kroaten serberen etiopieren amerikanaren tyskaren enken enka enkemannen
-ektemannen widow
+ektemannen widow king queen prince princess duke duchess pope sheikh emir
 `);
 
 /** Endings of lower-case role compounds (`kommunikasjonssjef`, `Høyre-leder`, `helseminister`). */
