@@ -60,6 +60,8 @@ const ADVERSARIAL: [string, string][] = [
   ['streets with postnummer', 'Storgata 5, 0155 Oslo '],
   ['PO boxes', 'Postboks 1 '],
   ['PO boxes with a delivery point', 'Postboks 1 Dep, '],
+  ['abbreviated streets', 'Storgt. 7 '],
+  ['postnummer after a comma', 'Storgata 5,0155 Oslo '],
   ['initials before a street', 'C.J. Hambros plass 4 '],
   ['titles before first names', 'Statsråd Chief Kari Hansen '],
   ['numbers after spaces', ' 1'],

@@ -361,6 +361,10 @@ export function collect(
         const g = text.charCodeAt(w + 1);
         if (isSpaceChar(text.charCodeAt(w)) && g >= 49 && g <= 57) numbers.push(w + 1);
       }
+    } else if (next === 46 && text.charCodeAt(e + 1) === 32) {
+      // `Storgt. 7`, `Kirkevn. 12`: an abbreviated street suffix.
+      const d = text.charCodeAt(e + 2);
+      if (d >= 49 && d <= 57) numbers.push(e + 2);
     }
     if (next === 64 || next === 95 || next === 47) continue;
     if (next === 46 && isWordChar(text.charCodeAt(e + 1))) {

@@ -36,6 +36,10 @@ describe('postal_address: found', () => {
     ['Innspill sendes til Postboks 8119 Dep, innen fredag.', ['Postboks 8119 Dep']],
     // A capitalised generic after a prefix or a genitive.
     ['Eiendommen i Vestre Gate 8 er solgt.', ['Vestre Gate 8']],
+    // Abbreviated suffixes; a postnummer typed without a space after the comma.
+    ['Kontoret er i Storgt. 7 i Oslo.', ['Storgt. 7']],
+    ['Bor i Kirkevn. 12.', ['Kirkevn. 12']],
+    ['Adresse: Storgata 5,0155 Oslo', ['Storgata 5,0155 Oslo']],
     // Initials glued to the street's name.
     ['Retten holder til i C.J. Hambros plass 4.', ['C.J. Hambros plass 4']],
   ])('%j', (text, expected) => {
@@ -69,6 +73,9 @@ describe('postal_address: hard negatives', () => {
     ['Rema 1000 i Storgata åpner 1. mars.'],
     ['Postboks 123 uten postnummer er ingen adresse.'],
     ['Boks 5 Sentrum.'],
+    // A sentence end before a number; a decimal.
+    ['Vi bor i Storgata. 5 personer kom.'],
+    ['Vi solgte Storgata 5,5 millioner.'],
     // A club with a landform suffix in a score; a floor.
     ['Vålerenga 2 – Rosenborg 1 etter første omgang.'],
     ['Kontorer i Kongens gate 3. etasje er ledige.'],

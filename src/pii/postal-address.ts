@@ -176,7 +176,9 @@ export function matchAt(
     isDigit(z) ||
     z === 37 /* % */ ||
     z === 58 /* : */ ||
-    ((z === 44 || z === 46) && isDigit(text.charCodeAt(e + 1))) ||
+    // A decimal (`5,5 km`), unless a postnummer and its place follow the comma (`Storgata 5,0155 Oslo`).
+    (z === 46 && isDigit(text.charCodeAt(e + 1))) ||
+    (z === 44 && isDigit(text.charCodeAt(e + 1)) && postcodeAfter(t, text, e) < 0) ||
     // An ordinal: `Kongens gate 3. etasje`, `Storgata 17. mai` (a sentence end has a capital).
     (z === 46 && isSpaceChar(text.charCodeAt(e + 1)) && isLower(text.charCodeAt(e + 2)))
   )
