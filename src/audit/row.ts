@@ -152,6 +152,23 @@ function scrubIdentifierMemo(text: string): string {
   return clean;
 }
 
+/**
+ * Records that `id` needs no scrubbing, so its audit event skips the scan in the producer and the
+ * consumer (a fresh request id misses the memo by nature, and its scan was the largest item of a
+ * 429's audit path). For request ids only: one the request-id middleware accepted after
+ * `isCleanIdentifier` (the same detectors and digit rule found nothing, so scrubbing returns it
+ * unchanged), or one it generated itself — a random UUID is no one's data, and kept as is the
+ * audit row matches the `X-Request-Id` the client saw.
+ */
+export function rememberCleanRequestId(id: string): void {
+  if (id.length > SCRUB_MEMO_MAX_LENGTH || scrubMemo.has(id)) return;
+  scrubMemo.set(id, id);
+  if (scrubMemo.size >= SCRUB_MEMO_ENTRIES) {
+    scrubMemoOld = scrubMemo;
+    scrubMemo = new Map();
+  }
+}
+
 function scrubMetadata(metadata: AnyAuditEvent['metadata']): AnyAuditEvent['metadata'] {
   if (metadata === null) return null;
   const entries: [string, string | number | boolean][] = [];

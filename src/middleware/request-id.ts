@@ -7,6 +7,7 @@
  * and never echoed.
  */
 import { createMiddleware } from 'hono/factory';
+import { rememberCleanRequestId } from '../audit/row';
 import { isCleanIdentifier } from '../pii/identifier';
 import type { AppEnv } from '../types';
 
@@ -20,6 +21,8 @@ export function requestId() {
   return createMiddleware<AppEnv>(async (c, next) => {
     const incoming = c.req.header('X-Request-Id');
     const id = acceptableRequestId(incoming) ? incoming : crypto.randomUUID();
+    // Checked or generated here: the audit path need not scan it again.
+    rememberCleanRequestId(id);
     c.set('requestId', id);
     c.header('X-Request-Id', id);
     await next();
