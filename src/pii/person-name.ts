@@ -63,6 +63,8 @@ const ENDS_S = 1 << 16; // four or more characters ending in `s` (`stem` holds t
 const LIST_AFTER = 1 << 17; // `, ` or ` (` right after the word (`Nordmann, Kari`, `Moe (45)`)
 
 const NAMEISH = FIRST | FIRST_EN | LAST;
+/** {@link hashStep}'s multiplier. */
+const FNV_PRIME = 0x01000193;
 const LEXICAL = 0xff;
 
 /** Upper-case letters that can start a name (ASCII, Latin-1, Latin Extended-A/B). */
@@ -237,6 +239,43 @@ function orgEnd(t: Tables, text: string, s: number, e: number): boolean {
   return false;
 }
 
+/**
+ * Flags of a capitalised word `text[s, e)` the registers lack (`hPrev`: the hash without its last
+ * character): a genitive of a registered name (`Støres`, with {@link GENITIVE}), a hyphenated
+ * word's, an institution's, or 0.
+ */
+function unregistered(
+  t: Tables,
+  text: string,
+  s: number,
+  e: number,
+  hPrev: number,
+  dash: boolean,
+): number {
+  const last = text.charCodeAt(e - 1);
+  // Genitive: `Støres`, `Hansens`, `Kari Nordmanns`.
+  if (e - s > 3 && (last === 115 || last === 83)) {
+    const g = t.wordTable.find(hPrev, text, s, e - 1);
+    if (g & NAMEISH) return g | GENITIVE;
+  }
+  if (dash) return hyphenated(t, text, s, e);
+  // `Brønnøysundregistrene bekrefter …`: an institution, not a surname the registers lack.
+  if (e - s >= 8 && orgEnd(t, text, s, e)) return NON_NAME;
+  return 0;
+}
+
+/**
+ * A possible house number after a short lower-case word from `w` (`Karl Johans gate 22`,
+ * `Kongens gt. 2`): its offset, or -1.
+ */
+function numberAfterWord(text: string, from: number): number {
+  let w = from;
+  while (w < from + 9 && isLetter(text.charCodeAt(w))) w++;
+  if (text.charCodeAt(w) === 46) w++; // `gt.`
+  const g = text.charCodeAt(w + 1);
+  return isSpaceChar(text.charCodeAt(w)) && g >= 49 && g <= 57 ? w + 1 : -1;
+}
+
 /** Whether the lower-case word `text[s, e)` ends in a role (`kommunikasjonssjef`). */
 function roleEnd(t: Tables, text: string, s: number, e: number): boolean {
   let h = HASH_SEED;
@@ -263,6 +302,15 @@ for (let c = 0; c < LETTERS; c++)
 /** An upper-case letter at a word start (made per call: a global regex carries `lastIndex`). */
 const WORD_START_CAPITAL = String.raw`(?<![\p{L}\p{N}_])\p{Lu}`;
 
+/** The word-initial capitals of `text` (any script), ascending. */
+function regexCapitals(text: string): number[] {
+  const re = new RegExp(WORD_START_CAPITAL, 'gu');
+  const out: number[] = [];
+  // `test` (not `exec`): no match object per capital; the match is the character before lastIndex.
+  while (re.test(text)) out.push(re.lastIndex - 1);
+  return out;
+}
+
 /**
  * Collects the capitalised words of `text` with their flags, in one pass. `capitals`: the
  * word-initial capitals the engine's pass recorded (Latin-1 text), else they are searched here.
@@ -273,76 +321,81 @@ export function collect(
   work: Work,
   capitals: readonly number[] | null = null,
 ): Tokens {
+  // Without the engine's capitals (text beyond Latin-1), the regex engine finds them faster than
+  // a JavaScript loop (no match inside a word: `iPhone`, base64, camelCase).
+  const caps = capitals ?? regexCapitals(text);
   // Typed arrays: hashes are not small integers, and plain arrays of them would allocate a number
-  // per word. With the engine's capitals the count is known up front (at most one word per
-  // capital): one buffer holds the four arrays, never grown (one ArrayBuffer instead of four:
-  // less allocation and GC per scan). Without them, sized for one capitalised word per 64
-  // characters (mixed Norwegian/English prose has about one per 67) and grown by doubling.
-  let cap = capitals ? capitals.length + 1 : Math.max(64, text.length >> 6);
+  // per word. At most one word per capital: one buffer holds the five arrays, never grown (one
+  // ArrayBuffer instead of five: less allocation and GC per scan).
+  const cap = caps.length + 1;
   const buf = new Int32Array(5 * cap);
-  let start = buf.subarray(0, cap);
-  let end = buf.subarray(cap, 2 * cap);
-  let flags = buf.subarray(2 * cap, 3 * cap);
-  let hash = buf.subarray(3 * cap, 4 * cap);
-  let stem = buf.subarray(4 * cap, 5 * cap);
+  const start = buf.subarray(0, cap);
+  const end = buf.subarray(cap, 2 * cap);
+  const flags = buf.subarray(2 * cap, 3 * cap);
+  const hash = buf.subarray(3 * cap, 4 * cap);
+  const stem = buf.subarray(4 * cap, 5 * cap);
   let n = 0;
   const table = t.wordTable;
   let steps = text.length;
   let english = 0;
   const numbers: number[] = [];
-  // Without the engine's capitals, the regex engine finds them faster than a JavaScript loop (no
-  // match inside a word: `iPhone`, base64, camelCase); from the engine's they cost nothing more.
-  const re = capitals ? null : new RegExp(WORD_START_CAPITAL, 'gu');
-  let ci = 0; // into capitals
   let resume = 0; // where the last word ended: the next one starts there or later
-  for (;;) {
-    let s: number;
-    if (capitals) {
-      while (ci < capitals.length && capitals[ci]! < resume) ci++;
-      if (ci === capitals.length) break;
-      s = capitals[ci++]!;
-    } else {
-      // `test` (not `exec`): no match object per word; the match is the character before lastIndex.
-      re!.lastIndex = resume;
-      if (!re!.test(text)) break;
-      s = re!.lastIndex - 1;
-    }
+  for (let ci = 0; ci < caps.length; ci++) {
+    const s = caps[ci]!;
+    if (s < resume) continue;
     const c = text.charCodeAt(s);
     const prev = text.charCodeAt(s - 1);
-    let h = hashStep(HASH_SEED, c);
+    // The letters, hashed as they are read (FNV-1a steps written out: workerd does not inline
+    // `hashStep` here). A word with `-` or `'` in it, or longer than 40, is read again below.
+    let h = Math.imul(HASH_SEED ^ c, FNV_PRIME);
     let hPrev = HASH_SEED;
     let e = s + 1;
     let upper = 1;
+    let d = text.charCodeAt(e);
+    let w = d < LETTERS ? LETTER[d]! : 0;
+    while (w !== 0) {
+      upper += w >>> 15; // UPPER_BIT
+      hPrev = h;
+      h = Math.imul(h ^ (w & ~UPPER_BIT), FNV_PRIME);
+      w = (d = text.charCodeAt(++e)) < LETTERS ? LETTER[d]! : 0;
+    }
     let dash = false;
-    for (;;) {
-      const d = text.charCodeAt(e);
-      const w = d < LETTERS ? LETTER[d]! : 0;
-      if (w !== 0) {
-        if (w & UPPER_BIT) upper++;
-        hPrev = h;
-        h = hashStep(h, w & ~UPPER_BIT);
-        e++;
-      } else if ((d === 45 || d === 0x2010) && isLetter(text.charCodeAt(e + 1))) {
-        dash = true;
-        hPrev = h;
-        h = hashStep(h, d);
-        e++;
-      } else if (
-        (d === 39 || d === 0x2019) &&
-        e - s === 1 &&
-        isUpperLetter(text.charCodeAt(e + 1))
-      ) {
-        hPrev = h;
-        h = hashStep(h, d);
-        e++; // O'Brien, D'Angelo
-      } else break;
-      if (e - s > 40) break;
+    if (e - s > 40 || d === 45 || d === 0x2010 || d === 39 || d === 0x2019) {
+      h = Math.imul(HASH_SEED ^ c, FNV_PRIME);
+      hPrev = HASH_SEED;
+      e = s + 1;
+      upper = 1;
+      for (;;) {
+        d = text.charCodeAt(e);
+        w = d < LETTERS ? LETTER[d]! : 0;
+        if (w !== 0) {
+          if (w & UPPER_BIT) upper++;
+          hPrev = h;
+          h = Math.imul(h ^ (w & ~UPPER_BIT), FNV_PRIME);
+          e++;
+        } else if ((d === 45 || d === 0x2010) && isLetter(text.charCodeAt(e + 1))) {
+          dash = true;
+          hPrev = h;
+          h = Math.imul(h ^ d, FNV_PRIME);
+          e++;
+        } else if (
+          (d === 39 || d === 0x2019) &&
+          e - s === 1 &&
+          isUpperLetter(text.charCodeAt(e + 1))
+        ) {
+          hPrev = h;
+          h = Math.imul(h ^ d, FNV_PRIME);
+          e++; // O'Brien, D'Angelo
+        } else break;
+        if (e - s > 40) break;
+      }
     }
     steps += e - s;
     resume = e;
     // Glued to a word, number, path, address or identifier: not a name (`iPhone`, `kari.Nordmann`,
     // `Kari.Nordmann@x.no`, `/Users/Kari`).
-    if (isDigit(text.charCodeAt(e))) continue;
+    const next = text.charCodeAt(e);
+    if (next >= 48 && next <= 57) continue;
     // After anything but a space, a bracket, a quote or punctuation (`%T`, `=Kari`, `$Name`).
     if (s > 0 && (prev < 256 ? CHAR_CLASS[prev] === 0 : !isOpener(prev))) continue;
     if (
@@ -350,16 +403,12 @@ export function collect(
       isWordChar(text.charCodeAt(s - 2))
     )
       continue;
-    const next = text.charCodeAt(e);
     if (next === 32 || next === 0xa0) {
       const d = text.charCodeAt(e + 1);
       if (d >= 49 && d <= 57) numbers.push(e + 1);
       else if (d >= 97 && d <= 122) {
-        let w = e + 2;
-        while (w < e + 11 && isLetter(text.charCodeAt(w))) w++;
-        if (text.charCodeAt(w) === 46) w++; // `gt.`
-        const g = text.charCodeAt(w + 1);
-        if (isSpaceChar(text.charCodeAt(w)) && g >= 49 && g <= 57) numbers.push(w + 1);
+        const w = numberAfterWord(text, e + 2);
+        if (w > 0) numbers.push(w);
       }
     } else if (next === 46 && text.charCodeAt(e + 1) === 32) {
       // `Storgt. 7`, `Kirkevn. 12`: an abbreviated street suffix.
@@ -382,39 +431,33 @@ export function collect(
     } else {
       f = table.find(h, text, s, e);
       if (f === 0) {
-        const last = text.charCodeAt(e - 1);
-        // Genitive: `Støres`, `Hansens`, `Kari Nordmanns`.
-        if (len > 3 && (last === 115 || last === 83)) {
-          const g = table.find(hPrev, text, s, e - 1);
-          if (g & NAMEISH) {
-            f = g | GENITIVE;
-            h = hPrev;
-          }
-        }
-        if (f === 0 && dash) f = hyphenated(t, text, s, e);
-        // `Brønnøysundregistrene bekrefter …`: an institution, not a surname the registers lack.
-        else if (f === 0 && len >= 8 && orgEnd(t, text, s, e)) f = NON_NAME;
+        f = unregistered(t, text, s, e, hPrev, dash);
+        if (f & GENITIVE) h = hPrev;
       }
       if (upper === len) f |= ALLCAPS;
     }
-    if (isSentenceStart(text, s)) f |= START;
+    // Sentence start ({@link isSentenceStart}), decided inline from the one or two characters
+    // before the word in the common cases (`. Kari`, `møtte Kari`, a line break); the loop over
+    // openers only for the rest.
+    let i = s - 1;
+    let b = prev;
+    if (b === 32) b = text.charCodeAt(--i);
+    if (i < 0 || !(b < 256) || CHAR_CLASS[b]! & OPENER) {
+      if (isSentenceStart(text, s)) f |= START;
+    } else if (CHAR_CLASS[b]! & SENTENCE_END) {
+      // `Dr. Hansen`: only a title's last letter before the `.` sends it to the abbreviation test.
+      const last = text.charCodeAt(i - 1);
+      if (
+        b !== 46 ||
+        !(last < LETTERS && TITLE_LAST[LETTER[last]! & ~UPPER_BIT] === 1) ||
+        !afterAbbreviation(text, i)
+      )
+        f |= START;
+    }
     if (f & STOP) english += f & ENGLISH ? 1 : -1;
     if (e - s >= 4 && text.charCodeAt(e - 1) === 115) f |= ENDS_S;
     const after = text.charCodeAt(e);
     if (after === 44 || (after === 32 && text.charCodeAt(e + 1) === 40)) f |= LIST_AFTER;
-    if (n === cap) {
-      cap *= 2;
-      const grow = (a: Int32Array) => {
-        const b = new Int32Array(cap);
-        b.set(a);
-        return b;
-      };
-      start = grow(start);
-      end = grow(end);
-      flags = grow(flags);
-      hash = grow(hash);
-      stem = grow(stem);
-    }
     start[n] = s;
     end[n] = e;
     flags[n] = f;

@@ -60,16 +60,25 @@ export function hashStep(h: number, c: number): number {
   return Math.imul(h ^ c, 0x01000193);
 }
 
+/** `fold(c, 1, ·)` for c ≤ U+00DE (every character above is its own fold): one table read. */
+const FOLD = new Uint16Array(0xdf);
+for (let c = 0; c < 0xdf; c++) FOLD[c] = fold(c, 1, LOWER);
+
 /**
  * A hash table from words to flags, looked up with a hash the scanner computed and the word's
  * position in the text (verified char by char, so a hash collision never matches).
  */
 export class WordTable {
   readonly #mask: number;
-  /** Per slot `[key index (0: empty), hash]`, side by side: a probe reads one cache line. */
+  /** Per slot `[hash, key number (0: empty)]`, side by side: a probe reads one cache line. */
   readonly #cells: Int32Array;
-  readonly #keys: string[] = [''];
-  readonly #flags: number[] = [0];
+  /** Per key number k ≥ 1, at `3 * k`: offset of its folded characters in `#chars`, length, flags. */
+  #keys = new Int32Array(3 * 16);
+  #chars = new Uint16Array(64);
+  #count = 1;
+  #used = 0;
+  /** Per key number, its folded text (for `add`'s duplicate test). */
+  readonly #text: string[] = [''];
   constructor(
     bits: number,
     readonly mode: number,
@@ -87,57 +96,86 @@ export class WordTable {
       key += String.fromCharCode(c);
     }
     let i = h & this.#mask;
-    while (this.#cells[2 * i] !== 0) {
-      const k = this.#cells[2 * i]!;
-      if (this.#cells[2 * i + 1] === h && this.#keys[k] === key) {
-        this.#flags[k]! |= flag;
+    while (this.#cells[2 * i + 1] !== 0) {
+      const k = this.#cells[2 * i + 1]!;
+      if (this.#cells[2 * i] === h && this.#text[k] === key) {
+        this.#keys[3 * k + 2]! |= flag;
         return;
       }
       i = (i + 1) & this.#mask;
     }
-    this.#cells[2 * i + 1] = h;
-    this.#cells[2 * i] = this.#keys.length;
-    this.#keys.push(key);
-    this.#flags.push(flag);
+    const k = this.#count++;
+    if (3 * k + 3 > this.#keys.length) {
+      const keys = new Int32Array(2 * this.#keys.length);
+      keys.set(this.#keys);
+      this.#keys = keys;
+    }
+    if (this.#used + key.length > this.#chars.length) {
+      const chars = new Uint16Array(2 * (this.#used + key.length));
+      chars.set(this.#chars);
+      this.#chars = chars;
+    }
+    for (let j = 0; j < key.length; j++) this.#chars[this.#used + j] = key.charCodeAt(j);
+    this.#keys[3 * k] = this.#used;
+    this.#keys[3 * k + 1] = key.length;
+    this.#keys[3 * k + 2] = flag;
+    this.#used += key.length;
+    this.#text.push(key);
+    this.#cells[2 * i] = h;
+    this.#cells[2 * i + 1] = k;
   }
 
   /** Flags of `text[s, e)` whose folded hash is `h` (0 when absent). */
   find(h: number, text: string, s: number, e: number): number {
-    let i = h & this.#mask;
     const cells = this.#cells;
-    for (let k = cells[2 * i]!; k !== 0; k = cells[2 * i]!) {
-      if (cells[2 * i + 1] === h) {
-        const key = this.#keys[k]!;
-        if (key.length === e - s) {
+    const mask = this.#mask;
+    let i = h & mask;
+    for (let k = cells[2 * i + 1]!; k !== 0; k = cells[2 * i + 1]!) {
+      if (cells[2 * i] === h) {
+        const keys = this.#keys;
+        if (keys[3 * k + 1] === e - s) {
+          const chars = this.#chars;
+          const off = keys[3 * k]!;
+          const len = e - s;
           let j = 0;
-          while (j < key.length && key.charCodeAt(j) === fold(text.charCodeAt(s + j), j, this.mode))
-            j++;
-          if (j === key.length) return this.#flags[k]!;
+          // TITLE keeps the first character as it is (`Kari`, not `kari`).
+          if (this.mode === TITLE && len > 0) j = chars[off] === text.charCodeAt(s) ? 1 : len + 1;
+          for (; j < len; j++) {
+            const c = text.charCodeAt(s + j);
+            if (chars[off + j] !== (c < 0xdf ? FOLD[c]! : c)) break;
+          }
+          if (j === len) return keys[3 * k + 2]!;
         }
       }
-      i = (i + 1) & this.#mask;
+      i = (i + 1) & mask;
     }
     return 0;
   }
 
   /** Flags of `text[s, e)` read backwards (`h` hashed from `e - 1` down to `s`). */
   findReversed(h: number, text: string, s: number, e: number): number {
-    let i = h & this.#mask;
     const cells = this.#cells;
-    for (let k = cells[2 * i]!; k !== 0; k = cells[2 * i]!) {
-      if (cells[2 * i + 1] === h) {
-        const key = this.#keys[k]!;
-        if (key.length === e - s) {
+    const mask = this.#mask;
+    let i = h & mask;
+    for (let k = cells[2 * i + 1]!; k !== 0; k = cells[2 * i + 1]!) {
+      if (cells[2 * i] === h) {
+        const keys = this.#keys;
+        if (keys[3 * k + 1] === e - s) {
+          const chars = this.#chars;
+          const off = keys[3 * k]!;
+          const len = e - s;
           let j = 0;
-          while (
-            j < key.length &&
-            key.charCodeAt(j) === fold(text.charCodeAt(e - 1 - j), j, this.mode)
-          )
-            j++;
-          if (j === key.length) return this.#flags[k]!;
+          // TITLE keeps the first character as it is (`Kari`, not `kari`).
+          if (this.mode === TITLE && len > 0)
+            j = chars[off] === text.charCodeAt(e - 1) ? 1 : len + 1;
+          for (; j < len; j++) {
+            const c = text.charCodeAt(e - 1 - j);
+            if (chars[off + j] !== (c < 0xdf ? FOLD[c]! : c)) break;
+          }
+          if (j === len) return keys[3 * k + 2]!;
         }
       }
-      i = (i + 1) & this.#mask;
+      i = (i + 1) & mask;
     }
     return 0;
   }
@@ -145,7 +183,11 @@ export class WordTable {
   /** Flags of `text[s, e)` (hashing it here). */
   lookup(text: string, s: number, e: number): number {
     let h = HASH_SEED;
-    for (let i = s; i < e; i++) h = hashStep(h, fold(text.charCodeAt(i), i - s, this.mode));
+    if (s < e && this.mode === TITLE) h = hashStep(h, text.charCodeAt(s));
+    for (let i = this.mode === TITLE ? s + 1 : s; i < e; i++) {
+      const c = text.charCodeAt(i);
+      h = Math.imul(h ^ (c < 0xdf ? FOLD[c]! : c), 0x01000193);
+    }
     return this.find(h, text, s, e);
   }
 }
