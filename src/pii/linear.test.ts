@@ -61,6 +61,7 @@ const ADVERSARIAL: [string, string][] = [
   ['PO boxes', 'Postboks 1 '],
   ['PO boxes with a delivery point', 'Postboks 1 Dep, '],
   ['abbreviated streets', 'Storgt. 7 '],
+  ['unknown words opening sentences', 'Xqa Zwb. Zwb '],
   ['postnummer after a comma', 'Storgata 5,0155 Oslo '],
   ['initials before a street', 'C.J. Hambros plass 4 '],
   ['titles before first names', 'Statsråd Chief Kari Hansen '],

@@ -66,6 +66,8 @@ describe('person_name: found', () => {
       'Lagoppstilling: Nyland – Ryerson, Ajer, Østigård – Berge.',
       ['Nyland', 'Ryerson', 'Ajer', 'Østigård', 'Berge'],
     ],
+    // Unknown words opening a sentence, then the last of them alone: full name, then surname.
+    ['Elon Musk varsler en ny fabrikk. Musk vil ikke si hvor.', ['Elon Musk', 'Musk']],
     // A registered name listed before a found one, also opening a line.
     ['Ingrid, Jon og Turid med familier', ['Ingrid', 'Jon', 'Turid']],
     // Royal and religious titles.
@@ -112,6 +114,8 @@ describe('person_name: hard negatives', () => {
     ['Market Says Prices Will Fall'],
     // After a verb of saying: a thing with a number, a team before a role.
     ['The minister said Article 5 applied to all members.'],
+    // A club named by its last word (`City`, `Villa` are in the lexicon).
+    ['Manchester City slo Arsenal 2–1. City er nå på toppen av tabellen.'],
     // A broadcaster after a verb of saying.
     ['"We lost," he told Sky Sports.'],
     // A firm after `i` before a verb of saying; a saint's name.

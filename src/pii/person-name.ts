@@ -634,6 +634,7 @@ export function scanNames(
 
   const accepted = new Uint8Array(n); // 1 accepted, 2 part of an organisation/street (never)
   const found: number[] = [];
+  const openers: number[] = []; // [first, last] token of unknown runs opening a sentence
   const names = new HashSet(); // hashes of the found names' words
   const accept = (a: number, b: number) => {
     // A street (`Karl Johans gate`) is never a person; checked here, where it matters.
@@ -783,7 +784,15 @@ export function scanNames(
         accept(k, e); // `statsminister Gahr Støre`, `sier Gahr Støre`
         return e;
       }
-      // Two or more capitalised words without a first name: try a name starting later.
+      // Two or more capitalised words without a first name: try a name starting later. Two or
+      // three unknown words opening a sentence are kept: a later mention of the last alone makes
+      // them a name (below).
+      if (fk & START && e - k <= 2) {
+        let unknown = true;
+        for (let j = k; j <= e; j++)
+          if (flags[j]! & (LEXICAL | ALLCAPS | GENITIVE)) unknown = false;
+        if (unknown) openers.push(k, e);
+      }
       return k;
     }
 
@@ -948,6 +957,32 @@ export function scanNames(
       if (!alone) classifyChain(k, k);
     }
     k = c + 1;
+  }
+
+  // Unknown words opening a sentence (`Elon Musk varsler …`, `Hadia Tajik er …`) are a name when
+  // their last word comes again alone (`Musk vil …`, `sier Tajik`): news gives the full name once,
+  // then the surname. An organisation is rarely named by its last word alone (clubs are, and
+  // `City`, `Villa` … are in the lexicon).
+  if (openers.length > 0) {
+    const lasts = new HashSet();
+    for (let i = 0; i < openers.length; i += 2) lasts.add(hash[openers[i + 1]!]!);
+    const seen = new HashSet();
+    for (let k = 0; k < n; k++) {
+      const h = hash[k]!;
+      if (!lasts.has(h) || flags[k]! & ALLCAPS) continue;
+      // Alone: not joined to a capitalised word before or after it.
+      if (k > 0 && start[k]! - end[k - 1]! === 1) continue;
+      if (k + 1 < n && start[k + 1]! - end[k]! === 1) continue;
+      seen.add(h);
+    }
+    let at = 0; // into `taken` (openers are in text order)
+    for (let i = 0; i < openers.length; i += 2) {
+      const a = openers[i]!;
+      const b = openers[i + 1]!;
+      while (at < taken.length && taken[at + 1]! <= start[a]!) at += 2;
+      if (at < taken.length && taken[at]! < end[b]!) continue;
+      if (!accepted[a] && !accepted[b] && seen.has(hash[b]!)) accept(a, b);
+    }
   }
 
   // Later mentions of a found name's parts: `Solberg` after `Erna Solberg`, `Northugs` after

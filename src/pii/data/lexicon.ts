@@ -108,7 +108,7 @@ Slottet Kommunen Fylkeskommunen Departementet Direktoratet Tilsynet Statsforvalt
 Universitetet Skolen Barnevernet Nav-kontoret Tingretten Retten Påtalemyndigheten Forbrukerrådet
 Datatilsynet Arbeidstilsynet Mattilsynet Folkehelseinstituttet Helsedirektoratet Odd Start
 Herren Covid-19 Nobel Olympiatoppen Idrettsforbundet Fotballforbundet Eliteserien Premier
-League Champions Cup VM EM OL
+League Champions Cup VM EM OL City Villa Palace Rovers Wanderers Athletic Albion Hotspur Forest
 `);
 
 /** Tokens that turn a run of capitalised words into an organisation, place or building. */
