@@ -114,7 +114,10 @@ describe('person_name: hard negatives', () => {
     ['Market Says Prices Will Fall'],
     // After a verb of saying: a thing with a number, a team before a role.
     ['The minister said Article 5 applied to all members.'],
-    // A club named by its last word (`City`, `Villa` are in the lexicon).
+    // A club named by its last word (`City`, `Villa` are in the lexicon); instructions opening a
+    // sentence with a product's name.
+    ['Outside Docker, change the target. Then start Docker again.'],
+    ['Deployed Worker — the target is the Worker hostname.'],
     ['Manchester City slo Arsenal 2–1. City er nå på toppen av tabellen.'],
     // A broadcaster after a verb of saying.
     ['"We lost," he told Sky Sports.'],

@@ -787,7 +787,13 @@ export function scanNames(
       // Two or more capitalised words without a first name: try a name starting later. Two or
       // three unknown words opening a sentence are kept: a later mention of the last alone makes
       // them a name (below).
-      if (fk & START && e - k <= 2) {
+      // (Then a lower-case word, the verb: `Outside Docker, change …` is an instruction.)
+      if (
+        fk & START &&
+        e - k <= 2 &&
+        text.charCodeAt(end[e]!) === 32 &&
+        isLowerLetter(text.charCodeAt(end[e]! + 1))
+      ) {
         let unknown = true;
         for (let j = k; j <= e; j++)
           if (flags[j]! & (LEXICAL | ALLCAPS | GENITIVE)) unknown = false;
