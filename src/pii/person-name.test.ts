@@ -66,6 +66,10 @@ describe('person_name: found', () => {
       'Lagoppstilling: Nyland – Ryerson, Ajer, Østigård – Berge.',
       ['Nyland', 'Ryerson', 'Ajer', 'Østigård', 'Berge'],
     ],
+    // In English text a word listed after a name must be a registered name.
+    ['The code is by Isaac Z. Schlueter and Contributors.', ['Isaac Z. Schlueter']],
+    // Never an identifier after a name.
+    ['Koden er skrevet av Olsen og RetryHandler.', ['Olsen']],
     // Unknown words opening a sentence, then the last of them alone: full name, then surname.
     ['Elon Musk varsler en ny fabrikk. Musk vil ikke si hvor.', ['Elon Musk', 'Musk']],
     // A registered name listed before a found one, also opening a line.
@@ -119,6 +123,9 @@ describe('person_name: hard negatives', () => {
     ['Outside Docker, change the target. Then start Docker again.'],
     ['Deployed Worker — the target is the Worker hostname.'],
     ['Manchester City slo Arsenal 2–1. City er nå på toppen av tabellen.'],
+    // A greeting is a cue only where a line starts; an acronym before no name; identifiers.
+    ['console.log(c.bold("Hello World!"))'],
+    ['The MIT License (MIT)'],
     // A broadcaster after a verb of saying.
     ['"We lost," he told Sky Sports.'],
     // A firm after `i` before a verb of saying; a saint's name.

@@ -30,6 +30,7 @@ import {
   FIRST,
   FIRST_EN,
   fold,
+  GREETING,
   HASH_SEED,
   hashStep,
   LAST,
@@ -699,8 +700,11 @@ export function scanNames(
     while (first <= e && flags[first]! & INITIAL) first++;
     if (first > e) return e;
     if (fk & ALLCAPS) {
-      // `NATO Secretary General Mark Rutte`: an acronym before ordinary words is no part of them.
-      if (e > k && !(flags[k + 1]! & ALLCAPS)) return k;
+      // `NATO Secretary General Mark Rutte`: an acronym before ordinary words is no part of them
+      // when a name follows (`MIT License (MIT)` has none).
+      if (e > k && !(flags[k + 1]! & ALLCAPS)) {
+        for (let j = k + 1; j <= e; j++) if (flags[j]! & NAMEISH) return k;
+      }
       // `KARI NORDMANN`: only a first name and a surname from the registers.
       if (e > k && fk & (FIRST | FIRST_EN) && flags[e]! & LAST && flags[e]! & ALLCAPS) accept(k, e);
       return e;
@@ -790,6 +794,7 @@ export function scanNames(
       // (Then a lower-case word, the verb: `Outside Docker, change …` is an instruction.)
       if (
         fk & START &&
+        !english && // English capitalises noun phrases opening a sentence (`Plain JavaScript objects`)
         e - k <= 2 &&
         text.charCodeAt(end[e]!) === 32 &&
         isLowerLetter(text.charCodeAt(end[e]! + 1))
@@ -900,11 +905,13 @@ export function scanNames(
         k++;
         continue;
       }
+      let cf = 0;
       if (
         f & ROLE ||
         (k < b &&
           (!(f & NAMEISH) || f & AMBIGUOUS) &&
-          cueOf(t, text, start[k]!, end[k]!) & CUE_BEFORE)
+          (cf = cueOf(t, text, start[k]!, end[k]!)) & CUE_BEFORE &&
+          (f & START || !(cf & GREETING)))
       ) {
         // `Statsminister Erna Solberg`, `Advokat Lie`, `Mr Smith`, `Hei Kari`, and capitalised
         // inside a sentence: `Chief Executive Elon Musk`, `Kong Harald`.
@@ -1065,6 +1072,16 @@ export function scanNames(
     )
       e++;
     if (flags[e]! & never) continue;
+    // In English text only registered names (`Isaac Z. Schlueter and Contributors`); never an
+    // identifier (`RedirectHandler, RetryHandler`).
+    let plain = true;
+    for (let j = k; j <= e && plain; j++) {
+      if (english && !(flags[j]! & NAMEISH)) plain = false;
+      for (let i = start[j]! + 2; i < end[j]! && plain; i++)
+        if (isUpperLetter(text.charCodeAt(i)) && isLowerLetter(text.charCodeAt(i - 1)))
+          plain = false;
+    }
+    if (!plain) continue;
     while (addrAt < taken.length && taken[addrAt + 1]! <= start[k]!) addrAt += 2;
     if (addrAt < taken.length && taken[addrAt]! < end[e]!) continue;
     accept(k, e);

@@ -32,6 +32,8 @@ export const ORG_END = 64;
  * flags too), so a scanner reading a word backwards stops at the first miss.
  */
 export const MORE = 128;
+/** A greeting or sign-off (`Hei`, `Mvh`, `Hello`): a cue only where a sentence or line starts. */
+export const GREETING = 256;
 
 /** Flags of a lower-cased word before a house number (`streetTable`). */
 export const S_WORD = 1; // gate, vei, allé …
@@ -282,6 +284,7 @@ export function getTables(): Tables {
     for (const w of list) cues.set(w, (cues.get(w) ?? 0) | flag);
   };
   cue(L.CUE_BEFORE, CUE_BEFORE);
+  cue(L.GREETINGS, GREETING);
   cue(L.SAY_VERBS, SAY);
   cue(L.PLACE_PREPOSITIONS, PLACE_PREP);
   cue(L.PARTICLES, PARTICLE);

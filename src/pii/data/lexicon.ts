@@ -185,6 +185,12 @@ back spiss sjåfør forfatter artist fører koordinator ansvarlig mesteren sjefe
 spilleren keeperen kapteinen ministeren direktøren leiar ordførar rådgjevar førar spelar trenar
 `);
 
+/** Greetings and sign-offs among the cues: a cue at a line start, not a title inside a sentence
+ *  (`Hello World`). */
+export const GREETINGS = words(`
+hilsen mvh hei hallo heisann kjære takk dear hi hello hey regards thanks cheers sincerely
+`);
+
 /** Verbs of saying: `sier Hansen`, `Hansen sier`, `said Smith`. */
 export const SAY_VERBS = words(`
 sier sa forteller fortalte mener mente uttaler uttalte understreker understreket påpeker
