@@ -79,8 +79,6 @@ export class WordTable {
   #chars = new Uint16Array(64);
   #count = 1;
   #used = 0;
-  /** Per key number, its folded text (for `add`'s duplicate test). */
-  readonly #text: string[] = [''];
   constructor(
     bits: number,
     readonly mode: number,
@@ -100,7 +98,7 @@ export class WordTable {
     let i = h & this.#mask;
     while (this.#cells[2 * i + 1] !== 0) {
       const k = this.#cells[2 * i + 1]!;
-      if (this.#cells[2 * i] === h && this.#text[k] === key) {
+      if (this.#cells[2 * i] === h && this.#isKey(k, key)) {
         this.#keys[3 * k + 2]! |= flag;
         return;
       }
@@ -122,9 +120,17 @@ export class WordTable {
     this.#keys[3 * k + 1] = key.length;
     this.#keys[3 * k + 2] = flag;
     this.#used += key.length;
-    this.#text.push(key);
     this.#cells[2 * i] = h;
     this.#cells[2 * i + 1] = k;
+  }
+
+  /** Whether key number `k` is the folded `key`. */
+  #isKey(k: number, key: string): boolean {
+    if (this.#keys[3 * k + 1] !== key.length) return false;
+    const off = this.#keys[3 * k]!;
+    for (let j = 0; j < key.length; j++)
+      if (this.#chars[off + j] !== key.charCodeAt(j)) return false;
+    return true;
   }
 
   /** Flags of `text[s, e)` whose folded hash is `h` (0 when absent). */
