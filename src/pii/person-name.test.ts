@@ -68,6 +68,8 @@ describe('person_name: found', () => {
     ],
     // In English text a word listed after a name must be a registered name.
     ['The code is by Isaac Z. Schlueter and Contributors.', ['Isaac Z. Schlueter']],
+    // Never a title or an institution after a name.
+    ['Blant gjestene var Kong Harald og Dronning Sonja.', ['Harald', 'Sonja']],
     // Never an identifier after a name.
     ['Koden er skrevet av Olsen og RetryHandler.', ['Olsen']],
     // Unknown words opening a sentence, then the last of them alone: full name, then surname.
@@ -128,6 +130,8 @@ describe('person_name: hard negatives', () => {
     ['The MIT License (MIT)'],
     // A broadcaster after a verb of saying.
     ['"We lost," he told Sky Sports.'],
+    // A bank (an institution ending) before a verb of saying.
+    ['Nordea og Handelsbanken tror renten kuttes.'],
     // A firm after `i` before a verb of saying; a saint's name.
     ['Analytiker i Pareto tror aksjen vil stige.'],
     ['Han fikk St. Olavs Orden i fjor.'],

@@ -1072,6 +1072,8 @@ export function scanNames(
     )
       e++;
     if (flags[e]! & never) continue;
+    // A title is no name (`Kong Harald og Dronning Sonja`).
+    if (cueOf(t, text, start[k]!, end[k]!) & CUE_BEFORE) continue;
     // In English text only registered names (`Isaac Z. Schlueter and Contributors`); never an
     // identifier (`RedirectHandler, RetryHandler`).
     let plain = true;

@@ -48,12 +48,12 @@ describe('names and addresses labelled set', () => {
   });
 
   // The figures of docs/detectors.md ("Names and addresses: measured"), exact spans: the whole set,
-  // and held-out batches 5–9 (news, and evasions in `attack.test9.txt`) on their own — each written
+  // and held-out batches 5–10 (news, and evasions in `attack.test9.txt`) on their own — each written
   // after the detectors, scored once (first scorings are in the doc), then the general fixes they
   // prompted. Floors are the measured figures rounded down.
   it.each([
-    ['everything', 'person_name', 0.987, 0.941],
-    ['everything', 'postal_address', 1.0, 0.983],
+    ['everything', 'person_name', 0.987, 0.943],
+    ['everything', 'postal_address', 1.0, 0.985],
     ['test5', 'person_name', 0.98, 0.965],
     ['test5', 'postal_address', 1.0, 1.0],
     ['test6', 'person_name', 0.99, 0.952],
@@ -64,6 +64,8 @@ describe('names and addresses labelled set', () => {
     ['test8', 'postal_address', 1.0, 1.0],
     ['test9', 'person_name', 1.0, 0.85],
     ['test9', 'postal_address', 1.0, 0.888],
+    ['test10', 'person_name', 1.0, 1.0],
+    ['test10', 'postal_address', 1.0, 1.0],
   ] as const)('%s, %s: precision ≥ %d, recall ≥ %d (exact type and span)', (set, type, p, r) => {
     const s = score(set === 'everything' ? docs : docs.filter((d) => d.split === set))[type]!;
     console.log(

@@ -173,7 +173,7 @@ export const ORG_SUFFIXES = words(`
 etaten etatene direktoratet tilsynet registeret registrene departementet instituttet
 universitetet sykehuset senteret sentralen forbundet foreningen partiet rådet utvalget nemnda
 kommune byrået verket selskapet konsernet akademiet høgskolen klinikken museet teatret domstolen
-tingrett lagmannsrett
+tingrett lagmannsrett banken
 `);
 
 export const ROLE_SUFFIXES = words(`
