@@ -7,6 +7,9 @@
 //   node scripts/eval-detectors.mjs                      # this checkout's engine
 //   node scripts/eval-detectors.mjs --engine <dir>       # e.g. a checkout of main, for "before"
 //   node scripts/eval-detectors.mjs --misses             # also list misses and false positives
+//   node scripts/eval-detectors.mjs --prose <files…>     # only: every person_name/postal_address
+//                                                        # found in unlabelled text (e.g. English
+//                                                        # Markdown), to diff two --engine runs
 //
 // Prints the Markdown table docs/detectors.md holds (per type, both corpora) and the
 // hard-negative figures.
@@ -19,7 +22,7 @@ if (args.includes('--help')) {
   console.log(
     readFileSync(fileURLToPath(import.meta.url), 'utf8')
       .split('\n')
-      .slice(1, 10)
+      .slice(1, 13)
       .join('\n'),
   );
   process.exit(0);
@@ -43,6 +46,23 @@ const bundle = await build({
 const m = await import(
   `data:text/javascript;base64,${Buffer.from(bundle.outputFiles[0].text).toString('base64')}`
 );
+
+// `--prose <files…>`: the names and addresses found in unlabelled text, one per line, so the output
+// of two engines can be diffed (text a rule change should not touch: English technical prose).
+const p = args.indexOf('--prose');
+if (p >= 0) {
+  let total = 0;
+  for (const file of args.slice(p + 1).filter((a) => !a.startsWith('--'))) {
+    const text = readFileSync(file, 'utf8');
+    for (const d of m.scanText(text)) {
+      if (d.type !== 'person_name' && d.type !== 'postal_address') continue;
+      total++;
+      console.log(`${file}\t${d.type}\t${JSON.stringify(text.slice(d.start, d.end))}`);
+    }
+  }
+  console.log(`${total} findings`);
+  process.exit(0);
+}
 
 const read = (name) => JSON.parse(readFileSync(`${root}/test/fixtures/corpus/${name}`, 'utf8'));
 const generated = read('corpus.json');
