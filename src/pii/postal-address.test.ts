@@ -22,6 +22,11 @@ describe('postal_address: found', () => {
     ],
     ['Adressen er Rådhusgata 5B.', ['Rådhusgata 5B']],
     ['Huset i Skolegata 5-7 er solgt.', ['Skolegata 5-7']],
+    // `KRISTIANSAND S` in the register, often written without the letter.
+    [
+      'Butikken ligger i Markens gate 31, 4611 Kristiansand.',
+      ['Markens gate 31, 4611 Kristiansand'],
+    ],
     // A street on one line, the postnummer on the next.
     ['Kari Nordmann\nFjellveien 7\n5019 Bergen', ['Fjellveien 7\n5019 Bergen']],
     // No street generic, but a valid postnummer with its own place.
@@ -52,6 +57,7 @@ describe('postal_address: found', () => {
 
   it('keeps the street when the poststed does not belong to the postnummer', () => {
     expect(addresses('Storgata 5, 0155 Bergen')).toEqual(['Storgata 5']);
+    expect(addresses('Storgata 1, 4611 Kristiansands beste gate.')).toEqual(['Storgata 1']);
   });
 });
 

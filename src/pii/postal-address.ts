@@ -134,12 +134,16 @@ function postcodeAfter(t: Tables, text: string, pos: number): number {
   if (!place) return -1;
   let p = i + 5;
   while (isSpaceChar(text.charCodeAt(p)) && p < i + 8) p++;
-  if (p + place.length > text.length) return -1;
+  // `KRISTIANSAND S` and `KRISTIANSUND N` are often written without the letter.
+  const short = place.charCodeAt(place.length - 2) === 32 ? place.length - 2 : -1;
   for (let k = 0; k < place.length; k++) {
-    const a = text.charCodeAt(p + k);
+    const a = text.charCodeAt(p + k); // NaN past the end: a mismatch
     const b = place.charCodeAt(k);
     // The register is upper case; the text may be `Oslo` or `OSLO`.
-    if (a !== b && fold(a, 1, LOWER) !== fold(b, 1, LOWER)) return -1;
+    if (a !== b && fold(a, 1, LOWER) !== fold(b, 1, LOWER)) {
+      if (k === short && !isLetter(text.charCodeAt(p + k + (a === 32 ? 1 : 0)))) return p + k;
+      return -1;
+    }
   }
   if (isLetter(text.charCodeAt(p + place.length))) return -1;
   return p + place.length;
