@@ -240,7 +240,7 @@ function titleCase(s: string): string {
     .replace(/(^|[\s-])(\p{L})/gu, (_, b: string, c: string) => b + c.toUpperCase());
 }
 
-/** The tables (built on the first call; about a millisecond). */
+/** The tables, built on the first call: once per isolate, ≈ 40–60 ms (docs/detectors.md#cost). */
 export function getTables(): Tables {
   if (tables) return tables;
   const words = new Map<string, number>();
