@@ -142,6 +142,7 @@ export class TextIndex implements ScanContext {
   readonly groups: readonly NumberGroup[];
   readonly ibanStarts: readonly number[];
   readonly capitals: readonly number[] | null;
+  readonly postcodes: readonly number[] | null;
   readonly work: Work;
   readonly #runs: readonly Run[];
   readonly #positions: readonly (readonly number[])[];
@@ -155,6 +156,7 @@ export class TextIndex implements ScanContext {
     runs: readonly Run[],
     positions: readonly (readonly number[])[],
     capitals: readonly number[] | null,
+    postcodes: readonly number[] | null,
     table: AnchorTable,
     work: Work,
   ) {
@@ -162,6 +164,7 @@ export class TextIndex implements ScanContext {
     this.groups = groups;
     this.ibanStarts = ibanStarts;
     this.capitals = capitals;
+    this.postcodes = postcodes;
     this.#runs = runs;
     this.#positions = positions;
     this.#table = table;
@@ -207,7 +210,14 @@ export class TextIndex implements ScanContext {
       }
     }
     if (groups.length === 0) return null;
-    return { groups, ibanStarts: NONE, capitals: null, positions: () => NONE, work: this.work };
+    return {
+      groups,
+      ibanStarts: NONE,
+      capitals: null,
+      postcodes: null,
+      positions: () => NONE,
+      work: this.work,
+    };
   }
 }
 
@@ -259,6 +269,9 @@ export function tokenize(
   // normalised text only when it has nothing beyond (else the names detector finds them itself).
   const capitals: number[] | null =
     table.capitals && (raw || !BEYOND_LATIN1.test(text)) ? [] : null;
+  // Possible postnummer (four digits after a space, comma or line break), for the address
+  // detector's lower-case addresses (`storgata 5, 0155 oslo`): noted here, where digits are read anyway.
+  const postcodes: number[] | null = table.capitals ? [] : null;
   const n = text.length;
   let steps = n;
   let ibanEnd = -1;
@@ -329,6 +342,12 @@ export function tokenize(
       i = j;
       continue;
     }
+    if (
+      postcodes &&
+      j - start === 4 &&
+      (prev === 32 || prev === 44 || prev === 10 || prev === 13 || prev === 9 || prev === 0xa0)
+    )
+      postcodes.push(start);
     const plus = prev === 43 && !isWordChar(text.charCodeAt(start - 2));
     // Chunk starts and lengths, only once there is a second chunk: most digit runs are one short
     // chunk (`2025`, `14`) that no detector keeps, and allocate nothing.
@@ -363,7 +382,7 @@ export function tokenize(
     groups.push({ start, end, sep, lens, digits: digitsOf(text, start, end, lens.length), plus });
   }
   work.steps += steps;
-  return new TextIndex(text, groups, ibanStarts, runs, positions, capitals, table, work);
+  return new TextIndex(text, groups, ibanStarts, runs, positions, capitals, postcodes, table, work);
 }
 
 /** Whether `s` starts at `p` (compared char by char: cheap and inlined, unlike `startsWith`). */

@@ -51,7 +51,31 @@ describe('postal_address: found', () => {
     expect(addresses(text)).toEqual(expected);
   });
 
-  it('does not find a street written in lower case (a known limitation)', () => {
+  // Typed in lower case or capitals: found from the postnummer back when the register confirms
+  // the postnummer and the poststed.
+  it.each<[string, string[]]>([
+    ['kunden bor i storgata 5, 0155 oslo', ['storgata 5, 0155 oslo']],
+    ['adresse: kirkeveien 12b, 0368 oslo', ['kirkeveien 12b, 0368 oslo']],
+    ['ADRESSE: KIRKEVEIEN 12B, 0368 OSLO', ['KIRKEVEIEN 12B, 0368 OSLO']],
+    ['Kunden bor i storgata 5, 0155 OSLO.', ['storgata 5, 0155 OSLO']],
+    ['send til storgt. 7, 0155 oslo takk', ['storgt. 7, 0155 oslo']],
+    ['ny adresse kirkevn. 12, 0368 oslo', ['kirkevn. 12, 0368 oslo']],
+    ['bor i storgata 12 b, 0155 oslo', ['storgata 12 b, 0155 oslo']],
+    ['bor i storgata 5,0155 oslo', ['storgata 5,0155 oslo']],
+    ['bor i storgata 5\n0155 oslo', ['storgata 5\n0155 oslo']],
+    ['jeg bor i karl johans gate 22, 0159 oslo', ['karl johans gate 22, 0159 oslo']],
+    ['kontoret er i kongens gt. 2, 0153 oslo', ['kongens gt. 2, 0153 oslo']],
+    ['butikken i markens gate 31, 4611 kristiansand', ['markens gate 31, 4611 kristiansand']],
+    ['svar til postboks 77, 5003 bergen', ['postboks 77, 5003 bergen']],
+    [
+      'Storgata 5, 0155 Oslo og storgata 7, 0155 oslo',
+      ['Storgata 5, 0155 Oslo', 'storgata 7, 0155 oslo'],
+    ],
+  ])('lower case / capitals: %j', (text, expected) => {
+    expect(addresses(text)).toEqual(expected);
+  });
+
+  it('does not find a street written in lower case without a confirmed postnummer', () => {
     expect(addresses('jeg bor i storgata 5 nå')).toEqual([]);
   });
 
@@ -87,6 +111,19 @@ describe('postal_address: hard negatives', () => {
     ['Kontorer i Kongens gate 3. etasje er ledige.'],
     ['Postboks 12 Dette er ingen adresse.'],
     ['Totalt 5003 BERGEN-kunder fikk brevet.'],
+    // Lower case: a street and number without a postnummer, a postnummer whose poststed is not
+    // the register's, and `5, 0155` with no street word before it.
+    ['vi bor i gata 5'],
+    ['bor i storgata 5 i oslo'],
+    ['kirkeveien 12b er solgt'],
+    ['kunden bor i storgata 5, 0155 bergen'],
+    ['kunden bor i storgata 5, 9999 oslo'],
+    ['jeg bor i gate 5, 0155 oslo'],
+    ['id,antall,postnr,sted\n7,5, 0155 oslo'],
+    ['rad 5, 0155 oslo'],
+    ['i 2024 kom 5, 0155 oslo'],
+    ['storgata 5 km, 0155 oslo'],
+    ['riksvei 7, 0155 oslo'],
   ])('%j', (text) => {
     expect(addresses(text)).toEqual([]);
   });

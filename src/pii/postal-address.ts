@@ -164,11 +164,13 @@ export function matchAt(
   if (isLetter(a) && !isLetter(text.charCodeAt(e + 1))) e++;
   else if (
     isSpaceChar(a) &&
-    isUpper(text.charCodeAt(e + 1)) &&
+    isLetter(text.charCodeAt(e + 1)) &&
     !isLetter(text.charCodeAt(e + 2)) &&
-    !isDigit(text.charCodeAt(e + 2))
+    !isDigit(text.charCodeAt(e + 2)) &&
+    // `12 B`; a lower-case `12 b` only before a confirmed postnummer (`storgata 5 i oslo`).
+    (isUpper(text.charCodeAt(e + 1)) || postcodeAfter(t, text, e + 2) > 0)
   )
-    e += 2; // `12 B`
+    e += 2;
   else if ((a === 45 || a === 0x2013) && isDigit(text.charCodeAt(e + 1))) {
     let r = e + 1;
     while (r < e + 5 && isDigit(text.charCodeAt(r))) r++;
@@ -257,6 +259,21 @@ export function matchAt(
       s = initialsBefore(text, w);
       words++;
     }
+    // Typed in lower case, with a confirmed postnummer: a genitive before the generic, and a
+    // registered first name before that (`karl johans gate 22, 0159 oslo`, `kongens gt. 5, …`).
+    if (words === 0 && !capital && postEnd > 0) {
+      const g = lowerWordBefore(text, ws - 1);
+      if (g < 0 || ws - 1 - g < 3 || text.charCodeAt(ws - 2) !== 115 /* s */) return null;
+      s = g;
+      const f = lowerWordBefore(text, g - 1);
+      if (f >= 0) {
+        // The register is keyed in title case (rare path: a slice is fine here).
+        const w = text.slice(f, g - 1);
+        const title = w.charAt(0).toUpperCase() + w.slice(1);
+        if (t.wordTable.lookup(title, 0, title.length) & (FIRST | FIRST_EN)) s = f;
+      }
+      words = 1;
+    }
     if (words === 0) return null;
     start = s;
     strong = true;
@@ -300,6 +317,15 @@ function namedBefore(t: Tables, text: string, ws: number): boolean {
     text.charCodeAt(ws - 2) === 115 /* s */ ||
     (t.streetTable.lookup(text, w, ws - 1) & S_PREFIX) !== 0
   );
+}
+
+/** A lower-case word ending just before the space at `e`: its start, or -1. */
+function lowerWordBefore(text: string, e: number): number {
+  if (!isSpaceChar(text.charCodeAt(e))) return -1;
+  let i = e;
+  while (i > e - 30 && isLower(text.charCodeAt(i - 1))) i--;
+  if (i === e || isLetter(text.charCodeAt(i - 1)) || isDigit(text.charCodeAt(i - 1))) return -1;
+  return i;
 }
 
 /** The start of initials glued before the capitalised word at `w` (`C.J. Hambros plass`). */

@@ -115,6 +115,11 @@ export interface ScanContext {
    * U+00FF; else null.
    */
   readonly capitals?: readonly number[] | null;
+  /**
+   * With {@link capitals} asked for: offsets of the runs of exactly four digits after a space, a
+   * comma or a line break (possible postnummer: `Storgata 5, 0155 Oslo`), ascending; else null.
+   */
+  readonly postcodes?: readonly number[] | null;
   /** Positions recorded for `anchor` (ascending); empty for an anchor no detector declared. */
   positions(anchor: Anchor): readonly number[];
   readonly work: Work;
