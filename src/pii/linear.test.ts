@@ -66,6 +66,8 @@ const ADVERSARIAL: [string, string][] = [
   ['lower-case streets with postnummer', 'storgata 5, 0155 oslo '],
   ['lower-case genitive streets with postnummer', 'karl johans gate 2, 0159 oslo '],
   ['house numbers before postnummer', '5, 0155 '],
+  ['CSV rows of addresses', 'storgata,5,0155,oslo;'],
+  ['CSV fields without a street', 'x;5;0155;'],
   ['initials before a street', 'C.J. Hambros plass 4 '],
   ['titles before first names', 'Statsråd Chief Kari Hansen '],
   ['numbers after spaces', ' 1'],

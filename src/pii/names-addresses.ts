@@ -13,11 +13,11 @@ import { matchAt } from './postal-address';
 import { isDigit, isLetter } from './text';
 import type { Detection, Detector, Work } from './types';
 
-/** Four digits after a space, comma or line break (as the engine's pass notes them). */
-const POSTCODE = /(?<=[ ,\n\r\t\u00a0])\d{4}(?!\d)/g;
+/** Four digits after a space, comma, semicolon or line break (as the engine's pass notes them). */
+const POSTCODE = /(?<=[ ,;\n\r\t\u00a0])\d{4}(?!\d)/g;
 
 function isSep(c: number): boolean {
-  return c === 32 || c === 44 || c === 10 || c === 13 || c === 9 || c === 0xa0;
+  return c === 32 || c === 44 || c === 59 || c === 10 || c === 13 || c === 9 || c === 0xa0;
 }
 
 /**
@@ -39,7 +39,9 @@ function houseNumberBefore(text: string, p: number): number {
   if (i === ne || ne - i > 4 || isDigit(text.charCodeAt(i - 1))) return -1;
   const d = text.charCodeAt(i);
   const b = text.charCodeAt(i - 1);
-  return d !== 48 && (b === 32 || b === 0xa0) ? i : -1;
+  // After a space, or a CSV field separator (`Storgata,5,0155,Oslo`; `matchAt` then asks for a
+  // street word).
+  return d !== 48 && (b === 32 || b === 0xa0 || b === 44 || b === 59) ? i : -1;
 }
 
 /**

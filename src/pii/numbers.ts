@@ -269,7 +269,7 @@ export function tokenize(
   // normalised text only when it has nothing beyond (else the names detector finds them itself).
   const capitals: number[] | null =
     table.capitals && (raw || !BEYOND_LATIN1.test(text)) ? [] : null;
-  // Possible postnummer (four digits after a space, comma or line break), for the address
+  // Possible postnummer (four digits after a space, comma, semicolon or line break), for the address
   // detector's lower-case addresses (`storgata 5, 0155 oslo`): noted here, where digits are read anyway.
   const postcodes: number[] | null = table.capitals ? [] : null;
   const n = text.length;
@@ -345,7 +345,13 @@ export function tokenize(
     if (
       postcodes &&
       j - start === 4 &&
-      (prev === 32 || prev === 44 || prev === 10 || prev === 13 || prev === 9 || prev === 0xa0)
+      (prev === 32 ||
+        prev === 44 ||
+        prev === 59 ||
+        prev === 10 ||
+        prev === 13 ||
+        prev === 9 ||
+        prev === 0xa0)
     )
       postcodes.push(start);
     const plus = prev === 43 && !isWordChar(text.charCodeAt(start - 2));

@@ -75,6 +75,24 @@ describe('postal_address: found', () => {
     expect(addresses(text)).toEqual(expected);
   });
 
+  // Pasted from a spreadsheet or a CSV export: the fields of one row, confirmed by the register.
+  it.each<[string, string[]]>([
+    ['navn,gate,nr,postnr,sted\nKari,Storgata,5,0155,Oslo', ['Storgata,5,0155,Oslo']],
+    ['7;Kari;Kirkeveien;12;0368;Oslo', ['Kirkeveien;12;0368;Oslo']],
+    ['id,gate,nr,postnr,sted\n1,storgata,5,0155,oslo', ['storgata,5,0155,oslo']],
+    ['Storgata 5;0155 Oslo', ['Storgata 5;0155 Oslo']],
+    ['Storgata 5\t0155\tOslo', ['Storgata 5\t0155\tOslo']],
+    ['Storgata 5, 0155, Oslo', ['Storgata 5, 0155, Oslo']],
+    ['Postboks,77,5003,Bergen', ['Postboks,77,5003,Bergen']],
+    // Not an address: no street word before the fields, or the register's place does not match.
+    ['navn,alder,postnr,sted\nKari,35,0155,Oslo', []],
+    ['rad,5,0155,oslo', []],
+    ['3,5,0155,Oslo', []],
+    ['Storgata,5,0155,Bergen', []],
+  ])('CSV fields: %j', (text, expected) => {
+    expect(addresses(text)).toEqual(expected);
+  });
+
   it('does not find a street written in lower case without a confirmed postnummer', () => {
     expect(addresses('jeg bor i storgata 5 nå')).toEqual([]);
   });

@@ -108,23 +108,29 @@ function capWordBefore(text: string, e: number): number {
   return i;
 }
 
+/** `,` and `;`: the field separators of CSV rows and spreadsheet pastes. */
+function isFieldSeparator(c: number): boolean {
+  return c === 44 || c === 59;
+}
+
 /**
- * `, NNNN POSTSTED` (or ` NNNN`, or on the next line) from `pos`: the end of the poststed when the
- * code exists and the place is the register's, else -1.
+ * `, NNNN POSTSTED` (or ` NNNN`, or on the next line, or CSV fields `;NNNN;POSTSTED`) from `pos`:
+ * the end of the poststed when the code exists and the place is the register's, else -1.
  */
 function postcodeAfter(t: Tables, text: string, pos: number): number {
   let i = pos;
   let seps = 0;
   while (seps < 3) {
     const c = text.charCodeAt(i);
-    if (c === 44 || c === 32 || c === 10 || c === 13 || c === 0xa0 || c === 9) {
+    if (isFieldSeparator(c) || c === 32 || c === 10 || c === 13 || c === 0xa0 || c === 9) {
       i++;
       seps++;
     } else break;
   }
   if (seps === 0) return -1;
   for (let k = 0; k < 4; k++) if (!isDigit(text.charCodeAt(i + k))) return -1;
-  if (!isSpaceChar(text.charCodeAt(i + 4))) return -1;
+  const after = text.charCodeAt(i + 4);
+  if (!isSpaceChar(after) && after !== 9 && !isFieldSeparator(after)) return -1;
   const code =
     (text.charCodeAt(i) - 48) * 1000 +
     (text.charCodeAt(i + 1) - 48) * 100 +
@@ -208,6 +214,9 @@ export function matchAt(
   if (kind & S_ROAD) return null;
   const suffix = kind ? 0 : suffixOf(t, text, ws, we);
   if (!capital && !kind && !(suffix & SUFFIX_STRONG)) return null;
+  // Fields of a CSV row (`Storgata,5,0155,Oslo`): only a street word makes them an address, not any
+  // capitalised word before a number and a postnummer (`Kari,35,0155,Oslo`).
+  if (isFieldSeparator(text.charCodeAt(we)) && !kind && !(suffix & SUFFIX_STRONG)) return null;
 
   let postEnd = postcodeAfter(t, text, e);
 
